@@ -1,0 +1,186 @@
+import { EnvName, ENV_NAMES, EnvironmentConfig } from './environment-config';
+import { ENVIRONMENTS } from './environments';
+
+/** Raised when configuration is unusable; the message lists every bad field and what is expected. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads a context value; `undefined` for absent or empty. */
+export type ContextReader = (key: string) => unknown;
+
+/** Schemas DMS must never copy: they hold grants and password hashes (`mysql.user`) or server internals. */
+export const MYSQL_SYSTEM_SCHEMAS: readonly string[] = ['mysql', 'performance_schema', 'sys', 'information_schema'];
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/;
+const SCHEDULE = /^(cron|rate)\(.+\)$/;
+const SANDBOX = /^[a-z][a-z0-9-]{1,14}$/;
+
+function str(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const s = String(v).trim();
+  return s === '' ? undefined : s;
+}
+
+/**
+ * Builds the config of one environment: the committed values from `environments.ts`, plus the
+ * account from context `<env>Account` or environment variable `<ENV>_ACCOUNT`, plus the
+ * alarm e-mail from context `<env>AlarmEmail` / `ALARM_EMAIL`. Throws `ConfigError` if invalid.
+ */
+export function loadEnvironmentConfig(
+  envName: string,
+  context: ContextReader = () => undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): EnvironmentConfig {
+  if (!ENV_NAMES.includes(envName as EnvName)) {
+    throw new ConfigError([`environment "${envName}" is unknown; expected one of ${ENV_NAMES.join(', ')}`]);
+  }
+  const name = envName as EnvName;
+  const base = ENVIRONMENTS[name];
+  const account = str(context(`${name}Account`)) ?? str(env[`${name.toUpperCase()}_ACCOUNT`]);
+  const alarmEmail = str(context(`${name}AlarmEmail`)) ?? str(env.ALARM_EMAIL) ?? base.alarmEmail;
+  const region = str(context(`${name}Region`)) ?? base.region;
+  const config: EnvironmentConfig = {
+    ...base,
+    region,
+    ...(account ? { account } : {}),
+    ...(alarmEmail ? { alarmEmail } : {}),
+  };
+  validateEnvironmentConfig(config);
+  return config;
+}
+
+/** Checks every field a deploy would otherwise fail on, late and obscurely. */
+export function validateEnvironmentConfig(c: EnvironmentConfig): void {
+  const p: string[] = [];
+  const at = (field: string, expected: string, got: unknown) =>
+    p.push(`${c.envName}.${field}: expected ${expected}, got ${JSON.stringify(got)}`);
+  const int = (field: string, v: number, min: number, max: number) => {
+    if (!Number.isInteger(v) || v < min || v > max) at(field, `an integer from ${min} to ${max}`, v);
+  };
+
+  if (c.account !== undefined && !ACCOUNT.test(c.account)) at('account', 'a 12-digit AWS account id', c.account);
+  if (!REGION.test(c.region)) at('region', 'an AWS region such as us-west-2', c.region);
+  if (c.alarmEmail !== undefined && !EMAIL.test(c.alarmEmail)) at('alarmEmail', 'an e-mail address', c.alarmEmail);
+  if (c.removal === 'destroy' && c.envName !== 'dev') {
+    at('removal', '"retain" outside dev (stateful resources must survive a stack deletion)', c.removal);
+  }
+  int('logRetentionDays', c.logRetentionDays, 1, 3653);
+
+  if (!CIDR.test(c.network.cidr)) at('network.cidr', 'an IPv4 CIDR from /16 to /28', c.network.cidr);
+  int('network.maxAzs', c.network.maxAzs, 2, 6);
+  int('network.natGateways', c.network.natGateways, 1, c.network.maxAzs);
+  int('network.flowLogRetentionDays', c.network.flowLogRetentionDays, 1, 3653);
+
+  int('storage.noncurrentVersionExpirationDays', c.storage.noncurrentVersionExpirationDays, 1, 3650);
+  int('storage.abortIncompleteUploadDays', c.storage.abortIncompleteUploadDays, 1, 365);
+  int('storage.accessLogExpirationDays', c.storage.accessLogExpirationDays, 1, 3650);
+
+  const ds = c.dataSync;
+  if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(ds.agentInstanceType)) {
+    at('dataSync.agentInstanceType', 'an EC2 instance type such as m5.2xlarge', ds.agentInstanceType);
+  }
+  if (!ds.source.serverHostname) at('dataSync.source.serverHostname', 'the on-premises server name', '');
+  if (!ds.source.subdirectory.startsWith('/')) {
+    at('dataSync.source.subdirectory', 'an absolute export or share path starting with /', ds.source.subdirectory);
+  }
+  if (ds.source.protocol === 'SMB' && !ds.source.passwordSecretArn.startsWith('arn:')) {
+    at('dataSync.source.passwordSecretArn', 'a Secrets Manager secret ARN', ds.source.passwordSecretArn);
+  }
+  if (ds.scheduleExpression !== undefined && !SCHEDULE.test(ds.scheduleExpression)) {
+    at('dataSync.scheduleExpression', 'cron(...) or rate(...)', ds.scheduleExpression);
+  }
+  if (ds.existingAgentArn !== undefined && !/^arn:aws[a-z-]*:datasync:/.test(ds.existingAgentArn)) {
+    at('dataSync.existingAgentArn', 'a DataSync agent ARN', ds.existingAgentArn);
+  }
+
+  const db = c.database;
+  if (db.sizing.kind === 'serverless') {
+    const { minCapacity, maxCapacity } = db.sizing;
+    if (!(minCapacity >= 0.5 && maxCapacity <= 256 && minCapacity <= maxCapacity && (minCapacity * 2) % 1 === 0)) {
+      at('database.sizing', 'Serverless v2 capacities in steps of 0.5 ACU, 0.5 <= min <= max <= 256', db.sizing);
+    }
+  } else if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(db.sizing.instanceType)) {
+    at('database.sizing.instanceType', 'an instance class without the db. prefix, e.g. r6g.large', db.sizing);
+  }
+  int('database.readers', db.readers, 0, 15);
+  int('database.backupRetentionDays', db.backupRetentionDays, 7, 35);
+  int('database.rotationDays', db.rotationDays, 1, 365);
+  if (c.envName === 'prod' && !db.deletionProtection) at('database.deletionProtection', 'true in prod', false);
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(db.defaultDatabaseName)) {
+    at('database.defaultDatabaseName', 'a MySQL identifier', db.defaultDatabaseName);
+  }
+
+  const dms = c.dms;
+  if (!/^dms\.[a-z0-9]+\.[a-z0-9]+$/.test(dms.instanceClass)) {
+    at('dms.instanceClass', 'a class such as dms.t3.medium', dms.instanceClass);
+  }
+  int('dms.allocatedStorageGb', dms.allocatedStorageGb, 5, 6144);
+  int('dms.source.port', dms.source.port, 1, 65535);
+  if (dms.source.secretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:/.test(dms.source.secretArn)) {
+    at('dms.source.secretArn', 'a Secrets Manager secret ARN', dms.source.secretArn);
+  }
+  if (dms.schemas.length === 0) at('dms.schemas', 'at least one schema to migrate (an allowlist)', []);
+  for (const [i, s] of dms.schemas.entries()) {
+    if (!/^[A-Za-z0-9_$]+$/.test(s.name)) {
+      at(`dms.schemas[${i}].name`, 'a literal schema name (no wildcards: mappings are an allowlist)', s.name);
+    }
+    if (MYSQL_SYSTEM_SCHEMAS.includes(s.name.toLowerCase())) {
+      at(`dms.schemas[${i}].name`, `a user schema; ${MYSQL_SYSTEM_SCHEMAS.join(', ')} are never migrated`, s.name);
+    }
+    for (const t of s.tables ?? []) {
+      if (!/^[A-Za-z0-9_$%]+$/.test(t)) at(`dms.schemas[${i}].tables`, 'table names or DMS % wildcards', t);
+    }
+  }
+  int('dms.cdcLatencyThresholdSeconds', dms.cdcLatencyThresholdSeconds, 1, 3600);
+
+  int('glue.maxRetries', c.glue.maxRetries, 0, 10);
+  int('glue.numberOfWorkers', c.glue.numberOfWorkers, 2, 299);
+  int('glue.maxConcurrentRuns', c.glue.maxConcurrentRuns, 1, 1000);
+  if (!/^(G\.(025X|1X|2X|4X|8X)|Z\.2X)$/.test(c.glue.workerType)) {
+    at('glue.workerType', 'a Glue worker type such as G.1X', c.glue.workerType);
+  }
+
+  const os = c.openSearch;
+  if (!/^OpenSearch_\d+\.\d+$/.test(os.engineVersion)) {
+    at('openSearch.engineVersion', 'a version such as OpenSearch_2.19', os.engineVersion);
+  }
+  int('openSearch.dataNodes', os.dataNodes, 1, 80);
+  if (!os.dataNodeInstanceType.endsWith('.search')) {
+    at('openSearch.dataNodeInstanceType', 'an instance type ending in .search', os.dataNodeInstanceType);
+  }
+  if (os.masterNodes !== 0 && os.masterNodes !== 3 && os.masterNodes !== 5) {
+    at('openSearch.masterNodes', '0, 3 or 5', os.masterNodes);
+  }
+  int('openSearch.volumeSizeGb', os.volumeSizeGb, 10, 16384);
+  int('openSearch.indexRetentionDays', os.indexRetentionDays, 1, 3650);
+  int('remediation.maxAttempts', c.remediation.maxAttempts, 1, 10);
+
+  if (p.length > 0) throw new ConfigError(p);
+}
+
+/** Validates a sandbox name (`-c sandbox=alice`); it prefixes stage and stack names. */
+export function validateSandboxName(name: string): string {
+  if (!SANDBOX.test(name)) {
+    throw new ConfigError([
+      `sandbox: expected 2-15 lowercase letters, digits or dashes starting with a letter, got ${JSON.stringify(name)}`,
+    ]);
+  }
+  return name;
+}
+
+/** Refuses to deploy an environment whose account is unknown (synth alone is fine). */
+export function assertDeployable(c: EnvironmentConfig): string {
+  if (!c.account) {
+    throw new ConfigError([
+      `${c.envName}.account: expected a 12-digit account id to deploy; set -c ${c.envName}Account=<id> or ${c.envName.toUpperCase()}_ACCOUNT`,
+    ]);
+  }
+  return c.account;
+}

@@ -1,0 +1,109 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Validations } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+/** Project root, resolved from this file (lib/constructs) so entries work under tsx and compiled JS alike. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The Lambda runtime every handler uses: the newest Node.js LTS that Lambda supports (docs/adr/0001). */
+export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface MigrationFunctionProps
+  extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'logGroup' | 'role' | 'deadLetterQueue'> {
+  /** Folder under `lambda/` holding `index.ts`, e.g. `glue-trigger`. */
+  readonly handlerName: string;
+  /** Retention of the function's log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** Log group removal; log groups are evidence, so they are kept unless the environment is disposable. @default RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Key for the dead-letter queue. @default SQS-managed encryption
+   */
+  readonly dlqKey?: kms.IKey;
+  /** Metrics namespace for Powertools. @default 'MigrationPlatform' */
+  readonly metricsNamespace?: string;
+}
+
+/**
+ * A Node.js handler with the project's defaults: current runtime, ARM64, X-Ray tracing,
+ * source maps, an explicit log group with retention, a KMS-encrypted dead-letter queue for
+ * asynchronous invocations, and a role that starts with nothing but write access to its own log group.
+ */
+export class MigrationFunction extends NodejsFunction {
+  /** Receives asynchronous invocations that failed after Lambda's retries. */
+  public readonly deadLetterQueue: sqs.IQueue;
+  public readonly logGroup: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: MigrationFunctionProps) {
+    const {
+      handlerName,
+      logRetention,
+      logRemovalPolicy,
+      dlqKey,
+      metricsNamespace,
+      environment,
+      bundling,
+      ...rest
+    } = props;
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: logRetention,
+      removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const dlq = new sqs.Queue(scope, `${id}Dlq`, {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      ...(dlqKey
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: dlqKey }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+    });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${handlerName} handler`,
+    });
+    super(scope, id, {
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      ...rest,
+      entry: path.join(PROJECT_ROOT, 'lambda', handlerName, 'index.ts'),
+      handler: 'handler',
+      runtime: HANDLER_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+      deadLetterQueue: dlq,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      projectRoot: PROJECT_ROOT,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: handlerName,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace ?? 'MigrationPlatform',
+        ...environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        format: OutputFormat.CJS,
+        // The Lambda runtime ships SDK v3; bundling it would add megabytes per function.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+        ...bundling,
+      },
+    });
+    logGroup.grantWrite(role);
+    this.deadLetterQueue = dlq;
+    this.logGroup = logGroup;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; the grant is the one Lambda active tracing adds.',
+    });
+  }
+}
