@@ -19,6 +19,11 @@ export interface NetworkConfig {
   readonly natGateways: number;
   /** Days to keep VPC flow logs in CloudWatch Logs. */
   readonly flowLogRetentionDays: number;
+  /**
+   * CIDR of the on-premises network reached over VPN or Direct Connect (file shares and the
+   * source MySQL). The DMS and DataSync security groups open egress to it and nothing wider.
+   */
+  readonly onPremisesCidr: string;
 }
 
 export interface StorageConfig {

@@ -76,6 +76,9 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   if (!CIDR.test(c.network.cidr)) at('network.cidr', 'an IPv4 CIDR from /16 to /28', c.network.cidr);
   int('network.maxAzs', c.network.maxAzs, 2, 6);
   int('network.natGateways', c.network.natGateways, 1, c.network.maxAzs);
+  if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(c.network.onPremisesCidr)) {
+    at('network.onPremisesCidr', 'the IPv4 CIDR of the on-premises network', c.network.onPremisesCidr);
+  }
   int('network.flowLogRetentionDays', c.network.flowLogRetentionDays, 1, 3653);
 
   int('storage.noncurrentVersionExpirationDays', c.storage.noncurrentVersionExpirationDays, 1, 3650);

@@ -39,7 +39,8 @@ export interface MigrationFunctionProps
 export class MigrationFunction extends NodejsFunction {
   /** Receives asynchronous invocations that failed after Lambda's retries. */
   public readonly deadLetterQueue: sqs.IQueue;
-  public readonly logGroup: logs.ILogGroup;
+  /** The function's own log group (the base class's `logGroup` accessor returns the same group). */
+  public readonly functionLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: MigrationFunctionProps) {
     const {
@@ -99,8 +100,12 @@ export class MigrationFunction extends NodejsFunction {
       },
     });
     logGroup.grantWrite(role);
+    Validations.of(dlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the function; its depth is alarmed in MonitoringStack.',
+    });
     this.deadLetterQueue = dlq;
-    this.logGroup = logGroup;
+    this.functionLogGroup = logGroup;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; the grant is the one Lambda active tracing adds.',

@@ -1,0 +1,87 @@
+import { MigratedSchema } from '../config/environment-config';
+import { MYSQL_SYSTEM_SCHEMAS } from '../config/load';
+
+/** A DMS selection rule (https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.Selections.html). */
+export interface SelectionRule {
+  readonly 'rule-type': 'selection';
+  readonly 'rule-id': string;
+  readonly 'rule-name': string;
+  readonly 'object-locator': { readonly 'schema-name': string; readonly 'table-name': string };
+  readonly 'rule-action': 'include' | 'exclude';
+}
+
+export interface TableMappings {
+  readonly rules: readonly SelectionRule[];
+}
+
+/**
+ * Builds the task's table mappings from the configured allowlist: one include rule per named
+ * schema/table, never a `%` schema. System schemas are excluded explicitly as well, so that a
+ * future edit that widens a rule still cannot copy `mysql.user` password hashes.
+ */
+export function buildTableMappings(schemas: readonly MigratedSchema[]): TableMappings {
+  if (schemas.length === 0) throw new Error('DMS table mappings need at least one schema to include');
+  const rules: SelectionRule[] = [];
+  const add = (schema: string, table: string, action: 'include' | 'exclude') => {
+    const n = rules.length + 1;
+    rules.push({
+      'rule-type': 'selection',
+      'rule-id': String(n),
+      'rule-name': `${action}-${schema}-${table}`.replace(/%/g, 'all').slice(0, 255),
+      'object-locator': { 'schema-name': schema, 'table-name': table },
+      'rule-action': action,
+    });
+  };
+  for (const s of schemas) {
+    if (s.name.trim() === '' || /[%*]/.test(s.name)) {
+      throw new Error(`schema name ${JSON.stringify(s.name)} must be a literal name, not a wildcard`);
+    }
+    if (MYSQL_SYSTEM_SCHEMAS.includes(s.name.toLowerCase())) {
+      throw new Error(`schema ${s.name} is a MySQL system schema and is never migrated`);
+    }
+    for (const t of s.tables ?? ['%']) add(s.name, t, 'include');
+  }
+  for (const sys of MYSQL_SYSTEM_SCHEMAS) add(sys, '%', 'exclude');
+  return { rules };
+}
+
+/**
+ * Task settings (https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TaskSettings.html):
+ * logging on, data validation on, LOBs bounded so a huge blob cannot stall the load.
+ */
+export function buildTaskSettings(): Record<string, unknown> {
+  const severity = 'LOGGER_SEVERITY_DEFAULT';
+  return {
+    TargetMetadata: { SupportLobs: true, FullLobMode: false, LimitedSizeLobMode: true, LobMaxSize: 32 },
+    FullLoadSettings: {
+      TargetTablePrepMode: 'DROP_AND_CREATE',
+      MaxFullLoadSubTasks: 8,
+      CommitRate: 10000,
+    },
+    Logging: {
+      EnableLogging: true,
+      LogComponents: ['SOURCE_UNLOAD', 'TARGET_LOAD', 'SOURCE_CAPTURE', 'TARGET_APPLY', 'TASK_MANAGER', 'VALIDATOR'].map(
+        (Id) => ({ Id, Severity: severity }),
+      ),
+    },
+    ValidationSettings: {
+      EnableValidation: true,
+      ValidationMode: 'ROW_LEVEL',
+      ThreadCount: 5,
+      FailureMaxCount: 10000,
+      HandleCollationDiff: true,
+    },
+    ErrorBehavior: {
+      DataErrorPolicy: 'LOG_ERROR',
+      TableErrorPolicy: 'SUSPEND_TABLE',
+      ApplyErrorDeletePolicy: 'IGNORE_RECORD',
+      ApplyErrorInsertPolicy: 'LOG_ERROR',
+      ApplyErrorUpdatePolicy: 'LOG_ERROR',
+      RecoverableErrorCount: -1,
+      RecoverableErrorInterval: 5,
+      RecoverableErrorThrottling: true,
+      RecoverableErrorThrottlingMax: 1800,
+    },
+    ChangeProcessingTuning: { BatchApplyEnabled: false, CommitTimeout: 1, MemoryLimitTotal: 1024 },
+  };
+}

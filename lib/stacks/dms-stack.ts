@@ -1,0 +1,134 @@
+import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import * as dms from 'aws-cdk-lib/aws-dms';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DmsAccountRoles } from '../constructs/dms-account-roles';
+import { ManagedReplicationTask } from '../constructs/managed-replication-task';
+import { buildTableMappings, buildTaskSettings } from '../dms/task-definition';
+import { logRetention, MigrationStackProps, statefulRemoval } from './migration-stack-props';
+
+export interface DmsStackProps extends MigrationStackProps {
+  readonly vpc: ec2.IVpc;
+  readonly dmsSecurityGroup: ec2.ISecurityGroup;
+  /** Aurora credentials (rotated); DMS reads them through the access role at connect time. */
+  readonly targetSecret: secretsmanager.ISecret;
+}
+
+/**
+ * Replicates the allowlisted schemas of the on-premises MySQL into Aurora with a full load plus
+ * CDC. Both endpoints authenticate through Secrets Manager, so no password reaches a template, and
+ * rotation of the Aurora secret needs no endpoint update.
+ */
+export class DmsStack extends Stack {
+  public readonly replicationInstance: dms.CfnReplicationInstance;
+  public readonly sourceEndpoint: dms.CfnEndpoint;
+  public readonly targetEndpoint: dms.CfnEndpoint;
+  public readonly task: ManagedReplicationTask;
+  /** Secret holding the source database user; filled by an operator when not given in config. */
+  public readonly sourceSecret: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, props: DmsStackProps) {
+    super(scope, id, props);
+    const { config, vpc } = props;
+    const removal = statefulRemoval(config);
+
+    const accountRoles = new DmsAccountRoles(this, 'AccountRoles');
+
+    const dmsKey = new kms.Key(this, 'DmsKey', {
+      description: 'Encrypts the DMS replication instance storage and the source secret',
+      enableKeyRotation: true,
+      removalPolicy: removal,
+    });
+
+    const subnetGroup = new dms.CfnReplicationSubnetGroup(this, 'SubnetGroup', {
+      replicationSubnetGroupDescription: `DMS subnets (${config.envName})`,
+      subnetIds: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+    });
+    subnetGroup.node.addDependency(...accountRoles.ready);
+
+    this.replicationInstance = new dms.CfnReplicationInstance(this, 'ReplicationInstance', {
+      replicationInstanceClass: config.dms.instanceClass,
+      allocatedStorage: config.dms.allocatedStorageGb,
+      multiAz: config.dms.multiAz,
+      publiclyAccessible: false,
+      kmsKeyId: dmsKey.keyArn,
+      vpcSecurityGroupIds: [props.dmsSecurityGroup.securityGroupId],
+      replicationSubnetGroupIdentifier: subnetGroup.ref,
+      autoMinorVersionUpgrade: true,
+      ...(config.dms.engineVersion ? { engineVersion: config.dms.engineVersion } : {}),
+    });
+    this.replicationInstance.node.addDependency(...accountRoles.ready);
+
+    this.sourceSecret = config.dms.source.secretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'SourceSecret', config.dms.source.secretArn)
+      : new secretsmanager.Secret(this, 'SourceSecret', {
+          description: `Source MySQL user for DMS (${config.envName}); create this user on the source with the generated password`,
+          encryptionKey: dmsKey,
+          removalPolicy: removal,
+          generateSecretString: {
+            secretStringTemplate: JSON.stringify({
+              username: 'dms_migration',
+              host: config.dms.source.serverName,
+              port: config.dms.source.port,
+            }),
+            generateStringKey: 'password',
+            excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
+          },
+        });
+    if (this.sourceSecret instanceof secretsmanager.Secret) {
+      Validations.of(this.sourceSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'The source user lives on the on-premises MySQL; rotating it needs a rotation function with a route and privileges there, which the operator owns (README: DMS source credentials).',
+      });
+    }
+
+    // DMS assumes this role to read both secrets; the regional service principal is what DMS uses
+    // for SecretsManagerAccessRoleArn.
+    const secretsAccessRole = new iam.Role(this, 'SecretsAccessRole', {
+      assumedBy: new iam.ServicePrincipal(`dms.${this.region}.amazonaws.com`),
+      description: 'DMS reads the source and target endpoint secrets',
+    });
+    this.sourceSecret.grantRead(secretsAccessRole);
+    props.targetSecret.grantRead(secretsAccessRole);
+
+    this.sourceEndpoint = new dms.CfnEndpoint(this, 'SourceEndpoint', {
+      endpointType: 'source',
+      engineName: 'mysql',
+      sslMode: 'require',
+      mySqlSettings: {
+        secretsManagerSecretId: this.sourceSecret.secretArn,
+        secretsManagerAccessRoleArn: secretsAccessRole.roleArn,
+      },
+    });
+    this.targetEndpoint = new dms.CfnEndpoint(this, 'TargetEndpoint', {
+      endpointType: 'target',
+      engineName: 'aurora',
+      sslMode: 'require',
+      mySqlSettings: {
+        secretsManagerSecretId: props.targetSecret.secretArn,
+        secretsManagerAccessRoleArn: secretsAccessRole.roleArn,
+      },
+    });
+    // The endpoints are tested at creation; the role's policy must exist first.
+    for (const e of [this.sourceEndpoint, this.targetEndpoint]) e.node.addDependency(secretsAccessRole);
+
+    this.task = new ManagedReplicationTask(this, 'ReplicationTask', {
+      replicationInstanceArn: this.replicationInstance.ref,
+      sourceEndpointArn: this.sourceEndpoint.ref,
+      targetEndpointArn: this.targetEndpoint.ref,
+      migrationType: 'full-load-and-cdc',
+      tableMappings: buildTableMappings(config.dms.schemas),
+      replicationTaskSettings: buildTaskSettings(),
+      logRetention: logRetention(config.logRetentionDays),
+    });
+
+    new CfnOutput(this, 'ReplicationTaskArn', { value: this.task.taskArn });
+    new CfnOutput(this, 'SourceSecretArn', {
+      value: this.sourceSecret.secretArn,
+      description: 'Secret DMS uses for the source MySQL (username, password, host, port)',
+    });
+  }
+}

@@ -1,0 +1,144 @@
+import * as path from 'node:path';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { PROJECT_ROOT } from '../constructs/migration-function';
+import { logRetention, MigrationStackProps } from './migration-stack-props';
+import { DATA_PREFIXES } from './storage-stack';
+
+/** Glue 5.1 runs Python 3.11, the same Python the validation core is tested with here. */
+export const GLUE_VERSION = glue.GlueVersion.V5_1;
+
+export interface GlueStackProps extends MigrationStackProps {
+  readonly dataBucket: s3.IBucket;
+  readonly dataKey: kms.IKey;
+  readonly resultsTopic: sns.ITopic;
+  /** Log group removal. @default RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The validation job: reads one object version under `incoming/`, validates it against its dataset
+ * contract, writes the report under `reports/`, copies the object to `validated/` or `quarantine/`
+ * and publishes a summary. Script, core package and contracts are CDK assets.
+ */
+export class GlueStack extends Stack {
+  public readonly database: glue.Database;
+  public readonly job: glue.PySparkEtlJob;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: GlueStackProps) {
+    super(scope, id, props);
+    const { config, dataBucket, dataKey } = props;
+    const glueDir = path.join(PROJECT_ROOT, 'glue');
+
+    this.database = new glue.Database(this, 'Database', {
+      description: `Migration datasets (${config.envName})`,
+    });
+
+    const securityConfiguration = new glue.SecurityConfiguration(this, 'SecurityConfiguration', {
+      s3Encryption: glue.S3Encryption.kms(dataKey),
+      cloudWatchEncryption: glue.CloudWatchEncryption.kms(dataKey),
+      jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(dataKey),
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'JobLogs', {
+      retention: logRetention(config.logRetentionDays),
+      encryptionKey: dataKey,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    this.role = new iam.Role(this, 'JobRole', {
+      assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
+      description: 'Validation job: reads incoming/, writes reports/, validated/, quarantine/',
+    });
+    // Object access by prefix: read the incoming version, write the three outputs.
+    dataBucket.grantRead(this.role, `${DATA_PREFIXES.incoming}*`);
+    for (const prefix of [DATA_PREFIXES.reports, DATA_PREFIXES.validated, DATA_PREFIXES.quarantine]) {
+      dataBucket.grantPut(this.role, `${prefix}*`);
+    }
+    props.resultsTopic.grantPublish(this.role);
+    // Continuous logs and metrics of the job itself.
+    this.logGroup.grantWrite(this.role);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:AssociateKmsKey', 'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [
+          this.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '/aws-glue/*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': 'Glue' } },
+      }),
+    );
+    dataKey.grantEncryptDecrypt(this.role);
+
+    const contracts = new s3assets.Asset(this, 'Contracts', { path: path.join(glueDir, 'contracts') });
+    contracts.grantRead(this.role);
+
+    this.job = new glue.PySparkEtlJob(this, 'ValidationJob', {
+      description: 'Validates one object under incoming/ against its dataset contract',
+      role: this.role,
+      glueVersion: GLUE_VERSION,
+      script: glue.Code.fromAsset(path.join(glueDir, 'jobs', 'validate_object.py')),
+      extraPythonFiles: [glue.Code.fromAsset(path.join(glueDir, 'src'))],
+      workerConfiguration: {
+        workerType: glue.WorkerType[workerTypeKey(config.glue.workerType)],
+        numberOfWorkers: config.glue.numberOfWorkers,
+      },
+      maxRetries: config.glue.maxRetries,
+      maxConcurrentRuns: config.glue.maxConcurrentRuns,
+      timeout: Duration.minutes(60),
+      securityConfiguration,
+      continuousLogging: { enabled: true, logGroup: this.logGroup, quiet: true },
+      enableMetrics: true,
+      enableObservabilityMetrics: true,
+      defaultArguments: {
+        '--job-bookmark-option': 'job-bookmark-enable',
+        '--results_topic_arn': props.resultsTopic.topicArn,
+        '--contracts_uri': contracts.s3ObjectUrl,
+        '--reports_prefix': DATA_PREFIXES.reports,
+        '--validated_prefix': DATA_PREFIXES.validated,
+        '--quarantine_prefix': DATA_PREFIXES.quarantine,
+      },
+    });
+
+    Validations.of(this.role).acknowledge(
+      ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:Abort*', 'Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map(
+        (finding) => ({
+          id: `AwsSolutions-IAM5[${finding}]`,
+          reason: 'Action groups added by the bucket and key grants; every statement is limited to the job prefixes of the data bucket, the asset objects or the data key.',
+        }),
+      ),
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'cloudwatch:PutMetricData has no resource type; it is limited to the Glue namespace by condition.',
+      },
+    );
+
+    new CfnOutput(this, 'ValidationJobName', { value: this.job.jobName });
+  }
+}
+
+/** Maps `G.1X` to the `WorkerType` enum key `G_1X`. */
+function workerTypeKey(t: string): keyof typeof glue.WorkerType {
+  const key = t.replace('.', '_') as keyof typeof glue.WorkerType;
+  if (!(key in glue.WorkerType)) throw new Error(`glue.workerType ${t} is not a Glue worker type`);
+  return key;
+}

@@ -1,0 +1,80 @@
+import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { MigrationStackProps, statefulRemoval } from './migration-stack-props';
+
+export type MessagingStackProps = MigrationStackProps;
+
+/**
+ * Topics and dead-letter queues shared by the stage, all encrypted with one key whose policy lets
+ * the AWS services that publish into them (EventBridge, CloudWatch alarms, SNS redrive) use it.
+ */
+export class MessagingStack extends Stack {
+  public readonly messagingKey: kms.Key;
+  /** Glue validation summaries; message attributes `status`, `dataset`, `correlationId`. */
+  public readonly validationResultsTopic: sns.Topic;
+  /** Alarms and remediation alerts for people. */
+  public readonly alertsTopic: sns.Topic;
+  /** Dead-letter queue for EventBridge rule targets (events that could not be delivered). */
+  public readonly eventsDeadLetterQueue: sqs.Queue;
+  /** Dead-letter queue for SNS subscriptions that could not be delivered. */
+  public readonly subscriptionDeadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: MessagingStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.messagingKey = new kms.Key(this, 'MessagingKey', {
+      description: 'Encrypts the stage topics and queues',
+      enableKeyRotation: true,
+      removalPolicy: statefulRemoval(config),
+    });
+    for (const service of ['events.amazonaws.com', 'cloudwatch.amazonaws.com', 'sns.amazonaws.com']) {
+      this.messagingKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal(service)],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+        }),
+      );
+    }
+
+    this.validationResultsTopic = new sns.Topic(this, 'ValidationResultsTopic', {
+      displayName: `Validation results (${config.envName})`,
+      masterKey: this.messagingKey,
+      enforceSSL: true,
+    });
+    this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
+      displayName: `Migration alerts (${config.envName})`,
+      masterKey: this.messagingKey,
+      enforceSSL: true,
+    });
+    if (config.alarmEmail) {
+      this.alertsTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+    }
+
+    const dlq = (id: string) =>
+      new sqs.Queue(this, id, {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.messagingKey,
+        retentionPeriod: Duration.days(14),
+        enforceSSL: true,
+      });
+    this.eventsDeadLetterQueue = dlq('EventsDeadLetterQueue');
+    this.subscriptionDeadLetterQueue = dlq('SubscriptionDeadLetterQueue');
+    for (const q of [this.eventsDeadLetterQueue, this.subscriptionDeadLetterQueue]) {
+      Validations.of(q).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself a dead-letter queue; its depth is alarmed in MonitoringStack.',
+      });
+    }
+
+    new CfnOutput(this, 'ValidationResultsTopicArn', { value: this.validationResultsTopic.topicArn });
+    new CfnOutput(this, 'AlertsTopicArn', { value: this.alertsTopic.topicArn });
+  }
+}

@@ -1,0 +1,121 @@
+import { Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { CfnOutput } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { logRetention, MigrationStackProps } from './migration-stack-props';
+
+export type NetworkStackProps = MigrationStackProps;
+
+const MYSQL = ec2.Port.tcp(3306);
+const HTTPS = ec2.Port.tcp(443);
+
+/**
+ * The VPC every private workload runs in, its endpoints and flow logs, and one security group per
+ * workload. Groups start closed (no default egress) and are opened here to exactly their peers, so
+ * the whole network policy of the stage reads in one file.
+ */
+export class NetworkStack extends Stack {
+  public readonly vpc: ec2.IVpc;
+  /** Aurora cluster. Ingress: MySQL from DMS and from the rotation function. */
+  public readonly databaseSecurityGroup: ec2.SecurityGroup;
+  /** DMS replication instance. Egress: MySQL to Aurora and to on-premises, HTTPS to endpoints. */
+  public readonly dmsSecurityGroup: ec2.SecurityGroup;
+  /** OpenSearch domain. Ingress: HTTPS from Lambda (the LoggingStack adds its delivery stream). */
+  public readonly openSearchSecurityGroup: ec2.SecurityGroup;
+  /** Lambda functions that run inside the VPC (custom resources). */
+  public readonly lambdaSecurityGroup: ec2.SecurityGroup;
+  /** DataSync agent. Ingress: HTTP 80 from Lambda for activation only. */
+  public readonly dataSyncAgentSecurityGroup: ec2.SecurityGroup;
+  /** The Secrets Manager rotation function of the Aurora credentials. */
+  public readonly rotationSecurityGroup: ec2.SecurityGroup;
+  /** Interface endpoints. Ingress: HTTPS from inside the VPC. */
+  public readonly endpointSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: NetworkStackProps) {
+    super(scope, id, props);
+    const { network } = props.config;
+
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(network.cidr),
+      maxAzs: network.maxAzs,
+      natGateways: network.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
+      restrictDefaultSecurityGroup: true,
+      gatewayEndpoints: {
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+      },
+    });
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: logRetention(network.flowLogRetentionDays),
+    });
+    vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+    this.vpc = vpc;
+
+    const sg = (id: string, description: string) =>
+      new ec2.SecurityGroup(this, id, { vpc, description, allowAllOutbound: false });
+    this.endpointSecurityGroup = sg('EndpointSecurityGroup', 'Interface VPC endpoints');
+    this.databaseSecurityGroup = sg('DatabaseSecurityGroup', 'Aurora MySQL cluster');
+    this.dmsSecurityGroup = sg('DmsSecurityGroup', 'DMS replication instance');
+    this.openSearchSecurityGroup = sg('OpenSearchSecurityGroup', 'OpenSearch audit domain');
+    this.lambdaSecurityGroup = sg('LambdaSecurityGroup', 'Lambda functions inside the VPC');
+    this.dataSyncAgentSecurityGroup = sg('DataSyncAgentSecurityGroup', 'DataSync agent instance');
+    this.rotationSecurityGroup = sg('RotationSecurityGroup', 'Aurora credential rotation function');
+
+    this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), HTTPS, 'AWS APIs from the VPC');
+
+    // Private workloads reach these APIs without leaving the VPC: DMS and rotation read Secrets
+    // Manager, VPC custom resources write logs and call STS/KMS.
+    const interfaceEndpoints: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+      SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+      Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
+      Sts: ec2.InterfaceVpcEndpointAwsService.STS,
+    };
+    for (const [name, service] of Object.entries(interfaceEndpoints)) {
+      vpc.addInterfaceEndpoint(`${name}Endpoint`, {
+        service,
+        subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        securityGroups: [this.endpointSecurityGroup],
+        privateDnsEnabled: true,
+      });
+    }
+
+    const onPrem = ec2.Peer.ipv4(network.onPremisesCidr);
+
+    this.databaseSecurityGroup.addIngressRule(this.dmsSecurityGroup, MYSQL, 'DMS writes to Aurora');
+    this.dmsSecurityGroup.addEgressRule(this.databaseSecurityGroup, MYSQL, 'DMS target: Aurora');
+    this.dmsSecurityGroup.addEgressRule(onPrem, MYSQL, 'DMS source: on-premises MySQL');
+    this.dmsSecurityGroup.addEgressRule(this.endpointSecurityGroup, HTTPS, 'Secrets Manager endpoint');
+    this.endpointSecurityGroup.addIngressRule(this.dmsSecurityGroup, HTTPS, 'DMS reads endpoint secrets');
+
+    this.databaseSecurityGroup.addIngressRule(this.rotationSecurityGroup, MYSQL, 'Credential rotation');
+    this.rotationSecurityGroup.addEgressRule(this.databaseSecurityGroup, MYSQL, 'Rotate the Aurora password');
+    this.rotationSecurityGroup.addEgressRule(this.endpointSecurityGroup, HTTPS, 'Secrets Manager endpoint');
+
+    this.lambdaSecurityGroup.addEgressRule(this.openSearchSecurityGroup, HTTPS, 'OpenSearch REST API');
+    this.lambdaSecurityGroup.addEgressRule(this.endpointSecurityGroup, HTTPS, 'AWS APIs via endpoints');
+    this.lambdaSecurityGroup.addEgressRule(this.dataSyncAgentSecurityGroup, ec2.Port.tcp(80), 'Agent activation key');
+    // DataSync and DMS have no endpoint here; the VPC custom resources reach them through NAT.
+    this.lambdaSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), HTTPS, 'Regional AWS APIs through NAT');
+    this.openSearchSecurityGroup.addIngressRule(this.lambdaSecurityGroup, HTTPS, 'Setup custom resource');
+
+    this.dataSyncAgentSecurityGroup.addIngressRule(this.lambdaSecurityGroup, ec2.Port.tcp(80), 'Activation request');
+    // The agent talks to the DataSync service endpoint over HTTPS (activation and control) and to
+    // the on-premises share over NFS or SMB; nothing else.
+    this.dataSyncAgentSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), HTTPS, 'DataSync service endpoint');
+    this.dataSyncAgentSecurityGroup.addEgressRule(onPrem, ec2.Port.tcp(2049), 'NFS share');
+    this.dataSyncAgentSecurityGroup.addEgressRule(onPrem, ec2.Port.tcp(111), 'NFS portmapper');
+    this.dataSyncAgentSecurityGroup.addEgressRule(onPrem, ec2.Port.tcp(445), 'SMB share');
+    this.dataSyncAgentSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(123), 'NTP for the agent clock');
+
+    new CfnOutput(this, 'VpcId', { value: vpc.vpcId, description: 'VPC of the migration stage' });
+  }
+}

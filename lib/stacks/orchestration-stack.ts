@@ -1,0 +1,339 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { logRetention, MigrationStackProps } from './migration-stack-props';
+import { DATA_PREFIXES } from './storage-stack';
+
+/**
+ * How long to wait between checks of a running full load, by how long the task has been running.
+ * Waiting about as long again as the task has already run keeps a one-hour load under 30 state
+ * transitions while a short load is still noticed within a minute. Each row becomes one branch of
+ * the `Task Status?` choice and one Wait state.
+ */
+export const FULL_LOAD_POLL_SCHEDULE: readonly { readonly elapsedBelowSeconds: number; readonly waitSeconds: number }[] = [
+  { elapsedBelowSeconds: 60, waitSeconds: 60 },
+  { elapsedBelowSeconds: 180, waitSeconds: 120 },
+  { elapsedBelowSeconds: 420, waitSeconds: 240 },
+  { elapsedBelowSeconds: 900, waitSeconds: 480 },
+  { elapsedBelowSeconds: 1860, waitSeconds: 960 },
+  { elapsedBelowSeconds: Number.POSITIVE_INFINITY, waitSeconds: 1200 },
+];
+
+/** Seconds between checks while DMS moves the task between states (starting, resuming, ...). */
+export const TRANSITION_WAIT_SECONDS = 30;
+/** Seconds between CDC latency checks once the full load is complete. */
+export const CDC_WAIT_SECONDS = 60;
+
+/** Task statuses DMS passes through on its own; anything else is either handled or a failure. */
+const TRANSIENT_STATUSES = ['creating', 'starting', 'resuming', 'modifying', 'stopping', 'testing', 'moving'];
+
+/** Error names of throttling from the SDK integrations (service prefix + error code). */
+const THROTTLING_ERRORS = [
+  'DatabaseMigration.ThrottlingException',
+  'DatabaseMigration.Throttling',
+  'CloudWatch.ThrottlingException',
+  'CloudWatch.Throttling',
+  'S3.SlowDown',
+  'Sns.ThrottledException',
+  'States.Timeout',
+];
+
+export interface OrchestrationStackProps extends MigrationStackProps {
+  /** ARN of the full-load-and-CDC task (from DmsStack). */
+  readonly replicationTaskArn: string;
+  /** Identifier of the replication instance, the dimension DMS publishes its metrics under. */
+  readonly replicationInstanceIdentifier: string;
+  readonly dataBucket: s3.IBucket;
+  /** Receives `REPLICATED` outcomes (attribute `status`), which no subscription treats as PASSED. */
+  readonly resultsTopic: sns.ITopic;
+  readonly alertsTopic: sns.ITopic;
+  /** Key of the topics, for the publish permission. */
+  readonly messagingKey?: kms.IKey;
+  /** Log group removal. @default RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The workflow each validated batch runs: make sure the DMS task is running (start it the first
+ * time, resume it when stopped, leave it when running), wait for the full load to complete and CDC
+ * latency to drop under the configured bound, record the batch under `reports/batches/`, publish
+ * the outcome. `stopped` and `failed` are never success; any error publishes an alert and fails.
+ */
+export class OrchestrationStack extends Stack {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: OrchestrationStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const taskArn = props.replicationTaskArn;
+
+    const retryThrottling = <T extends sfn.TaskStateBase>(state: T): T => {
+      state.addRetry({
+        errors: THROTTLING_ERRORS,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 6,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return state;
+    };
+
+    // ---- failure path -------------------------------------------------------------------------
+    const failed = new sfn.Fail(this, 'Replication Failed', {
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    });
+    const publishFailure = retryThrottling(
+      new tasks.SnsPublish(this, 'Publish Failure', {
+        topic: props.alertsTopic,
+        subject: `Migration batch failed (${config.envName})`,
+        message: sfn.TaskInput.fromObject({
+          status: 'REPLICATION_FAILED',
+          correlationId: sfn.JsonPath.stringAt('$.correlationId'),
+          dataset: sfn.JsonPath.stringAt('$.dataset'),
+          execution: sfn.JsonPath.executionId,
+          error: sfn.JsonPath.objectAt('$.error'),
+        }),
+        messageAttributes: {
+          status: { value: 'REPLICATION_FAILED' },
+          correlationId: { value: sfn.JsonPath.stringAt('$.correlationId') },
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    ).next(failed);
+    const taskNotHealthy = new sfn.Pass(this, 'Task Not Healthy', {
+      parameters: {
+        Error: 'DMS.TaskNotHealthy',
+        'Cause.$': 'States.JsonToString($.task)',
+      },
+      resultPath: '$.error',
+    }).next(publishFailure);
+    const catchAll = (state: sfn.TaskStateBase) => state.addCatch(publishFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    // ---- DMS task -----------------------------------------------------------------------------
+    const describe = retryThrottling(
+      new tasks.CallAwsService(this, 'Describe Replication Task', {
+        service: 'databasemigration',
+        action: 'describeReplicationTasks',
+        iamAction: 'dms:DescribeReplicationTasks',
+        // DescribeReplicationTasks does not support resource-level permissions.
+        iamResources: ['*'],
+        parameters: {
+          Filters: [{ Name: 'replication-task-arn', Values: [taskArn] }],
+          WithoutSettings: true,
+        },
+        resultSelector: { 'task.$': '$.ReplicationTasks[0]' },
+        resultPath: '$.dms',
+      }),
+    );
+    catchAll(describe);
+    const normalise = new sfn.Pass(this, 'Read Task State', {
+      inputPath: '$',
+      parameters: {
+        'correlationId.$': '$.correlationId',
+        'dataset.$': '$.dataset',
+        'bucket.$': '$.bucket',
+        'key.$': '$.key',
+        'versionId.$': '$.versionId',
+        'reportKey.$': '$.reportKey',
+        'task.$': '$.dms.task',
+      },
+    });
+    describe.next(normalise);
+
+    const startTask = (id: string, type: 'start-replication' | 'resume-processing') =>
+      catchAll(
+        retryThrottling(
+          new tasks.CallAwsService(this, id, {
+            service: 'databasemigration',
+            action: 'startReplicationTask',
+            iamAction: 'dms:StartReplicationTask',
+            iamResources: [taskArn],
+            parameters: { ReplicationTaskArn: taskArn, StartReplicationTaskType: type },
+            resultPath: sfn.JsonPath.DISCARD,
+          }),
+        ),
+      );
+    const waitTransition = new sfn.Wait(this, 'Wait For Task Transition', {
+      time: sfn.WaitTime.duration(Duration.seconds(TRANSITION_WAIT_SECONDS)),
+    }).next(describe);
+    const start = startTask('Start Replication', 'start-replication').next(waitTransition);
+    const resume = startTask('Resume Replication', 'resume-processing').next(waitTransition);
+
+    // ---- CDC latency --------------------------------------------------------------------------
+    const waitCdc = new sfn.Wait(this, 'Wait For CDC', {
+      time: sfn.WaitTime.duration(Duration.seconds(CDC_WAIT_SECONDS)),
+    }).next(describe);
+    const checkLatency = catchAll(
+      retryThrottling(
+        new tasks.CallAwsService(this, 'Check CDC Latency', {
+          service: 'cloudwatch',
+          action: 'getMetricData',
+          iamAction: 'cloudwatch:GetMetricData',
+          // GetMetricData does not support resource-level permissions.
+          iamResources: ['*'],
+          parameters: {
+            StartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+            EndTime: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
+            ScanBy: 'TimestampDescending',
+            MetricDataQueries: [
+              {
+                Id: 'cdcLatencyTarget',
+                MetricStat: {
+                  Metric: {
+                    Namespace: 'AWS/DMS',
+                    MetricName: 'CDCLatencyTarget',
+                    Dimensions: [
+                      { Name: 'ReplicationInstanceIdentifier', Value: props.replicationInstanceIdentifier },
+                      {
+                        Name: 'ReplicationTaskIdentifier',
+                        // DMS publishes task metrics under the task's resource id, the last ARN field.
+                        Value: sfn.JsonPath.arrayGetItem(sfn.JsonPath.stringSplit(sfn.JsonPath.stringAt('$.task.ReplicationTaskArn'), ':'), 6),
+                      },
+                    ],
+                  },
+                  Period: 60,
+                  Stat: 'Maximum',
+                },
+              },
+            ],
+          },
+          resultSelector: { 'values.$': '$.MetricDataResults[0].Values' },
+          resultPath: '$.cdc',
+        }),
+      ),
+    );
+
+    const recordBatch = catchAll(
+      retryThrottling(
+        new tasks.CallAwsService(this, 'Record Batch', {
+          service: 's3',
+          action: 'putObject',
+          iamAction: 's3:PutObject',
+          iamResources: [props.dataBucket.arnForObjects(`${DATA_PREFIXES.reports}batches/*`)],
+          parameters: {
+            Bucket: props.dataBucket.bucketName,
+            Key: sfn.JsonPath.format(`${DATA_PREFIXES.reports}batches/{}/{}.json`, sfn.JsonPath.stringAt('$.dataset'), sfn.JsonPath.stringAt('$.correlationId')),
+            ContentType: 'application/json',
+            Body: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$')),
+          },
+          resultPath: sfn.JsonPath.DISCARD,
+        }),
+      ),
+    );
+
+    const publishOutcome = catchAll(
+      retryThrottling(
+        new tasks.SnsPublish(this, 'Publish Outcome', {
+          topic: props.resultsTopic,
+          message: sfn.TaskInput.fromObject({
+            status: 'REPLICATED',
+            correlationId: sfn.JsonPath.stringAt('$.correlationId'),
+            dataset: sfn.JsonPath.stringAt('$.dataset'),
+            key: sfn.JsonPath.stringAt('$.key'),
+            cdcLatencySeconds: sfn.JsonPath.numberAt('$.cdc.values[0]'),
+            execution: sfn.JsonPath.executionId,
+          }),
+          messageAttributes: {
+            status: { value: 'REPLICATED' },
+            dataset: { value: sfn.JsonPath.stringAt('$.dataset') },
+            correlationId: { value: sfn.JsonPath.stringAt('$.correlationId') },
+          },
+          resultPath: sfn.JsonPath.DISCARD,
+        }),
+      ),
+    );
+    const succeeded = new sfn.Succeed(this, 'Batch Replicated');
+    recordBatch.next(publishOutcome).next(succeeded);
+
+    checkLatency.next(
+      new sfn.Choice(this, 'CDC Caught Up?')
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.isPresent('$.cdc.values[0]'),
+            sfn.Condition.numberLessThan('$.cdc.values[0]', config.dms.cdcLatencyThresholdSeconds),
+          ),
+          recordBatch,
+        )
+        // No datapoint means no metric: a stopped task emits none, so silence is not health.
+        .otherwise(waitCdc),
+    );
+
+    // ---- the decision -------------------------------------------------------------------------
+    const status = (s: string) => sfn.Condition.stringEquals('$.task.Status', s);
+    const choice = new sfn.Choice(this, 'Task Status?')
+      .when(
+        sfn.Condition.and(
+          status('running'),
+          sfn.Condition.isPresent('$.task.ReplicationTaskStats.FullLoadProgressPercent'),
+          sfn.Condition.numberEquals('$.task.ReplicationTaskStats.FullLoadProgressPercent', 100),
+        ),
+        checkLatency,
+      );
+    for (const { elapsedBelowSeconds, waitSeconds } of FULL_LOAD_POLL_SCHEDULE) {
+      const wait = new sfn.Wait(this, `Wait ${waitSeconds}s For Full Load`, {
+        time: sfn.WaitTime.duration(Duration.seconds(waitSeconds)),
+      }).next(describe);
+      choice.when(
+        Number.isFinite(elapsedBelowSeconds)
+          ? sfn.Condition.and(
+              status('running'),
+              sfn.Condition.isPresent('$.task.ReplicationTaskStats.ElapsedTimeMillis'),
+              sfn.Condition.numberLessThan('$.task.ReplicationTaskStats.ElapsedTimeMillis', elapsedBelowSeconds * 1000),
+            )
+          : status('running'),
+        wait,
+      );
+    }
+    choice
+      .when(status('ready'), start)
+      .when(status('stopped'), resume)
+      .when(sfn.Condition.or(...TRANSIENT_STATUSES.map(status)), waitTransition)
+      // failed, deleting, or a status DMS adds later: not something to wait out.
+      .otherwise(taskNotHealthy);
+    normalise.next(choice);
+
+    this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention: logRetention(config.logRetentionDays),
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'ReplicationWorkflow', {
+      definitionBody: sfn.DefinitionBody.fromChainable(describe),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: Duration.hours(2),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      comment: 'Ensure the DMS task runs, wait for full load and CDC catch-up, record and publish the batch',
+    });
+    props.dataBucket.grantPut(this.stateMachine, `${DATA_PREFIXES.reports}batches/*`);
+
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'dms:DescribeReplicationTasks, cloudwatch:GetMetricData, X-Ray and the CloudWatch Logs delivery actions of Step Functions support no resource-level permissions.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:Abort*]',
+        reason: 'grantPut on reports/batches/* only; multipart abort is part of a put.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: 'Writing the batch record under the bucket key needs GenerateDataKey on the data key only.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+        reason: 'Added by grantPut for SSE-KMS objects, scoped to the data key.',
+      },
+    );
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+  }
+}
