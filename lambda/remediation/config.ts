@@ -1,0 +1,39 @@
+import { booleanEnv, integerEnv, optionalEnv, regionFromEnv, requireEnv } from '../shared/config';
+
+export interface RemediationConfig {
+  /** ALERTS_TOPIC_ARN: where alerts go. */
+  alertsTopicArn: string;
+  /** STATE_TABLE_NAME: event de-duplication, attempt records, alert-once markers. */
+  stateTableName: string;
+  /** MAX_ATTEMPTS: automatic retries per failure before giving up and alerting. @default 3 */
+  maxAttempts: number;
+  /** QUARANTINE_PREFIX: where an object whose validation job keeps failing is copied. @default 'quarantine/' */
+  quarantinePrefix: string;
+  /** INCOMING_PREFIX: stripped from the key when building the quarantine key. @default 'incoming/' */
+  incomingPrefix: string;
+  /** ALLOW_RELOAD_TARGET: whether a DMS task whose checkpoint is gone may be reloaded (full load again). @default false */
+  allowReloadTarget: boolean;
+  /** AWS_REGION: for console links. */
+  region: string;
+  /** GLUE_LOG_GROUP: the validation job's error log group (streams are named by run id). @default '/aws-glue/jobs/error' */
+  glueLogGroup: string;
+  /** STATE_MACHINE_LOG_GROUP: the orchestration workflow's log group, linked from alerts when set. */
+  stateMachineLogGroup?: string;
+  /** DMS_LOG_GROUP: the replication task's log group, linked from alerts when set. */
+  dmsLogGroup?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RemediationConfig {
+  return {
+    alertsTopicArn: requireEnv('ALERTS_TOPIC_ARN', env),
+    stateTableName: requireEnv('STATE_TABLE_NAME', env),
+    maxAttempts: integerEnv('MAX_ATTEMPTS', 3, env),
+    quarantinePrefix: optionalEnv('QUARANTINE_PREFIX', env) ?? 'quarantine/',
+    incomingPrefix: optionalEnv('INCOMING_PREFIX', env) ?? 'incoming/',
+    allowReloadTarget: booleanEnv('ALLOW_RELOAD_TARGET', false, env),
+    region: regionFromEnv(env),
+    glueLogGroup: optionalEnv('GLUE_LOG_GROUP', env) ?? '/aws-glue/jobs/error',
+    stateMachineLogGroup: optionalEnv('STATE_MACHINE_LOG_GROUP', env),
+    dmsLogGroup: optionalEnv('DMS_LOG_GROUP', env),
+  };
+}

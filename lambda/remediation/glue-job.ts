@@ -1,0 +1,125 @@
+import { GetJobRunCommand, StartJobRunCommand } from '@aws-sdk/client-glue';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { cloudWatchLogsUrl, s3ObjectUrl } from '../shared/console-links';
+import { describeError, hasErrorName } from '../shared/errors';
+import { findJobRun, GLUE_ARGUMENTS } from '../shared/glue-runs';
+import { logger, metrics } from '../shared/powertools';
+import type { Action } from './classify';
+import { glue, s3 } from './clients';
+import { ATTEMPTS_TTL_SECONDS, type Outcome, type RemediationContext, sendAlert } from './context';
+import { copyToQuarantine, quarantineKeyFor } from './quarantine';
+
+type GlueAction = Extract<Action, { type: 'retry-glue-job' }>;
+
+/** Arguments Glue sets on a run itself; passing them to StartJobRun is an error. */
+const SYSTEM_ARGUMENTS = new Set(['--JOB_NAME', '--JOB_ID', '--JOB_RUN_ID']);
+const RUN_SEARCH_SLACK_MS = 5 * 60 * 1000;
+
+function attemptOf(args: Record<string, string>): number {
+  const parsed = Number.parseInt(args[GLUE_ARGUMENTS.remediationAttempt] ?? '0', 10);
+  return Number.isFinite(parsed) && parsed >= 0 ? parsed : 0;
+}
+
+/**
+ * A failed or timed-out validation run: run it again with the same arguments and `--remediation_attempt`
+ * one higher, up to MAX_ATTEMPTS re-runs. The attempt number travels in the run's arguments and is also
+ * recorded per correlation id in the state table; the higher of the two counts, so a hand-started run with
+ * the original arguments cannot reset the bound. At the bound the object is copied to quarantine and one
+ * alert says what happened.
+ */
+export async function remediateGlueJob(action: GlueAction, ctx: RemediationContext): Promise<Outcome> {
+  const { config } = ctx;
+  const out = await glue.send(new GetJobRunCommand({ JobName: action.jobName, RunId: action.jobRunId }));
+  const run = out.JobRun;
+  if (run === undefined) throw new Error(`GetJobRun returned no run for ${action.jobName}/${action.jobRunId}`);
+  const args = run.Arguments ?? {};
+  const correlationId = args[GLUE_ARGUMENTS.correlationId];
+  const bucket = args[GLUE_ARGUMENTS.bucket];
+  const key = args[GLUE_ARGUMENTS.key];
+  const versionId = args[GLUE_ARGUMENTS.versionId];
+  const lastError = run.ErrorMessage ?? action.message ?? `Job run ${action.state}`;
+  if (correlationId !== undefined) logger.appendKeys({ correlationId });
+  const logs = cloudWatchLogsUrl(config.region, config.glueLogGroup, action.jobRunId);
+
+  if (correlationId === undefined || bucket === undefined || key === undefined) {
+    // Not a run the Glue trigger started (no object identity): a person started it and should look at it.
+    await sendAlert(ctx, {
+      type: 'glue-job-failed-unidentified',
+      title: `Glue job ${action.jobName} run ${action.state} (not retried: run has no object arguments)`,
+      summary: `The run lacks ${GLUE_ARGUMENTS.bucket}, ${GLUE_ARGUMENTS.key} or ${GLUE_ARGUMENTS.correlationId}, so it was not started by the pipeline; it is not retried automatically.`,
+      resource: { jobName: action.jobName, jobRunId: action.jobRunId },
+      attempts: 0,
+      maxAttempts: config.maxAttempts,
+      lastError,
+      links: { logs },
+    });
+    return { result: 'alerted', detail: { reason: 'run has no object arguments' } };
+  }
+
+  const attemptsKey = `glue-attempts#${correlationId}`;
+  const attempt = Math.max(attemptOf(args), await ctx.state.readAttempts(attemptsKey));
+
+  if (attempt < config.maxAttempts) {
+    const next = attempt + 1;
+    const nextArguments: Record<string, string> = {};
+    for (const [name, value] of Object.entries(args)) if (!SYSTEM_ARGUMENTS.has(name)) nextArguments[name] = value;
+    nextArguments[GLUE_ARGUMENTS.remediationAttempt] = String(next);
+
+    let jobRunId: string | undefined;
+    if (ctx.lease.takenOverFrom !== undefined) {
+      // A previous invocation claimed this event and died; it may already have started the re-run.
+      const since = new Date((ctx.lease.takenOverFrom.leasedAt ?? ctx.invocation.now()) - RUN_SEARCH_SLACK_MS);
+      const existing = await findJobRun(
+        glue,
+        action.jobName,
+        { [GLUE_ARGUMENTS.correlationId]: correlationId, [GLUE_ARGUMENTS.remediationAttempt]: String(next) },
+        since,
+      );
+      jobRunId = existing?.Id;
+    }
+    if (jobRunId === undefined) {
+      const started = await glue.send(new StartJobRunCommand({ JobName: action.jobName, Arguments: nextArguments }));
+      jobRunId = started.JobRunId;
+    }
+    await ctx.state.recordAttempts(attemptsKey, next, ctx.invocation.now(), ATTEMPTS_TTL_SECONDS);
+    logger.info('Restarted the validation job', {
+      failedJobRunId: action.jobRunId,
+      jobRunId,
+      attempt: next,
+      maxAttempts: config.maxAttempts,
+    });
+    metrics.addMetric('GlueRunsRetried', MetricUnit.Count, 1);
+    return { result: 'retried', detail: { jobRunId, attempt: next } };
+  }
+
+  // Bound reached: keep a copy of exactly the version that failed where people look for bad data.
+  const quarantineKey = quarantineKeyFor(key, config.incomingPrefix, config.quarantinePrefix);
+  let quarantined = false;
+  let quarantineError: string | undefined;
+  try {
+    await copyToQuarantine(s3, { bucket, key, versionId }, quarantineKey);
+    quarantined = true;
+    metrics.addMetric('ObjectsQuarantined', MetricUnit.Count, 1);
+  } catch (error) {
+    // An object that is gone cannot be copied; say so in the alert rather than fail it.
+    if (!hasErrorName(error, 'NoSuchKey', 'NoSuchVersion', 'NotFound')) throw error;
+    quarantineError = describeError(error);
+  }
+  await sendAlert(ctx, {
+    type: 'glue-job-retries-exhausted',
+    title: `Validation of ${key} failed ${attempt + 1} times; ${quarantined ? 'quarantined' : 'NOT quarantined'}`,
+    summary: quarantined
+      ? `The Glue job ${action.jobName} failed on every one of ${attempt} automatic re-runs. The object was copied to ${quarantineKey}; the original stays where it arrived.`
+      : `The Glue job ${action.jobName} failed on every one of ${attempt} automatic re-runs, and the object could not be copied to quarantine (${quarantineError ?? 'unknown error'}).`,
+    resource: { jobName: action.jobName, jobRunId: action.jobRunId, bucket, key, versionId: versionId ?? 'null' },
+    correlationId,
+    attempts: attempt,
+    maxAttempts: config.maxAttempts,
+    lastError,
+    links: {
+      logs,
+      ...(quarantined ? { quarantinedObject: s3ObjectUrl(config.region, bucket, quarantineKey) } : {}),
+    },
+  });
+  return { result: 'quarantined', detail: { quarantineKey, quarantined } };
+}

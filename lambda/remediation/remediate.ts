@@ -1,0 +1,71 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Invocation } from '../shared/invocation';
+import { logger, metrics } from '../shared/powertools';
+import type { StateTable } from '../shared/state-table';
+import type { Action } from './classify';
+import type { RemediationConfig } from './config';
+import { ATTEMPTS_TTL_SECONDS, type Outcome, type RemediationContext } from './context';
+import { remediateDms } from './dms';
+import { alertAbortedExecution, remediateExecution } from './execution';
+import { remediateGlueJob } from './glue-job';
+import { alertValidationFailure } from './validation-failure';
+
+/** Thrown when another invocation is handling the same event right now; Lambda's retry will find it done. */
+export class RemediationInProgressError extends Error {
+  constructor(dedupeId: string, owner: string | undefined) {
+    super(`Event ${dedupeId} is being remediated by ${owner ?? 'another invocation'}; retry later`);
+    this.name = 'RemediationInProgressError';
+  }
+}
+
+/**
+ * Carries out one action under a claim on its event, so a redelivered event is skipped rather than acted on
+ * twice. If this invocation dies mid-way, the claim's lease (which ends at this invocation's deadline) lapses
+ * before Lambda's retry arrives, and the retry takes over; each remediation checks the resource's current
+ * state first (the task already running, the execution already redriven, the re-run already started), so a
+ * takeover does not repeat what the dead invocation managed to do.
+ */
+export async function runAction(
+  action: Action,
+  deps: { config: RemediationConfig; state: StateTable; invocation: Invocation },
+): Promise<Outcome> {
+  if (action.type === 'ignore') {
+    logger.info('Not a failure remediation acts on; ignoring', { reason: action.reason });
+    metrics.addMetric('EventsIgnored', MetricUnit.Count, 1);
+    return { result: 'ignored', detail: { reason: action.reason } };
+  }
+  const claim = await deps.state.acquire(`remediation#${action.dedupeId}`, {
+    owner: deps.invocation.owner,
+    now: deps.invocation.now(),
+    leaseExpiresAt: deps.invocation.leaseExpiresAt,
+    ttlSeconds: ATTEMPTS_TTL_SECONDS,
+  });
+  if (claim.status === 'completed') {
+    logger.info('Event already remediated; skipping the duplicate', {
+      dedupeId: action.dedupeId,
+      previous: claim.claim.attributes.outcome,
+    });
+    return { result: 'duplicate' };
+  }
+  if (claim.status === 'in-progress') throw new RemediationInProgressError(action.dedupeId, claim.claim.leaseOwner);
+
+  const ctx: RemediationContext = { ...deps, lease: claim.lease };
+  const outcome = await perform(action, ctx);
+  await deps.state.complete(claim.lease, { outcome: outcome.result, action: action.type }, deps.invocation.now());
+  return outcome;
+}
+
+function perform(action: Exclude<Action, { type: 'ignore' }>, ctx: RemediationContext): Promise<Outcome> {
+  switch (action.type) {
+    case 'retry-glue-job':
+      return remediateGlueJob(action, ctx);
+    case 'recover-dms':
+      return remediateDms(action, ctx);
+    case 'redrive-execution':
+      return remediateExecution(action, ctx);
+    case 'alert-aborted-execution':
+      return alertAbortedExecution(action, ctx);
+    case 'alert-validation-failure':
+      return alertValidationFailure(action, ctx);
+  }
+}

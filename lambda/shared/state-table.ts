@@ -1,0 +1,283 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { tracer } from './powertools';
+
+/**
+ * The pipeline's state table: partition key `id` (S), TTL attribute `expiration` (epoch seconds).
+ *
+ * It holds three kinds of items:
+ * - claims (`acquire` / `complete` / `release`): "this piece of work is being done, or was done, by X".
+ *   A claim carries a lease that ends when the claiming invocation's own deadline passes, so an expired
+ *   lease proves its holder is dead (Lambda has stopped it) rather than merely slow; only then may
+ *   another invocation take the work over.
+ * - monotonic attempt records (`readAttempts` / `recordAttempts`), e.g. remediation re-runs per object;
+ * - windowed counters (`bumpWindowedCounter`), e.g. DMS recoveries per task per day.
+ */
+
+const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+
+export type ClaimState = 'IN_PROGRESS' | 'COMPLETED';
+
+export interface Claim {
+  id: string;
+  state: ClaimState;
+  leaseOwner?: string;
+  /** Epoch milliseconds. */
+  leasedAt?: number;
+  /** Epoch milliseconds. */
+  leaseExpiresAt?: number;
+  /** String attributes written by `complete`, e.g. `jobRunId`. */
+  attributes: Record<string, string>;
+}
+
+export interface Lease {
+  key: string;
+  owner: string;
+  leasedAt: number;
+  /** Set when this lease replaced an expired one whose holder died before completing. */
+  takenOverFrom?: Claim;
+}
+
+export type AcquireResult =
+  | { status: 'acquired'; lease: Lease }
+  | { status: 'completed'; claim: Claim }
+  | { status: 'in-progress'; claim: Claim };
+
+export interface AcquireOptions {
+  /** Unique per attempt, e.g. the Lambda request id. */
+  owner: string;
+  /** Epoch milliseconds. */
+  now: number;
+  /** Epoch milliseconds after which the holder is certainly no longer running: its invocation deadline. */
+  leaseExpiresAt: number;
+  /** How long the item is kept (TTL) after it is written. */
+  ttlSeconds: number;
+}
+
+const CLAIM_FIELDS = new Set([
+  'id',
+  'claimState',
+  'leaseOwner',
+  'leasedAt',
+  'leaseExpiresAt',
+  'expiration',
+  'completedAt',
+]);
+
+function num(value: AttributeValue | undefined): number | undefined {
+  return value?.N === undefined ? undefined : Number(value.N);
+}
+
+function toClaim(item: Record<string, AttributeValue>): Claim {
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!CLAIM_FIELDS.has(name) && value.S !== undefined) attributes[name] = value.S;
+  }
+  return {
+    id: item.id?.S ?? '',
+    state: item.claimState?.S === 'COMPLETED' ? 'COMPLETED' : 'IN_PROGRESS',
+    leaseOwner: item.leaseOwner?.S,
+    leasedAt: num(item.leasedAt),
+    leaseExpiresAt: num(item.leaseExpiresAt),
+    attributes,
+  };
+}
+
+const expiresIn = (now: number, ttlSeconds: number): AttributeValue => ({
+  N: String(Math.floor(now / 1000) + ttlSeconds),
+});
+
+export class StateTable {
+  constructor(
+    readonly tableName: string,
+    private readonly client: DynamoDBClient = dynamodb,
+  ) {}
+
+  /**
+   * Claims `key` with one conditional write: it succeeds when nobody holds the key or the holder's lease
+   * has expired without completing. A failed condition returns the current item, so the caller learns in
+   * the same round trip whether the work is done (skip it) or in progress (come back later).
+   */
+  async acquire(key: string, options: AcquireOptions): Promise<AcquireResult> {
+    try {
+      const out = await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            id: { S: key },
+            claimState: { S: 'IN_PROGRESS' },
+            leaseOwner: { S: options.owner },
+            leasedAt: { N: String(options.now) },
+            leaseExpiresAt: { N: String(options.leaseExpiresAt) },
+            expiration: expiresIn(options.now, options.ttlSeconds),
+          },
+          ConditionExpression: 'attribute_not_exists(id) OR (claimState = :inProgress AND leaseExpiresAt < :now)',
+          ExpressionAttributeValues: { ':inProgress': { S: 'IN_PROGRESS' }, ':now': { N: String(options.now) } },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const lease: Lease = { key, owner: options.owner, leasedAt: options.now };
+      if (out.Attributes !== undefined && Object.keys(out.Attributes).length > 0) {
+        lease.takenOverFrom = toClaim(out.Attributes);
+      }
+      return { status: 'acquired', lease };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const item = error.Item ?? (await this.get(key));
+      if (item === undefined) {
+        // Deleted (released) between our write and the read: nothing holds it, but the caller must try again.
+        return { status: 'in-progress', claim: { id: key, state: 'IN_PROGRESS', attributes: {} } };
+      }
+      const claim = toClaim(item);
+      return claim.state === 'COMPLETED' ? { status: 'completed', claim } : { status: 'in-progress', claim };
+    }
+  }
+
+  /**
+   * Marks the claim done and stores `attributes` beside it. Returns false when the lease was lost, which
+   * can only happen if this invocation outlived its own deadline; the caller logs it.
+   */
+  async complete(lease: Lease, attributes: Record<string, string>, now: number): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {
+      ':completed': { S: 'COMPLETED' },
+      ':inProgress': { S: 'IN_PROGRESS' },
+      ':owner': { S: lease.owner },
+      ':now': { N: String(now) },
+    };
+    const sets = ['claimState = :completed', 'completedAt = :now'];
+    Object.entries(attributes).forEach(([name, value], i) => {
+      if (CLAIM_FIELDS.has(name)) throw new Error(`Attribute name ${name} is reserved by the state table`);
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = { S: value };
+      sets.push(`#a${i} = :a${i}`);
+    });
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { id: { S: lease.key } },
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseExpiresAt`,
+          ConditionExpression: 'leaseOwner = :owner AND claimState = :inProgress',
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Gives the claim up after work that certainly did not happen, so a retry need not wait for the lease. */
+  async release(lease: Lease): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { id: { S: lease.key } },
+          ConditionExpression: 'leaseOwner = :owner AND claimState = :inProgress',
+          ExpressionAttributeValues: { ':owner': { S: lease.owner }, ':inProgress': { S: 'IN_PROGRESS' } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** The highest attempt number recorded under `key`, 0 if none. */
+  async readAttempts(key: string): Promise<number> {
+    const item = await this.get(key);
+    return num(item?.attempts) ?? 0;
+  }
+
+  /** Records `attempts` unless a higher number is already there (records only ever grow). */
+  async recordAttempts(key: string, attempts: number, now: number, ttlSeconds: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { id: { S: key } },
+          UpdateExpression: 'SET attempts = :attempts, updatedAt = :now, expiration = :expiration',
+          ConditionExpression: 'attribute_not_exists(attempts) OR attempts < :attempts',
+          ExpressionAttributeValues: {
+            ':attempts': { N: String(attempts) },
+            ':now': { N: String(now) },
+            ':expiration': expiresIn(now, ttlSeconds),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Adds one to the counter under `key` and returns the new value. The count starts again at 1 once the
+   * window that began with the first count has passed, so a task that recovered and ran for a week does
+   * not inherit last week's attempts.
+   */
+  async bumpWindowedCounter(key: string, options: { now: number; windowSeconds: number }): Promise<number> {
+    const cutoff = options.now - options.windowSeconds * 1000;
+    for (let round = 0; round < 2; round++) {
+      try {
+        const out = await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { id: { S: key } },
+            UpdateExpression:
+              'SET attempts = if_not_exists(attempts, :zero) + :one, windowStart = if_not_exists(windowStart, :now), expiration = if_not_exists(expiration, :expiration)',
+            ConditionExpression: 'attribute_not_exists(id) OR windowStart > :cutoff',
+            ExpressionAttributeValues: {
+              ':zero': { N: '0' },
+              ':one': { N: '1' },
+              ':now': { N: String(options.now) },
+              ':cutoff': { N: String(cutoff) },
+              ':expiration': expiresIn(options.now, options.windowSeconds),
+            },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        return num(out.Attributes?.attempts) ?? 1;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              id: { S: key },
+              attempts: { N: '1' },
+              windowStart: { N: String(options.now) },
+              expiration: expiresIn(options.now, options.windowSeconds),
+            },
+            ConditionExpression: 'attribute_not_exists(id) OR windowStart <= :cutoff',
+            ExpressionAttributeValues: { ':cutoff': { N: String(cutoff) } },
+          }),
+        );
+        return 1;
+      } catch (error) {
+        // Another invocation restarted the window between our two writes; count within it instead.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new Error(`Could not count an attempt under ${key}: the state table item kept changing`);
+  }
+
+  private async get(key: string): Promise<Record<string, AttributeValue> | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { id: { S: key } }, ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+}

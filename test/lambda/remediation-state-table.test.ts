@@ -1,0 +1,114 @@
+import 'aws-sdk-client-mock-jest';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { StateTable } from '../../lambda/shared/state-table';
+
+// The state table is shared by the Glue trigger and remediation; these pin the DynamoDB requests it makes.
+const dynamodb = mockClient(DynamoDBClient);
+const table = () => new StateTable('pipeline-state');
+const failed = (item?: Record<string, unknown>) =>
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    Item: item as never,
+  });
+
+beforeEach(() => dynamodb.reset());
+
+describe('state table claims', () => {
+  const options = { owner: 'request-1', now: 1_000_000, leaseExpiresAt: 1_040_000, ttlSeconds: 3600 };
+
+  test('acquire is one conditional put: free, or held by an expired, uncompleted lease', async () => {
+    dynamodb.on(PutItemCommand).resolves({});
+    const result = await table().acquire('glue-run#abc', options);
+
+    expect(result).toEqual({
+      status: 'acquired',
+      lease: { key: 'glue-run#abc', owner: 'request-1', leasedAt: 1_000_000 },
+    });
+    const input = dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      TableName: 'pipeline-state',
+      ConditionExpression: 'attribute_not_exists(id) OR (claimState = :inProgress AND leaseExpiresAt < :now)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      Item: {
+        id: { S: 'glue-run#abc' },
+        claimState: { S: 'IN_PROGRESS' },
+        leaseOwner: { S: 'request-1' },
+        leaseExpiresAt: { N: '1040000' },
+        expiration: { N: String(1000 + 3600) },
+      },
+    });
+  });
+
+  test('acquire reports a takeover with the dead holder, and the holder of a live or finished claim', async () => {
+    dynamodb
+      .on(PutItemCommand)
+      .resolvesOnce({
+        Attributes: {
+          id: { S: 'k' },
+          claimState: { S: 'IN_PROGRESS' },
+          leaseOwner: { S: 'dead' },
+          leasedAt: { N: '5' },
+        },
+      })
+      .rejectsOnce(failed({ id: { S: 'k' }, claimState: { S: 'COMPLETED' }, jobRunId: { S: 'jr_1' } }))
+      .rejectsOnce(failed({ id: { S: 'k' }, claimState: { S: 'IN_PROGRESS' }, leaseOwner: { S: 'live' } }));
+
+    const takeover = await table().acquire('k', options);
+    expect(takeover.status === 'acquired' && takeover.lease.takenOverFrom).toMatchObject({
+      leaseOwner: 'dead',
+      leasedAt: 5,
+    });
+    expect(await table().acquire('k', options)).toMatchObject({
+      status: 'completed',
+      claim: { attributes: { jobRunId: 'jr_1' } },
+    });
+    expect(await table().acquire('k', options)).toMatchObject({ status: 'in-progress', claim: { leaseOwner: 'live' } });
+  });
+
+  test('complete writes only if this invocation still holds the lease, and reports when it does not', async () => {
+    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(failed());
+    const lease = { key: 'k', owner: 'request-1', leasedAt: 1 };
+    expect(await table().complete(lease, { jobRunId: 'jr_1' }, 2)).toBe(true);
+    expect(await table().complete(lease, { jobRunId: 'jr_1' }, 2)).toBe(false);
+    const input = dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('leaseOwner = :owner AND claimState = :inProgress');
+    expect(input.ExpressionAttributeNames).toEqual({ '#a0': 'jobRunId' });
+    await expect(table().complete(lease, { claimState: 'x' }, 2)).rejects.toThrow('reserved');
+  });
+});
+
+describe('state table counters', () => {
+  test('a windowed counter restarts at 1 when its window has passed', async () => {
+    dynamodb.on(UpdateItemCommand).rejects(failed());
+    dynamodb.on(PutItemCommand).resolves({});
+    const count = await table().bumpWindowedCounter('dms-attempts#task', { now: 100_000_000, windowSeconds: 86_400 });
+
+    expect(count).toBe(1);
+    const put = dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input;
+    expect(put.ConditionExpression).toBe('attribute_not_exists(id) OR windowStart <= :cutoff');
+    expect(put.ExpressionAttributeValues).toEqual({ ':cutoff': { N: String(100_000_000 - 86_400_000) } });
+  });
+
+  test('a windowed counter inside its window returns the incremented count', async () => {
+    dynamodb.on(UpdateItemCommand).resolves({ Attributes: { attempts: { N: '3' } } });
+    expect(await table().bumpWindowedCounter('k', { now: 1, windowSeconds: 60 })).toBe(3);
+  });
+
+  test('attempt records never go down', async () => {
+    dynamodb.on(UpdateItemCommand).rejects(failed());
+    await expect(table().recordAttempts('glue-attempts#c', 1, 0, 60)).resolves.toBeUndefined();
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input.ConditionExpression).toBe(
+      'attribute_not_exists(attempts) OR attempts < :attempts',
+    );
+    dynamodb.on(GetItemCommand).resolves({ Item: { id: { S: 'glue-attempts#c' }, attempts: { N: '2' } } });
+    expect(await table().readAttempts('glue-attempts#c')).toBe(2);
+  });
+});
