@@ -1,5 +1,5 @@
-import { App, AppProps, Validations } from 'aws-cdk-lib';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { App, AppProps } from 'aws-cdk-lib';
+import { addControlTowerGuard } from './compliance/cfn-guard';
 import { EnvName, ENV_NAMES, EnvironmentConfig } from './config/environment-config';
 import { loadEnvironmentConfig, validateSandboxName } from './config/load';
 import { MigrationStage } from '../stages/migration-stage';
@@ -37,14 +37,14 @@ export function buildApp(props: AppProps = {}): App {
       env: stageEnv(config, process.env.CDK_DEFAULT_ACCOUNT),
       ...(str(ctx('dataSyncActivationAttempt')) ? { dataSyncActivationAttempt: str(ctx('dataSyncActivationAttempt')) } : {}),
     });
-    if (guard) Validations.of(stage).addPlugins(new CfnGuardValidator());
+    if (guard) addControlTowerGuard(stage);
     return app;
   }
 
   for (const envName of ENV_NAMES) {
     const config = loadEnvironmentConfig(envName, ctx);
     const stage = new MigrationStage(app, STAGE_IDS[envName], { config, env: stageEnv(config) });
-    if (guard) Validations.of(stage).addPlugins(new CfnGuardValidator());
+    if (guard) addControlTowerGuard(stage);
   }
   return app;
 }

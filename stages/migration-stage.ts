@@ -1,14 +1,18 @@
 import { Stage, StageProps, Tags, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { StageAwsSolutionsChecks } from '../lib/compliance/nag';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../lib/config/environment-config';
 import { DatabaseStack } from '../lib/stacks/database-stack';
 import { DataSyncStack } from '../lib/stacks/datasync-stack';
 import { DmsStack } from '../lib/stacks/dms-stack';
+import { GlueStack } from '../lib/stacks/glue-stack';
+import { LambdaStack } from '../lib/stacks/lambda-stack';
 import { LoggingStack } from '../lib/stacks/logging-stack';
 import { MessagingStack } from '../lib/stacks/messaging-stack';
 import { statefulRemoval } from '../lib/stacks/migration-stack-props';
+import { MonitoringStack } from '../lib/stacks/monitoring-stack';
 import { NetworkStack } from '../lib/stacks/network-stack';
+import { OrchestrationStack } from '../lib/stacks/orchestration-stack';
 import { StorageStack } from '../lib/stacks/storage-stack';
 
 export interface MigrationStageProps extends StageProps {
@@ -35,6 +39,10 @@ export class MigrationStage extends Stage {
   public readonly dataSync: DataSyncStack;
   public readonly database: DatabaseStack;
   public readonly dms: DmsStack;
+  public readonly glue: GlueStack;
+  public readonly orchestration: OrchestrationStack;
+  public readonly lambda: LambdaStack;
+  public readonly monitoring: MonitoringStack;
 
   constructor(scope: Construct, id: string, props: MigrationStageProps) {
     super(scope, id, props);
@@ -76,12 +84,88 @@ export class MigrationStage extends Stage {
       vpc,
       dmsSecurityGroup: this.network.dmsSecurityGroup,
       targetSecret: this.database.secret,
+      targetSecretKey: this.database.databaseKey,
       description: `Migration ${config.envName}: DMS replication into Aurora`,
     });
 
+    const logRemovalPolicy = statefulRemoval(config);
+    this.glue = new GlueStack(this, 'Glue', {
+      ...common,
+      dataBucket: this.storage.dataBucket,
+      dataKey: this.storage.dataKey,
+      resultsTopic: this.messaging.validationResultsTopic,
+      logRemovalPolicy,
+      description: `Migration ${config.envName}: validation job`,
+    });
+    this.orchestration = new OrchestrationStack(this, 'Orchestration', {
+      ...common,
+      replicationTaskArn: this.dms.task.taskArn,
+      replicationInstanceIdentifier: this.dms.replicationInstanceIdentifier,
+      dataBucket: this.storage.dataBucket,
+      resultsTopic: this.messaging.validationResultsTopic,
+      alertsTopic: this.messaging.alertsTopic,
+      logRemovalPolicy,
+      description: `Migration ${config.envName}: replication workflow`,
+    });
+    this.lambda = new LambdaStack(this, 'Lambda', {
+      ...common,
+      dataBucket: this.storage.dataBucket,
+      dataKey: this.storage.dataKey,
+      messagingKey: this.messaging.messagingKey,
+      validationJob: this.glue.job,
+      stateMachine: this.orchestration.stateMachine,
+      resultsTopic: this.messaging.validationResultsTopic,
+      alertsTopic: this.messaging.alertsTopic,
+      subscriptionDeadLetterQueue: this.messaging.subscriptionDeadLetterQueue,
+      replicationTaskArn: this.dms.task.taskArn,
+      glueLogGroup: this.glue.logGroup,
+      stateMachineLogGroup: this.orchestration.logGroup,
+      dmsLogGroup: this.dms.taskLogGroup,
+      logRemovalPolicy,
+      description: `Migration ${config.envName}: data-path handlers`,
+    });
+    const functions = [
+      { name: 'GlueTrigger', fn: this.lambda.glueTrigger },
+      { name: 'SfnTrigger', fn: this.lambda.sfnTrigger },
+      { name: 'Remediation', fn: this.lambda.remediation },
+    ];
+    this.monitoring = new MonitoringStack(this, 'Monitoring', {
+      ...common,
+      dataBucket: this.storage.dataBucket,
+      job: this.glue.job,
+      stateMachine: this.orchestration.stateMachine,
+      replicationTaskArn: this.dms.task.taskArn,
+      replicationTaskResourceId: this.dms.task.taskResourceId,
+      replicationInstanceIdentifier: this.dms.replicationInstanceIdentifier,
+      dataSyncTaskArn: this.dataSync.setup.taskArn,
+      cluster: this.database.cluster,
+      domain: this.logging.domain,
+      remediation: this.lambda.remediation,
+      functions,
+      deadLetterQueues: [
+        ...functions.map(({ name, fn }) => ({ name: `${name}Dlq`, queue: fn.deadLetterQueue })),
+        { name: 'ObjectEventsDlq', queue: this.lambda.objectEventsDeadLetterQueue },
+        { name: 'SubscriptionDlq', queue: this.messaging.subscriptionDeadLetterQueue },
+      ],
+      alertsTopic: this.messaging.alertsTopic,
+      messagingKey: this.messaging.messagingKey,
+      auditTarget: this.logging.auditEventTarget(),
+      description: `Migration ${config.envName}: failure rules, alarms, dashboard, audit events`,
+    });
+
+    // Audit trail: every log group of the data path goes to OpenSearch.
+    const auditedLogGroups = [
+      ...functions.map(({ name, fn }) => ({ id: name, group: fn.functionLogGroup })),
+      { id: 'ValidationJob', group: this.glue.logGroup },
+      { id: 'Workflow', group: this.orchestration.logGroup },
+      { id: 'DmsTask', group: this.dms.taskLogGroup },
+      { id: 'DataSyncTask', group: this.dataSync.taskLogGroup },
+    ];
+    for (const { id, group } of auditedLogGroups) this.logging.subscribeLogGroup(group, id);
+
     for (const [k, v] of Object.entries(config.tags)) Tags.of(this).add(k, v);
     if (props.nagChecks ?? true) {
-      Validations.of(this).addPlugins(new AwsSolutionsChecks(this));
+      Validations.of(this).addPlugins(new StageAwsSolutionsChecks(this));
     }
   }
 }

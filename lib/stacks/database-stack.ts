@@ -83,6 +83,8 @@ export class DatabaseStack extends Stack {
         excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
       }),
       defaultDatabaseName: db.defaultDatabaseName,
+      // A literal port keeps security-group rules in NetworkStack free of references to this stack.
+      port: 3306,
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       securityGroups: [props.databaseSecurityGroup],
@@ -100,12 +102,23 @@ export class DatabaseStack extends Stack {
     });
     this.secret = this.cluster.secret!;
 
-    // Rotation runs in private subnets (not isolated) because the rotation application reaches
-    // Secrets Manager through the interface endpoint and the cluster through its security group.
-    this.cluster.addRotationSingleUser({
-      automaticallyAfter: Duration.days(db.rotationDays),
+    // Rotation runs in private subnets (not isolated): it reaches Secrets Manager through the
+    // interface endpoint and the cluster through the security groups NetworkStack opened. The
+    // target is given with a literal port so the rule CDK adds stays inside NetworkStack (the
+    // cluster's own port is a token of this stack and would make the two stacks depend on each other).
+    new secretsmanager.SecretRotation(this, 'Rotation', {
+      application: secretsmanager.SecretRotationApplication.MYSQL_ROTATION_SINGLE_USER,
+      secret: this.secret,
+      target: {
+        connections: new ec2.Connections({
+          securityGroups: [props.databaseSecurityGroup],
+          defaultPort: ec2.Port.tcp(3306),
+        }),
+      },
+      vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroup: props.rotationSecurityGroup,
+      automaticallyAfter: Duration.days(db.rotationDays),
     });
 
     Validations.of(this.cluster).acknowledge(
@@ -122,6 +135,27 @@ export class DatabaseStack extends Stack {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
       reason: 'The enhanced-monitoring role uses the AWS-managed policy RDS requires; it grants log writes only.',
     });
+
+    if (!db.deletionProtection) {
+      Validations.of(this.cluster).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason: `Deletion protection is off only where config allows it (${config.envName}: disposable); prod validation requires it on.`,
+      });
+    }
+    // cloudwatchLogsRetention uses aws-cdk-lib's LogRetention singleton function.
+    const logRetentionFn = this.node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
+    if (logRetentionFn) {
+      Validations.of(logRetentionFn).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: 'aws-cdk-lib LogRetention function that sets retention on the RDS log groups; basic execution policy for its own logs.',
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'The RDS log group names are chosen by RDS at deploy time; the LogRetention function must be allowed to set retention on them.',
+        },
+      );
+    }
 
     new CfnOutput(this, 'ClusterEndpoint', { value: this.cluster.clusterEndpoint.hostname });
     new CfnOutput(this, 'ClusterSecretArn', { value: this.secret.secretArn });

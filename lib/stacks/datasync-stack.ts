@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { REF } from '../compliance/nag';
 import { DataSyncAgentSetup } from '../constructs/datasync-agent-setup';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
@@ -71,7 +72,7 @@ export class DataSyncStack extends Stack {
       ),
     );
     Validations.of(bucketRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::<DataBucketE3889A50.Arn>/incoming/*]',
+      id: `AwsSolutions-IAM5[Resource::${REF}/incoming/*]`,
       reason: 'Scoped to the incoming/ prefix, which is all DataSync writes.',
     });
 
@@ -101,6 +102,13 @@ export class DataSyncStack extends Stack {
       ...(config.dataSync.existingAgentArn ? { existingAgentArn: config.dataSync.existingAgentArn } : {}),
       ...(props.activationAttempt ? { activationAttempt: props.activationAttempt } : {}),
     });
+
+    Validations.of(this.setup).acknowledge(
+      ...['agent', 'location', 'task'].map((kind) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:${REF}:datasync:${REF}:${kind}/*]`,
+        reason: `DataSync ${kind} ids are assigned when the custom resource creates them; the role can only touch ${kind}s of this account and region.`,
+      })),
+    );
 
     new CfnOutput(this, 'AgentInstanceId', { value: this.agentInstance.instanceId });
     new CfnOutput(this, 'ActivationSuccess', { value: this.setup.activationSuccess });

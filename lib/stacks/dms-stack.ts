@@ -3,8 +3,10 @@ import * as dms from 'aws-cdk-lib/aws-dms';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { REF } from '../compliance/nag';
 import { DmsAccountRoles } from '../constructs/dms-account-roles';
 import { ManagedReplicationTask } from '../constructs/managed-replication-task';
 import { buildTableMappings, buildTaskSettings } from '../dms/task-definition';
@@ -15,6 +17,8 @@ export interface DmsStackProps extends MigrationStackProps {
   readonly dmsSecurityGroup: ec2.ISecurityGroup;
   /** Aurora credentials (rotated); DMS reads them through the access role at connect time. */
   readonly targetSecret: secretsmanager.ISecret;
+  /** Key that encrypts the target secret. */
+  readonly targetSecretKey: kms.IKey;
 }
 
 /**
@@ -29,6 +33,10 @@ export class DmsStack extends Stack {
   public readonly task: ManagedReplicationTask;
   /** Secret holding the source database user; filled by an operator when not given in config. */
   public readonly sourceSecret: secretsmanager.ISecret;
+  /** Name of the replication instance, the dimension DMS publishes metrics under. */
+  public readonly replicationInstanceIdentifier: string;
+  /** The group DMS writes task logs to (`dms-tasks-<instance>`), created here so it has retention. */
+  public readonly taskLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: DmsStackProps) {
     super(scope, id, props);
@@ -49,7 +57,16 @@ export class DmsStack extends Stack {
     });
     subnetGroup.node.addDependency(...accountRoles.ready);
 
+    // Named after the stack (which carries the stage and sandbox name) so metric dimensions and the
+    // task log group are known before deploy and two stages in one account never collide.
+    this.replicationInstanceIdentifier = `${this.stackName}-replication`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
+    this.taskLogGroup = new logs.LogGroup(this, 'TaskLogs', {
+      logGroupName: `dms-tasks-${this.replicationInstanceIdentifier}`,
+      retention: logRetention(config.logRetentionDays),
+      removalPolicy: removal,
+    });
     this.replicationInstance = new dms.CfnReplicationInstance(this, 'ReplicationInstance', {
+      replicationInstanceIdentifier: this.replicationInstanceIdentifier,
       replicationInstanceClass: config.dms.instanceClass,
       allocatedStorage: config.dms.allocatedStorageGb,
       multiAz: config.dms.multiAz,
@@ -92,7 +109,21 @@ export class DmsStack extends Stack {
       description: 'DMS reads the source and target endpoint secrets',
     });
     this.sourceSecret.grantRead(secretsAccessRole);
-    props.targetSecret.grantRead(secretsAccessRole);
+    // Granted on the role, not through the secret: Secret.grantRead would add the role to the key
+    // policy in DatabaseStack, which then depends on this stack and closes a cycle.
+    secretsAccessRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [props.targetSecret.secretArn],
+      }),
+    );
+    secretsAccessRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [props.targetSecretKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+      }),
+    );
 
     this.sourceEndpoint = new dms.CfnEndpoint(this, 'SourceEndpoint', {
       endpointType: 'source',
@@ -123,6 +154,11 @@ export class DmsStack extends Stack {
       tableMappings: buildTableMappings(config.dms.schemas),
       replicationTaskSettings: buildTaskSettings(),
       logRetention: logRetention(config.logRetentionDays),
+    });
+
+    Validations.of(this.task).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${REF}:dms:${REF}:task:*]`,
+      reason: 'The task id is assigned by DMS at creation (and changes on replacement); the role manages tasks of this account and region only.',
     });
 
     new CfnOutput(this, 'ReplicationTaskArn', { value: this.task.taskArn });

@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { REF } from '../compliance/nag';
 import { PROJECT_ROOT } from '../constructs/migration-function';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
@@ -91,13 +92,19 @@ export class GlueStack extends Stack {
 
     const contracts = new s3assets.Asset(this, 'Contracts', { path: path.join(glueDir, 'contracts') });
     contracts.grantRead(this.role);
+    // A directory asset is zipped with the package at its root, which is what --extra-py-files wants.
+    const corePackage = new s3assets.Asset(this, 'ValidationCore', {
+      path: path.join(glueDir, 'src'),
+      exclude: ['**/__pycache__', '**/*.pyc'],
+    });
+    corePackage.grantRead(this.role);
 
     this.job = new glue.PySparkEtlJob(this, 'ValidationJob', {
       description: 'Validates one object under incoming/ against its dataset contract',
       role: this.role,
       glueVersion: GLUE_VERSION,
       script: glue.Code.fromAsset(path.join(glueDir, 'jobs', 'validate_object.py')),
-      extraPythonFiles: [glue.Code.fromAsset(path.join(glueDir, 'src'))],
+      extraPythonFiles: [glue.Code.fromBucket(corePackage.bucket, corePackage.s3ObjectKey)],
       workerConfiguration: {
         workerType: glue.WorkerType[workerTypeKey(config.glue.workerType)],
         numberOfWorkers: config.glue.numberOfWorkers,
@@ -129,6 +136,18 @@ export class GlueStack extends Stack {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'cloudwatch:PutMetricData has no resource type; it is limited to the Glue namespace by condition.',
+      },
+      ...['incoming', 'reports', 'validated', 'quarantine'].map((prefix) => ({
+        id: `AwsSolutions-IAM5[Resource::${REF}/${prefix}/*]`,
+        reason: `Objects under ${prefix}/ of the data bucket: the prefix the job reads (incoming) or writes.`,
+      })),
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:aws:logs:${REF}:log-group:/aws-glue/*]`,
+        reason: 'Glue continuous logging and its KMS association use log groups under /aws-glue/ that Glue names per run.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-${REF}-assets-${REF}/*]`,
+        reason: 'Read access to the CDK asset objects (script, core package, contracts); the asset keys are content hashes.',
       },
     );
 

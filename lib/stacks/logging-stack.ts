@@ -295,7 +295,11 @@ export class LoggingStack extends Stack {
       encryption: s3.BucketEncryption.S3_MANAGED, // server access logging cannot write to SSE-KMS targets
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      lifecycleRules: [{ expiration: Duration.days(config.storage.accessLogExpirationDays) }],
+      versioned: true,
+      lifecycleRules: [
+        { expiration: Duration.days(config.storage.accessLogExpirationDays) },
+        { noncurrentVersionExpiration: Duration.days(1) },
+      ],
       removalPolicy,
       autoDeleteObjects: disposable,
     });

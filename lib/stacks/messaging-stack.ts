@@ -19,8 +19,6 @@ export class MessagingStack extends Stack {
   public readonly validationResultsTopic: sns.Topic;
   /** Alarms and remediation alerts for people. */
   public readonly alertsTopic: sns.Topic;
-  /** Dead-letter queue for EventBridge rule targets (events that could not be delivered). */
-  public readonly eventsDeadLetterQueue: sqs.Queue;
   /** Dead-letter queue for SNS subscriptions that could not be delivered. */
   public readonly subscriptionDeadLetterQueue: sqs.Queue;
 
@@ -65,9 +63,10 @@ export class MessagingStack extends Stack {
         retentionPeriod: Duration.days(14),
         enforceSSL: true,
       });
-    this.eventsDeadLetterQueue = dlq('EventsDeadLetterQueue');
+    // EventBridge target DLQs live with their rules (MonitoringStack): a queue policy naming a rule
+    // ARN here would make this stack depend on the rule's stack.
     this.subscriptionDeadLetterQueue = dlq('SubscriptionDeadLetterQueue');
-    for (const q of [this.eventsDeadLetterQueue, this.subscriptionDeadLetterQueue]) {
+    for (const q of [this.subscriptionDeadLetterQueue]) {
       Validations.of(q).acknowledge({
         id: 'AwsSolutions-SQS3',
         reason: 'This queue is itself a dead-letter queue; its depth is alarmed in MonitoringStack.',

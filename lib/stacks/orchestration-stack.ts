@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { REF } from '../compliance/nag';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
 
@@ -56,7 +58,21 @@ export interface OrchestrationStackProps extends MigrationStackProps {
   readonly messagingKey?: kms.IKey;
   /** Log group removal. @default RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Account whose pipeline runs the post-deploy smoke test. When set, a role named
+   * `migration-smoke-<env>` is created here for it to assume, so the test acts inside this account
+   * with exactly the smoke-test permissions. @default no role
+   */
+  readonly smokeTestTrustedAccount?: string;
 }
+
+/** Name of the role the pipeline's smoke test assumes in a target account. */
+export const smokeTestRoleName = (envName: string) => `migration-smoke-${envName}`;
+
+/** Prefixes the smoke test writes to, reads and cleans up. */
+const SMOKE_PREFIXES = [DATA_PREFIXES.incoming, DATA_PREFIXES.validated, DATA_PREFIXES.quarantine, DATA_PREFIXES.reports].map(
+  (p) => `${p}smoke/*`,
+);
 
 /**
  * The workflow each validated batch runs: make sure the DMS task is running (start it the first
@@ -67,6 +83,9 @@ export interface OrchestrationStackProps extends MigrationStackProps {
 export class OrchestrationStack extends Stack {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
+  public readonly stateMachineArnOutput: CfnOutput;
+  public readonly smokeTestRole?: iam.Role;
+  public readonly smokeTestRoleArnOutput?: CfnOutput;
 
   constructor(scope: Construct, id: string, props: OrchestrationStackProps) {
     super(scope, id, props);
@@ -321,6 +340,10 @@ export class OrchestrationStack extends Stack {
           'dms:DescribeReplicationTasks, cloudwatch:GetMetricData, X-Ray and the CloudWatch Logs delivery actions of Step Functions support no resource-level permissions.',
       },
       {
+        id: `AwsSolutions-IAM5[Resource::${REF}/reports/batches/*]`,
+        reason: 'The workflow writes batch records under reports/batches/ only.',
+      },
+      {
         id: 'AwsSolutions-IAM5[Action::s3:Abort*]',
         reason: 'grantPut on reports/batches/* only; multipart abort is part of a put.',
       },
@@ -334,6 +357,47 @@ export class OrchestrationStack extends Stack {
       },
     );
 
-    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    this.stateMachineArnOutput = new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+
+    if (props.smokeTestTrustedAccount) {
+      const role = new iam.Role(this, 'SmokeTestRole', {
+        roleName: smokeTestRoleName(config.envName),
+        assumedBy: new iam.AccountPrincipal(props.smokeTestTrustedAccount),
+        description: 'Assumed by the pipeline smoke test: drops files under */smoke/ and watches the workflow',
+        maxSessionDuration: Duration.hours(1),
+      });
+      props.dataBucket.grantPut(role, `${DATA_PREFIXES.incoming}smoke/*`);
+      for (const prefix of SMOKE_PREFIXES) {
+        props.dataBucket.grantRead(role, prefix);
+        props.dataBucket.grantDelete(role, prefix);
+      }
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+          resources: [props.dataBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': SMOKE_PREFIXES.map((p) => p.replace('*', '')) } },
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:DeleteObjectVersion'],
+          resources: SMOKE_PREFIXES.map((p) => props.dataBucket.arnForObjects(p)),
+        }),
+      );
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] }));
+      this.stateMachine.grantRead(role);
+      Validations.of(role).acknowledge(
+        ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*', 'Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map((finding) => ({
+          id: `AwsSolutions-IAM5[${finding}]`,
+          reason: 'Bucket grants limited to the smoke/ sub-prefixes the smoke test writes and cleans up, and to the data key.',
+        })),
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'grantRead on the state machine includes execution and history reads, which are scoped by state machine in their ARNs but rendered with wildcards.',
+        },
+      );
+      this.smokeTestRole = role;
+      this.smokeTestRoleArnOutput = new CfnOutput(this, 'SmokeTestRoleArn', { value: role.roleArn });
+    }
   }
 }

@@ -1,0 +1,344 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { MigrationStackProps } from './migration-stack-props';
+import { DATA_PREFIXES } from './storage-stack';
+
+/** Failure event patterns, kept as data so tests can run documented sample events through them. */
+export const FAILURE_PATTERNS = {
+  /** Glue emits FAILED and TIMEOUT for job runs (there is no ERROR state for jobs). */
+  glue: (jobName: string): events.EventPattern => ({
+    source: ['aws.glue'],
+    detailType: ['Glue Job State Change'],
+    detail: { jobName: [jobName], state: ['FAILED', 'TIMEOUT'] },
+  }),
+  /** Classic DMS tasks: the task ARN is in `resources`, the failure in `detail.eventType`. */
+  dmsTask: (taskArn: string): events.EventPattern => ({
+    source: ['aws.dms'],
+    detailType: ['DMS Replication Task State Change'],
+    resources: [taskArn],
+    detail: { eventType: ['REPLICATION_TASK_FAILED'] },
+  }),
+  stepFunctions: (stateMachineArn: string): events.EventPattern => ({
+    source: ['aws.states'],
+    detailType: ['Step Functions Execution Status Change'],
+    detail: { stateMachineArn: [stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+  }),
+  /** DataSync executions of this stage's task (execution ARNs start with the task ARN). */
+  dataSync: (taskArn: string): events.EventPattern => ({
+    source: ['aws.datasync'],
+    detailType: ['DataSync Task Execution State Change'],
+    resources: [{ prefix: `${taskArn}/execution/` }] as unknown as string[],
+    detail: { State: ['ERROR'] },
+  }),
+} as const;
+
+/** Every event of a hop, failure or not, for the audit trail. */
+export const AUDIT_PATTERNS = {
+  s3: (bucketName: string): events.EventPattern => ({
+    source: ['aws.s3'],
+    detail: { bucket: { name: [bucketName] } },
+  }),
+  glue: (jobName: string): events.EventPattern => ({ source: ['aws.glue'], detail: { jobName: [jobName] } }),
+  dms: (taskArn: string): events.EventPattern => ({ source: ['aws.dms'], resources: [taskArn] }),
+  stepFunctions: (stateMachineArn: string): events.EventPattern => ({
+    source: ['aws.states'],
+    detail: { stateMachineArn: [stateMachineArn] },
+  }),
+} as const;
+
+export interface MonitoredFunction {
+  /** Short name for alarm and widget titles. */
+  readonly name: string;
+  readonly fn: lambda.IFunction;
+}
+
+export interface MonitoringStackProps extends MigrationStackProps {
+  readonly dataBucket: s3.IBucket;
+  readonly job: glue.IJob;
+  readonly stateMachine: sfn.IStateMachine;
+  readonly replicationTaskArn: string;
+  /** Resource id of the task (last ARN field): the `ReplicationTaskIdentifier` dimension of DMS task metrics. */
+  readonly replicationTaskResourceId: string;
+  readonly replicationInstanceIdentifier: string;
+  readonly dataSyncTaskArn: string;
+  readonly cluster: rds.IDatabaseCluster;
+  readonly domain: opensearch.IDomain;
+  readonly remediation: lambda.IFunction;
+  readonly functions: readonly MonitoredFunction[];
+  readonly deadLetterQueues: readonly { readonly name: string; readonly queue: sqs.IQueue }[];
+  readonly alertsTopic: sns.ITopic;
+  /** Encrypts the dead-letter queue of the rule targets. */
+  readonly messagingKey: kms.IKey;
+  /** Audit-trail target from LoggingStack. */
+  readonly auditTarget: events.IRuleTarget;
+}
+
+/**
+ * Watches every hop from the side: failure rules that call remediation, audit rules that copy every
+ * event into OpenSearch, alarms to the alerts topic, and one dashboard.
+ */
+export class MonitoringStack extends Stack {
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  /** Where EventBridge puts events it could not deliver to remediation or the alerts topic. */
+  public readonly eventsDeadLetterQueue: sqs.Queue;
+  public readonly failureRules: Record<'glue' | 'dmsTask' | 'stepFunctions' | 'dataSync', events.Rule>;
+
+  constructor(scope: Construct, id: string, props: MonitoringStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const alarmAction = new actions.SnsAction(props.alertsTopic);
+    const alarm = (id: string, a: cloudwatch.AlarmProps) => {
+      const created = new cloudwatch.Alarm(this, id, a);
+      created.addAlarmAction(alarmAction);
+      this.alarms.push(created);
+      return created;
+    };
+
+    this.eventsDeadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.messagingKey,
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+    });
+    Validations.of(this.eventsDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the rule targets; its depth is alarmed below.',
+    });
+
+    // ---- failures -> remediation ---------------------------------------------------------------
+    const remediationTarget = new targets.LambdaFunction(props.remediation, {
+      deadLetterQueue: this.eventsDeadLetterQueue,
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(2),
+    });
+    const failureRule = (id: string, description: string, pattern: events.EventPattern) =>
+      new events.Rule(this, id, { description, eventPattern: pattern, targets: [remediationTarget] });
+    this.failureRules = {
+      glue: failureRule('GlueJobFailedRule', 'Validation job run failed or timed out', FAILURE_PATTERNS.glue(props.job.jobName)),
+      dmsTask: failureRule('DmsTaskFailedRule', 'DMS replication task failed', FAILURE_PATTERNS.dmsTask(props.replicationTaskArn)),
+      stepFunctions: failureRule(
+        'ExecutionFailedRule',
+        'Replication workflow failed, timed out or was aborted',
+        FAILURE_PATTERNS.stepFunctions(props.stateMachine.stateMachineArn),
+      ),
+      // DataSync errors are for people, not for automatic retries: the next scheduled run retries.
+      dataSync: new events.Rule(this, 'DataSyncErrorRule', {
+        description: 'DataSync task execution ended in ERROR',
+        eventPattern: FAILURE_PATTERNS.dataSync(props.dataSyncTaskArn),
+        targets: [
+          new targets.SnsTopic(props.alertsTopic, { deadLetterQueue: this.eventsDeadLetterQueue, retryAttempts: 4 }),
+        ],
+      }),
+    };
+
+    // ---- audit trail -----------------------------------------------------------------------------
+    const audit = (id: string, description: string, pattern: events.EventPattern) =>
+      new events.Rule(this, id, { description, eventPattern: pattern, targets: [props.auditTarget] });
+    audit('AuditS3Rule', 'Every data bucket event', AUDIT_PATTERNS.s3(props.dataBucket.bucketName));
+    audit('AuditGlueRule', 'Every validation job state change', AUDIT_PATTERNS.glue(props.job.jobName));
+    audit('AuditDmsRule', 'Every DMS task event', AUDIT_PATTERNS.dms(props.replicationTaskArn));
+    audit('AuditStepFunctionsRule', 'Every workflow status change', AUDIT_PATTERNS.stepFunctions(props.stateMachine.stateMachineArn));
+
+    // ---- alarms -------------------------------------------------------------------------------
+    const fiveMinutes = Duration.minutes(5);
+    for (const { name, fn } of props.functions) {
+      alarm(`${name}ErrorsAlarm`, {
+        alarmDescription: `${name} handler reported errors`,
+        metric: fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm(`${name}ThrottlesAlarm`, {
+        alarmDescription: `${name} handler was throttled`,
+        metric: fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    for (const { name, queue } of [...props.deadLetterQueues, { name: 'EventsDlq', queue: this.eventsDeadLetterQueue }]) {
+      alarm(`${name}DepthAlarm`, {
+        alarmDescription: `Messages waiting in dead-letter queue ${name}`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    // Rule matches are counted by EventBridge under the rule's own name: derived, not rebuilt.
+    const matched = (rule: events.Rule) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Events',
+        metricName: 'MatchedEvents',
+        dimensionsMap: { RuleName: rule.ruleName },
+        period: fiveMinutes,
+        statistic: 'Sum',
+      });
+    alarm('GlueJobFailuresAlarm', {
+      alarmDescription: 'Validation job runs failed or timed out',
+      metric: matched(this.failureRules.glue),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm('WorkflowFailuresAlarm', {
+      alarmDescription: 'Replication workflow executions failed, timed out or were aborted',
+      metric: new cloudwatch.MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: props.stateMachine.metricFailed({ period: fiveMinutes }),
+          timedOut: props.stateMachine.metricTimedOut({ period: fiveMinutes }),
+          aborted: props.stateMachine.metricAborted({ period: fiveMinutes }),
+        },
+        period: fiveMinutes,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const cdcLatency = new cloudwatch.Metric({
+      namespace: 'AWS/DMS',
+      metricName: 'CDCLatencyTarget',
+      dimensionsMap: {
+        ReplicationInstanceIdentifier: props.replicationInstanceIdentifier,
+        ReplicationTaskIdentifier: props.replicationTaskResourceId,
+      },
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+    });
+    alarm('DmsCdcLatencyAlarm', {
+      alarmDescription: `DMS CDC latency above ${config.dms.cdcLatencyThresholdSeconds}s, or no latency data at all (a stopped task emits none)`,
+      metric: cdcLatency,
+      threshold: config.dms.cdcLatencyThresholdSeconds,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      // A task that should be running but emits nothing is the failure we most need to see.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    alarm('AuroraCpuAlarm', {
+      alarmDescription: 'Aurora CPU above 80%',
+      metric: props.cluster.metricCPUUtilization({ period: fiveMinutes }),
+      threshold: 80,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    alarm('AuroraFreeableMemoryAlarm', {
+      alarmDescription: 'Aurora freeable memory under 256 MiB',
+      metric: props.cluster.metricFreeableMemory({ period: fiveMinutes }),
+      threshold: 256 * 1024 * 1024,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    alarm('OpenSearchRedAlarm', {
+      alarmDescription: 'OpenSearch cluster status red',
+      metric: props.domain.metricClusterStatusRed({ period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    alarm('OpenSearchWritesBlockedAlarm', {
+      alarmDescription: 'OpenSearch blocks index writes (audit events are going to the backup bucket)',
+      metric: props.domain.metricClusterIndexWritesBlocked({ period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    alarm('DataSyncErrorsAlarm', {
+      alarmDescription: 'DataSync task executions ended in ERROR',
+      metric: matched(this.failureRules.dataSync),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // ---- dashboard ----------------------------------------------------------------------------
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(6),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# Migration data path (${config.envName})\nS3 ${DATA_PREFIXES.incoming} → Glue trigger → validation job → results topic → workflow trigger → workflow → DMS → Aurora`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Handlers: invocations and errors',
+        left: props.functions.map(({ fn }) => fn.metricInvocations({ period: fiveMinutes })),
+        right: props.functions.map(({ fn }) => fn.metricErrors({ period: fiveMinutes })),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Validation job failures and DataSync errors (matched events)',
+        left: [matched(this.failureRules.glue), matched(this.failureRules.dataSync)],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Workflow executions',
+        left: [
+          props.stateMachine.metricStarted({ period: fiveMinutes }),
+          props.stateMachine.metricSucceeded({ period: fiveMinutes }),
+          props.stateMachine.metricFailed({ period: fiveMinutes }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'DMS CDC latency (s)',
+        left: [cdcLatency],
+        leftAnnotations: [{ value: config.dms.cdcLatencyThresholdSeconds, label: 'bound' }],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Aurora',
+        left: [props.cluster.metricCPUUtilization(), props.cluster.metricDatabaseConnections()],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'OpenSearch',
+        left: [props.domain.metricClusterStatusRed(), props.domain.metricClusterStatusYellow()],
+        right: [props.domain.metricFreeStorageSpace()],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queues',
+        left: [...props.deadLetterQueues.map(({ queue }) => queue), this.eventsDeadLetterQueue].map((q) =>
+          q.metricApproximateNumberOfMessagesVisible(),
+        ),
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
+    );
+  }
+}
