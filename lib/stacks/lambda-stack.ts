@@ -180,9 +180,23 @@ export class LambdaStack extends Stack {
     );
     this.remediation.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['dms:DescribeReplicationTasks'],
-        // DescribeReplicationTasks supports no resource-level permissions.
+        // DMS Serverless replications (DescribeReplications) are handled too, for stages that use them.
+        actions: ['dms:DescribeReplicationTasks', 'dms:DescribeReplications'],
+        // The DMS describe actions support no resource-level permissions.
         resources: ['*'],
+      }),
+    );
+    this.remediation.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dms:StartReplication'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'dms',
+            resource: 'replication-config',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
       }),
     );
     this.remediation.addToRolePolicy(
@@ -223,6 +237,10 @@ export class LambdaStack extends Stack {
       {
         id: `AwsSolutions-IAM5[Resource::${REF}/quarantine/*]`,
         reason: 'Writes only under quarantine/.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${REF}:dms:${REF}:replication-config:*]`,
+        reason: 'Resuming a failed DMS Serverless replication of this account and region; config ids are assigned by DMS.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:aws:states:${REF}:execution:${REF}:*]`,

@@ -1,8 +1,9 @@
 /**
  * The smoke test end to end against a real S3 API (s3rver on 127.0.0.1) and a stand-in pipeline:
  * uploads under incoming/ are validated against the smoke contract's header, copied to validated/
- * or quarantine/ with a report, and a passed file starts a local execution of the orchestration
- * definition. The smoke code's Step Functions calls are answered from those local executions.
+ * or quarantine/ with a report, and a passed file starts a local execution of the OrchestrationStack's
+ * synthesized state machine against a fake DMS task (test/support/dms-simulator.ts). The smoke code's
+ * Step Functions calls are answered from those local executions.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,14 +23,14 @@ import { executionNameFor } from '../../lambda/sfn-trigger/execution-name';
 import { systemClock } from '../../scripts/smoke-test/clock';
 import type { SmokeConfig } from '../../scripts/smoke-test/config';
 import { runSmokeTest } from '../../scripts/smoke-test/smoke';
+import { taskError, type AslDefinition } from '../support/asl';
 import {
-  runDefinition,
-  taskError,
-  validateDefinition,
-  type AslDefinition,
-  type Json,
-  type TaskHandler,
-} from '../support/asl';
+  simulate,
+  synthesizeOrchestrationWorkflow,
+  type DmsScenario,
+  type Simulation,
+  type SynthesizedWorkflow,
+} from '../support/dms-simulator';
 
 const BUCKET = 'migration-data-e2e';
 const STATE_MACHINE_ARN = 'arn:aws:states:us-west-2:111111111111:stateMachine:Orchestration';
@@ -37,63 +38,16 @@ const FIXTURES = path.join(__dirname, '..', '..', 'scripts', 'smoke-test', 'fixt
 const SMOKE_HEADER = 'id,name,amount'; // the `smoke` dataset contract's columns
 
 /**
- * The orchestration workflow the smoke test drives. A small hand-written stand-in for now; point it
- * at the OrchestrationStack's synthesized template (definitionFromTemplate) when that stack exists.
+ * The orchestration workflow the smoke test drives: the OrchestrationStack's state machine as
+ * synthesized, with its data bucket named like the s3rver bucket. Synthesized once per file.
  */
+let workflow: SynthesizedWorkflow | undefined;
+function loadOrchestrationWorkflow(): SynthesizedWorkflow {
+  workflow ??= synthesizeOrchestrationWorkflow({ bucketName: BUCKET });
+  return workflow;
+}
 function loadOrchestrationDefinition(): AslDefinition {
-  const definition: AslDefinition = {
-    StartAt: 'EnsureReplicationRunning',
-    TimeoutSeconds: 7200,
-    States: {
-      EnsureReplicationRunning: {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::aws-sdk:databasemigration:describeReplicationTasks',
-        Parameters: {
-          Filters: [{ Name: 'replication-task-arn', Values: ['arn:aws:dms:us-west-2:111111111111:task:T'] }],
-        },
-        ResultSelector: { 'status.$': '$.ReplicationTasks[0].Status' },
-        ResultPath: '$.replication',
-        Retry: [
-          {
-            ErrorEquals: ['DatabaseMigration.ThrottlingException'],
-            IntervalSeconds: 2,
-            BackoffRate: 2,
-            MaxAttempts: 5,
-          },
-        ],
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'PublishFailure' }],
-        Next: 'ReplicationRunning?',
-      },
-      'ReplicationRunning?': {
-        Type: 'Choice',
-        Choices: [{ Variable: '$.replication.status', StringEquals: 'running', Next: 'RecordBatch' }],
-        Default: 'WaitForReplication',
-      },
-      WaitForReplication: { Type: 'Wait', Seconds: 60, Next: 'EnsureReplicationRunning' },
-      RecordBatch: {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::dynamodb:putItem',
-        Parameters: { TableName: 'batches', Item: { correlationId: { 'S.$': '$.correlationId' } } },
-        ResultPath: null,
-        Next: 'PublishSuccess',
-      },
-      PublishSuccess: {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::sns:publish',
-        Parameters: { TopicArn: 'arn:aws:sns:us-west-2:111111111111:outcomes', 'Message.$': '$' },
-        End: true,
-      },
-      PublishFailure: {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::sns:publish',
-        Parameters: { TopicArn: 'arn:aws:sns:us-west-2:111111111111:outcomes', 'Message.$': '$' },
-        Next: 'BatchFailed',
-      },
-      BatchFailed: { Type: 'Fail', Error: 'BatchFailed', Cause: 'replication could not be confirmed' },
-    },
-  };
-  validateDefinition(definition);
-  return definition;
+  return loadOrchestrationWorkflow().definition;
 }
 
 interface LocalExecution {
@@ -106,6 +60,7 @@ interface LocalExecution {
   error?: string;
   cause?: string;
   visited?: string[];
+  simulation?: Simulation;
 }
 
 let server: S3rver;
@@ -114,8 +69,8 @@ let s3: S3Client;
 const sfn = mockClient(SFNClient);
 let executions: LocalExecution[];
 let background: Promise<void>[];
-let replicationHandler: TaskHandler;
-let recorded: Json[];
+/** The DMS task the next orchestration runs meet (a fresh fake per execution). */
+let dmsScenario: DmsScenario;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 's3rver-'));
@@ -157,7 +112,6 @@ afterAll(async () => {
 beforeEach(() => {
   executions = [];
   background = [];
-  recorded = [];
   sfn.reset();
   sfn.on(ListExecutionsCommand).callsFake(() => ({
     executions: [...executions]
@@ -222,22 +176,15 @@ async function processUpload(key: string, correlationId: string): Promise<void> 
     startDate: new Date(),
   };
   executions.push(execution);
-  const result = await runDefinition(loadOrchestrationDefinition(), input, {
-    handlers: {
-      EnsureReplicationRunning: replicationHandler,
-      RecordBatch: async (item) => void recorded.push(item),
-      PublishSuccess: async () => ({ MessageId: 'm-1' }),
-      PublishFailure: async () => ({ MessageId: 'm-2' }),
-    },
-    waitOverrides: 'all-zero',
-    retryOverrides: 'all-zero',
-  });
+  const simulation = await simulate(loadOrchestrationWorkflow(), dmsScenario, input);
+  const { run } = simulation;
   Object.assign(execution, {
-    status: result.status,
+    status: simulation.status,
     stopDate: new Date(),
-    visited: result.visited,
-    ...(result.error ? { error: result.error } : {}),
-    ...(result.cause ? { cause: result.cause } : {}),
+    visited: run.visited,
+    simulation,
+    ...(run.error ? { error: run.error } : {}),
+    ...(run.cause ? { cause: run.cause } : {}),
   });
 }
 
@@ -275,8 +222,8 @@ function smoke(runId: string) {
 describe('smoke test against s3rver and a local orchestration run', () => {
   it('passes, and leaves the bucket as it found it', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'validated/sales/keep.csv', Body: 'id\n1\n' }));
-    const statuses = ['starting', 'running'];
-    replicationHandler = async () => ({ ReplicationTasks: [{ Status: statuses.shift() ?? 'running' }] });
+    // The task is still starting when the batch arrives; its full load takes 45 s.
+    dmsScenario = { initialStatus: 'starting', startupSeconds: 20, fullLoadSeconds: 45, cdcLatencies: [2] };
 
     const { outcome, logs } = smoke('e2e-pass');
     const result = await outcome;
@@ -294,15 +241,31 @@ describe('smoke test against s3rver and a local orchestration run', () => {
     const goodId = (JSON.parse(executions[0]!.input) as { correlationId: string }).correlationId;
     expect(goodId).toMatch(/^[0-9a-f]{32}$/);
     expect(result.checks[0]!.detail).toContain(`(correlation id ${goodId})`);
-    expect(recorded).toEqual([{ TableName: 'batches', Item: { correlationId: { S: goodId } } }]);
-    expect(executions[0]!.visited).toEqual([
-      'EnsureReplicationRunning',
-      'ReplicationRunning?',
-      'WaitForReplication',
-      'EnsureReplicationRunning',
-      'ReplicationRunning?',
-      'RecordBatch',
-      'PublishSuccess',
+    const ran = executions[0]!.simulation!;
+    expect(ran.waitsEntered).toEqual(['Wait For Task Transition', 'Wait 60s For Full Load']);
+    expect(ran.waitsEntered).toEqual(ran.waitsExpected);
+    expect(ran.sim.starts).toEqual([]);
+    expect(executions[0]!.visited!.slice(-5)).toEqual([
+      'Check CDC Latency',
+      'CDC Caught Up?',
+      'Record Batch',
+      'Publish Outcome',
+      'Batch Replicated',
+    ]);
+    // The batch record goes to the stage's data bucket, named after the dataset and correlation id.
+    expect(loadOrchestrationDefinition().States['Record Batch']).toMatchObject({ Parameters: { Bucket: BUCKET } });
+    expect(ran.sim.puts.map((p) => [p.Bucket, p.Key])).toEqual([[BUCKET, `reports/batches/smoke/${goodId}.json`]]);
+    expect(JSON.parse(ran.sim.puts[0]!.Body)).toMatchObject({
+      correlationId: goodId,
+      dataset: 'smoke',
+      bucket: BUCKET,
+      key: 'validated/smoke/e2e-pass/good.csv',
+    });
+    expect(ran.sim.publications).toEqual([
+      expect.objectContaining({
+        state: 'Publish Outcome',
+        Message: expect.objectContaining({ status: 'REPLICATED', correlationId: goodId, cdcLatencySeconds: 2 }),
+      }),
     ]);
     expect(
       logs.some((l) => l.startsWith('[good] uploaded s3://migration-data-e2e/incoming/smoke/e2e-pass/good.csv')),
@@ -311,8 +274,9 @@ describe('smoke test against s3rver and a local orchestration run', () => {
   });
 
   it('fails with the execution error when the orchestration fails, and still cleans up', async () => {
-    replicationHandler = async () => {
-      throw taskError('DatabaseMigration.ResourceNotFoundFault', 'replication task not found');
+    dmsScenario = {
+      initialStatus: 'running',
+      describeErrors: [taskError('DatabaseMigration.ResourceNotFoundFault', 'replication task not found')],
     };
 
     const result = await smoke('e2e-fail').outcome;
@@ -322,7 +286,7 @@ describe('smoke test against s3rver and a local orchestration run', () => {
       name: 'good file',
       ok: false,
       detail: expect.stringMatching(
-        /^expected execution arn:aws:states:.*:execution:Orchestration:[0-9a-f]{32} to reach SUCCEEDED; saw FAILED \(error: BatchFailed; cause: replication could not be confirmed\)$/,
+        /^expected execution arn:aws:states:.*:execution:Orchestration:[0-9a-f]{32} to reach SUCCEEDED; saw FAILED \(error: DatabaseMigration\.ResourceNotFoundFault; cause: replication task not found\)$/,
       ),
     });
     expect(result.checks[1]!.ok).toBe(true);
