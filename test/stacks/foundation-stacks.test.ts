@@ -1,0 +1,245 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { resourcesOf, synthStage } from '../support/stage-fixture';
+
+// One synth per environment, shared by every assertion in this file.
+const dev = synthStage('dev').templates;
+const prod = synthStage('prod').templates;
+const t = (templates: Record<string, Template>, stack: string) => templates[stack]!;
+
+describe('NetworkStack', () => {
+  it('spans two AZs with public, private and isolated subnets', () => {
+    const subnets = resourcesOf(t(dev, 'Network'), 'AWS::EC2::Subnet');
+    expect(subnets).toHaveLength(6);
+  });
+
+  it('uses one NAT gateway in dev and one per AZ in prod', () => {
+    t(dev, 'Network').resourceCountIs('AWS::EC2::NatGateway', 1);
+    t(prod, 'Network').resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  it('has an S3 gateway endpoint, interface endpoints and flow logs', () => {
+    const n = t(dev, 'Network');
+    n.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+    const interfaces = resourcesOf(n, 'AWS::EC2::VPCEndpoint').filter(([, p]) => p.VpcEndpointType === 'Interface');
+    expect(interfaces.map(([, p]) => JSON.stringify(p.ServiceName))).toEqual(
+      expect.arrayContaining([expect.stringContaining('secretsmanager'), expect.stringContaining('logs'), expect.stringContaining('kms'), expect.stringContaining('sts')]),
+    );
+    n.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
+  });
+
+  it('opens the database only to DMS and the rotation function on 3306', () => {
+    const n = t(dev, 'Network');
+    const groups = n.findResources('AWS::EC2::SecurityGroup');
+    const idOf = (description: string) => Object.entries(groups).find(([, r]) => (r as any).Properties.GroupDescription === description)![0];
+    const db = idOf('Aurora MySQL cluster');
+    const ingress = resourcesOf(n, 'AWS::EC2::SecurityGroupIngress').filter(([, p]) => JSON.stringify(p.GroupId).includes(db));
+    expect(ingress.map(([, p]) => [p.FromPort, p.ToPort, p.SourceSecurityGroupId['Fn::GetAtt'][0]]).sort()).toEqual(
+      [
+        [3306, 3306, idOf('DMS replication instance')],
+        [3306, 3306, idOf('Aurora credential rotation function')],
+      ].sort(),
+    );
+  });
+
+  it('opens no ingress from the internet', () => {
+    const n = t(dev, 'Network');
+    for (const [, p] of resourcesOf(n, 'AWS::EC2::SecurityGroupIngress')) expect(p.CidrIp).not.toBe('0.0.0.0/0');
+    for (const [, p] of resourcesOf(n, 'AWS::EC2::SecurityGroup')) {
+      for (const rule of p.SecurityGroupIngress ?? []) expect(rule.CidrIp).not.toBe('0.0.0.0/0');
+    }
+  });
+
+  it('limits DataSync agent egress to HTTPS, NTP and the on-premises file ports', () => {
+    const n = t(dev, 'Network');
+    const agent = Object.entries(n.findResources('AWS::EC2::SecurityGroup')).find(
+      ([, r]) => (r as any).Properties.GroupDescription === 'DataSync agent instance',
+    )!;
+    const egress = (agent[1] as any).Properties.SecurityGroupEgress as { CidrIp: string; FromPort: number; IpProtocol: string }[];
+    expect(egress.map((e) => `${e.IpProtocol}/${e.FromPort}/${e.CidrIp}`).sort()).toEqual(
+      ['tcp/443/0.0.0.0/0', 'udp/123/0.0.0.0/0', 'tcp/2049/192.168.0.0/16', 'tcp/111/192.168.0.0/16', 'tcp/445/192.168.0.0/16'].sort(),
+    );
+  });
+});
+
+describe('StorageStack', () => {
+  it('encrypts the data bucket with the rotating data key and blocks public access', () => {
+    const s = t(dev, 'Storage');
+    s.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    s.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() }, BucketKeyEnabled: true },
+        ],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { LogFilePrefix: 'data-bucket/' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+        ]),
+      },
+    });
+  });
+
+  it('denies requests without TLS', () => {
+    t(dev, 'Storage').hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('sends object events to EventBridge', () => {
+    t(dev, 'Storage').hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: { EventBridgeConfiguration: {} },
+    });
+  });
+
+  it('retains the bucket and key outside dev and destroys them in dev', () => {
+    for (const type of ['AWS::S3::Bucket', 'AWS::KMS::Key']) {
+      for (const [, r] of Object.entries(t(prod, 'Storage').findResources(type))) expect((r as any).DeletionPolicy).toBe('Retain');
+      for (const [, r] of Object.entries(t(dev, 'Storage').findResources(type))) expect((r as any).DeletionPolicy).toBe('Delete');
+    }
+  });
+});
+
+describe('MessagingStack', () => {
+  it('encrypts both topics and the dead-letter queue with the messaging key', () => {
+    const m = t(dev, 'Messaging');
+    const topics = resourcesOf(m, 'AWS::SNS::Topic');
+    expect(topics).toHaveLength(2);
+    for (const [, p] of topics) expect(p.KmsMasterKeyId).toBeDefined();
+    m.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, KmsMasterKeyId: Match.anyValue() });
+  });
+});
+
+describe('DatabaseStack', () => {
+  it('runs Aurora MySQL 3.10 LTS, encrypted, with 7-day backups and all four log exports', () => {
+    for (const templates of [dev, prod]) {
+      t(templates, 'Database').hasResourceProperties('AWS::RDS::DBCluster', {
+        Engine: 'aurora-mysql',
+        EngineVersion: '8.0.mysql_aurora.3.10.4',
+        StorageEncrypted: true,
+        BackupRetentionPeriod: 7,
+        EnableCloudwatchLogsExports: ['error', 'general', 'slowquery', 'audit'],
+        DBSubnetGroupName: Match.anyValue(),
+      });
+    }
+  });
+
+  it('requires TLS through the cluster parameter group', () => {
+    t(dev, 'Database').hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+      Parameters: Match.objectLike({ require_secure_transport: 'ON', server_audit_logging: '1' }),
+    });
+  });
+
+  it('uses Serverless v2 at its minimum in dev and r6g.large writer + reader in prod', () => {
+    t(dev, 'Database').hasResourceProperties('AWS::RDS::DBCluster', {
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 2 },
+    });
+    const prodInstances = resourcesOf(t(prod, 'Database'), 'AWS::RDS::DBInstance');
+    expect(prodInstances.map(([, p]) => p.DBInstanceClass)).toEqual(['db.r6g.large', 'db.r6g.large']);
+  });
+
+  it('protects prod from deletion and keeps a snapshot; dev is disposable', () => {
+    t(prod, 'Database').hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot', Properties: Match.objectLike({ DeletionProtection: true }) });
+    t(dev, 'Database').hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ DeletionProtection: false }) });
+  });
+
+  it('generates and rotates the credentials every 30 days', () => {
+    const d = t(dev, 'Database');
+    d.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password' }) });
+    d.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
+  });
+});
+
+describe('DmsStack', () => {
+  it('authenticates both endpoints through Secrets Manager, with TLS', () => {
+    const endpoints = resourcesOf(t(dev, 'Dms'), 'AWS::DMS::Endpoint');
+    expect(endpoints).toHaveLength(2);
+    for (const [, p] of endpoints) {
+      expect(p.MySqlSettings.SecretsManagerSecretId).toBeDefined();
+      expect(p.MySqlSettings.SecretsManagerAccessRoleArn).toBeDefined();
+      expect(p.Password).toBeUndefined();
+      expect(p.Username).toBeUndefined();
+      expect(p.SslMode).toBe('require');
+    }
+  });
+
+  it('keeps the replication instance private, Multi-AZ only in prod', () => {
+    t(dev, 'Dms').hasResourceProperties('AWS::DMS::ReplicationInstance', {
+      ReplicationInstanceClass: 'dms.t3.medium',
+      PubliclyAccessible: false,
+      MultiAZ: false,
+    });
+    t(prod, 'Dms').hasResourceProperties('AWS::DMS::ReplicationInstance', { MultiAZ: true, PubliclyAccessible: false });
+  });
+
+  it('owns a full-load-and-CDC task whose mappings are an allowlist', () => {
+    const [[, task]] = resourcesOf(t(dev, 'Dms'), 'Custom::DmsReplicationTask') as [[string, Record<string, any>]];
+    expect(task.MigrationType).toBe('full-load-and-cdc');
+    const mappings = JSON.parse(task.TableMappings) as { rules: { 'rule-action': string; 'object-locator': { 'schema-name': string } }[] };
+    const included = mappings.rules.filter((r) => r['rule-action'] === 'include').map((r) => r['object-locator']['schema-name']);
+    expect(new Set(included)).toEqual(new Set(['inventory', 'catalog']));
+    const settings = JSON.parse(task.ReplicationTaskSettings);
+    expect(settings.ValidationSettings.EnableValidation).toBe(true);
+    expect(settings.Logging.EnableLogging).toBe(true);
+  });
+
+  it('creates the account-wide DMS roles only if absent, so stages can share an account', () => {
+    const roles = resourcesOf(t(dev, 'Dms'), 'AWS::IAM::Role').map(([, p]) => p.RoleName).filter(Boolean);
+    expect(roles).not.toContain('dms-vpc-role');
+    const creates = resourcesOf(t(dev, 'Dms'), 'Custom::AWS').map(([, p]) => JSON.stringify(p.Update ?? p.Create));
+    expect(creates.some((c) => c.includes('createRole') && c.includes('dms-vpc-role') && c.includes('EntityAlreadyExists'))).toBe(true);
+    expect(creates.some((c) => c.includes('createRole') && c.includes('dms-cloudwatch-logs-role'))).toBe(true);
+  });
+});
+
+describe('DataSyncStack', () => {
+  it('takes the agent AMI from the public SSM parameter', () => {
+    const template = t(dev, 'DataSync').toJSON() as { Parameters: Record<string, { Default?: string }> };
+    expect(Object.values(template.Parameters).map((p) => p.Default)).toContain('/aws/service/datasync/ami');
+    t(dev, 'DataSync').hasResourceProperties('AWS::EC2::Instance', { InstanceType: 'm5.2xlarge' });
+  });
+
+  it('outputs activation status, agent ARN, instance id, S3 location and instructions', () => {
+    const outputs = Object.keys(t(dev, 'DataSync').findOutputs('*'));
+    for (const o of ['ActivationSuccess', 'AgentArn', 'AgentInstanceId', 'S3LocationArn', 'SetupInstructions']) {
+      expect(outputs).toContain(o);
+    }
+  });
+
+  it('writes only under incoming/ through its own bucket role', () => {
+    t(dev, 'DataSync').hasResourceProperties('AWS::DataSync::LocationS3', { Subdirectory: '/incoming/' });
+  });
+});
+
+describe('LoggingStack', () => {
+  it('sizes OpenSearch per environment and never opens it to any principal', () => {
+    t(dev, 'Logging').hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({ InstanceCount: 1, InstanceType: 't3.small.search' }),
+      EBSOptions: Match.objectLike({ VolumeSize: 20 }),
+    });
+    t(prod, 'Logging').hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({ InstanceCount: 2, InstanceType: 'r6g.large.search', ZoneAwarenessEnabled: true }),
+      EBSOptions: Match.objectLike({ VolumeSize: 100, VolumeType: 'gp3' }),
+    });
+    const [[, domain]] = resourcesOf(t(prod, 'Logging'), 'AWS::OpenSearchService::Domain') as [[string, Record<string, any>]];
+    // The access policy is applied by aws-cdk-lib's OpenSearchAccessPolicy resource; flatten its
+    // Fn::Join and read the policy document it sends.
+    const [[, applier]] = resourcesOf(t(prod, 'Logging'), 'Custom::OpenSearchAccessPolicy') as [[string, Record<string, any>]];
+    const call = (applier.Create['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : '"ROLE_REF"')).join('');
+    expect(call).toContain('\\"Action\\":\\"es:ESHttp*\\"');
+    expect(call).not.toMatch(/\\"AWS\\":\\"\*\\"/);
+    expect(call).not.toContain('es:*');
+    expect(call.match(/\\"Principal\\":\{\\"AWS\\":\[([^\]]*)\]/)![1]).toMatch(/^\\""ROLE_REF"\\"(,\\""ROLE_REF"\\")*$/);
+    expect(domain.DomainEndpointOptions).toMatchObject({ EnforceHTTPS: true });
+    expect(domain.NodeToNodeEncryptionOptions).toEqual({ Enabled: true });
+    expect(domain.EncryptionAtRestOptions).toMatchObject({ Enabled: true });
+    expect(domain.AdvancedSecurityOptions).toMatchObject({ Enabled: true });
+  });
+});
