@@ -65,6 +65,10 @@ export class GlueStack extends Stack {
     for (const prefix of [DATA_PREFIXES.reports, DATA_PREFIXES.validated, DATA_PREFIXES.quarantine]) {
       dataBucket.grantPut(this.role, `${prefix}*`);
     }
+    // The job confirms each copy with HeadObject before it reports or deletes anything.
+    for (const prefix of [DATA_PREFIXES.validated, DATA_PREFIXES.quarantine]) {
+      dataBucket.grantRead(this.role, `${prefix}*`);
+    }
     props.resultsTopic.grantPublish(this.role);
     // Continuous logs and metrics of the job itself.
     this.logGroup.grantWrite(this.role);

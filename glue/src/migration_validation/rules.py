@@ -1,0 +1,309 @@
+"""Per-column checks, compiled once per contract.
+
+Each column gets two implementations of the same rules:
+
+* ``value_failures(value)``: the reference, one value at a time. It returns
+  the failed rules (empty tuple when the value passes).
+* ``batch_passes(values)``: a fast screen over a whole batch of CSV fields
+  or JSON values built from C-level operations (``set``, ``map``, ``min``/``max``). It may
+  only return ``True`` when every value would pass ``value_failures``; any
+  doubt returns ``False`` and the batch is checked value by value. The tests
+  compare both on random data.
+
+``unique`` is not here: it needs state across batches (see ``digests``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal
+from typing import Callable, Optional
+
+from .contracts import Column
+from .patterns import batch_matcher
+from .values import DATE_RE, INTEGER_RE, TIMESTAMP_RE, as_utc, json_parser, json_text, text_parser
+
+RULE_ORDER = ("required", "type", "pattern", "max_length", "allowed", "range", "unique")
+RULE_RANK = {name: i for i, name in enumerate(RULE_ORDER)}
+REQUIRED = ("required",)
+TYPE = ("type",)
+PASS = ()
+
+_INT_CHARS = re.compile(r"[0-9+\-]*").fullmatch
+_DEC_CHARS = re.compile(r"[0-9.+\-]*").fullmatch
+_DEDUPE_PROBE = 1024  # batches this small are always deduplicated
+_DEDUPE_SKIP = 7  # after a mostly-distinct batch, skip the set for this many
+
+
+class ColumnCheck:
+    __slots__ = ("index", "column", "rules", "value_failures", "batch_passes", "text_of")
+
+    def __init__(self, index: int, column: Column, value_failures, batch_passes, text_of):
+        self.index = index
+        self.column = column
+        self.rules = tuple(r for r in column.rules() if r != "unique")
+        self.value_failures: Callable = value_failures
+        self.batch_passes: Optional[Callable] = batch_passes
+        self.text_of: Callable = text_of
+
+    def failures(self, values) -> list:
+        """``(i, rules)`` for each failing value of the batch."""
+        if self.batch_passes is not None and self.batch_passes(values):
+            return []
+        check = self.value_failures
+        return [(i, rules) for i, rules in enumerate(map(check, values)) if rules]
+
+
+def compile_column(index: int, column: Column, fmt_type: str) -> ColumnCheck:
+    if fmt_type == "csv":
+        parse = text_parser(column.type, column.true_values, column.false_values)
+        if column.type == "integer" and column.allowed is None and not column.has_range:
+            # Nothing needs the number: the syntax is the whole check, so an
+            # integer longer than int() converts is still an integer.
+            parse = _integer_syntax
+        return ColumnCheck(index, column, _value_check(column, parse, "", str), _csv_batch(column), str)
+    parse = json_parser(column.type)
+    return ColumnCheck(index, column, _value_check(column, parse, None, json_text), _json_batch(column), json_text)
+
+
+def _integer_syntax(text: str) -> str:
+    if not INTEGER_RE.fullmatch(text):
+        raise ValueError("not an integer")
+    return text
+
+
+def _value_check(column: Column, parse, missing, text_of):
+    required = column.required
+    matcher = re.compile(column.pattern).fullmatch if column.pattern is not None else None
+    max_length = column.max_length
+    allowed = column.allowed
+    low, high = column.min, column.max
+    constrained = matcher is not None or max_length is not None or allowed is not None or column.has_range
+
+    def value_failures(value):
+        if value is missing or value == missing:
+            return REQUIRED if required else PASS
+        try:
+            typed = parse(value)
+        except (ValueError, ArithmeticError):
+            return TYPE
+        if not constrained:
+            return PASS
+        failed = []
+        if matcher is not None or max_length is not None:
+            text = text_of(value)
+            if matcher is not None and matcher(text) is None:
+                failed.append("pattern")
+            if max_length is not None and len(text) > max_length:
+                failed.append("max_length")
+        if allowed is not None and typed not in allowed:
+            failed.append("allowed")
+        if (low is not None and typed < low) or (high is not None and typed > high):
+            failed.append("range")
+        return tuple(failed)
+
+    return value_failures
+
+
+def _csv_batch(column: Column):
+    """Fast screen for CSV text fields (see module docstring)."""
+    required = column.required
+    matcher = re.compile(column.pattern).fullmatch if column.pattern is not None else None
+    max_length = column.max_length
+    allowed = column.allowed
+    low, high = column.min, column.max
+    has_range = column.has_range
+    column_type = column.type
+
+    if column_type == "string" and matcher is None and max_length is None and allowed is None:
+        if not required:
+            return lambda values: True
+        return all  # every field non-empty
+
+    all_match = None
+    if matcher is not None:
+        all_match = batch_matcher(column.pattern) or (lambda values: all(map(matcher, values)))
+    typed_of = _csv_typed_screen(column, need_typed=allowed is not None or has_range)
+    float_low = float(low) if has_range and low is not None and column_type == "decimal" else None
+    float_high = float(high) if has_range and high is not None and column_type == "decimal" else None
+
+    skip_dedupe = [0]  # batches left to screen without building a set
+
+    def batch_passes(values) -> bool:
+        if skip_dedupe[0]:
+            # The last measured batch was mostly distinct (ids, e-mails): a
+            # set costs more than it saves, so screen the values as they are.
+            skip_dedupe[0] -= 1
+            distinct = values
+            if not all(distinct):  # an empty field (all() is cheaper than `"" in`)
+                if required:
+                    return False
+                distinct = list(filter(None, distinct))
+        else:
+            distinct = set(values)
+            if len(values) >= _DEDUPE_PROBE and len(distinct) * 4 > len(values) * 3:
+                skip_dedupe[0] = _DEDUPE_SKIP
+            if "" in distinct:
+                if required:
+                    return False
+                distinct.discard("")
+        if not distinct:
+            return True
+        typed = typed_of(distinct)
+        if typed is None:
+            return False
+        if max_length is not None and max(map(len, distinct)) > max_length:
+            return False
+        if matcher is not None and not all_match(distinct):
+            return False
+        if column_type == "decimal":
+            typed, floats = typed
+        if allowed is not None and not allowed.issuperset(typed):
+            return False
+        if has_range:
+            if column_type == "decimal":
+                # Rounding to float is monotonic, so a float strictly inside
+                # the float bounds proves the exact decimal is inside; a tie
+                # goes to the exact per-value check.
+                if float_low is not None and not min(floats) > float_low:
+                    return False
+                if float_high is not None and not max(floats) < float_high:
+                    return False
+            else:
+                if low is not None and min(typed) < low:
+                    return False
+                if high is not None and max(typed) > high:
+                    return False
+        return True
+
+    return batch_passes
+
+
+def _csv_typed_screen(column: Column, need_typed: bool):
+    """Return ``f(nonempty_values) -> typed values or None`` where
+    None means "some value may not be of the type" (go value by value)."""
+    column_type = column.type
+    if column_type == "string":
+        return lambda distinct: distinct
+    if column_type == "integer":
+
+        def integers(distinct):
+            joined = "".join(distinct)
+            if joined.isascii() and joined.isdigit():
+                if not need_typed:
+                    return distinct
+            elif not _INT_CHARS(joined):
+                return None
+            try:
+                # With only digits and signs, int() accepts exactly [+-]?[0-9]+
+                # (and refuses more digits than it converts: a type failure).
+                return list(map(int, distinct))
+            except ValueError:
+                return None
+
+        return integers
+    if column_type == "decimal":
+        exact = column.allowed is not None
+
+        def decimals(distinct):
+            if not _DEC_CHARS("".join(distinct)):
+                return None
+            try:
+                # With only digits, signs and dots, float() accepts exactly the
+                # decimal syntax [+-]?(digits[.digits] | .digits).
+                floats = list(map(float, distinct))
+            except ValueError:
+                return None
+            # allowed needs exact values; range is screened on the floats.
+            return (list(map(Decimal, distinct)) if exact else None, floats)
+
+        return decimals
+    if column_type == "boolean":
+        mapping = {v: True for v in column.true_values}
+        mapping.update({v: False for v in column.false_values})
+        accepted = frozenset(mapping)
+
+        def booleans(distinct):
+            if not accepted.issuperset(distinct):
+                return None
+            return [mapping[v] for v in distinct] if need_typed else distinct
+
+        return booleans
+    if column_type in ("date", "timestamp"):
+        matcher = (DATE_RE if column_type == "date" else TIMESTAMP_RE).fullmatch
+        convert = _dt.date.fromisoformat if column_type == "date" else _dt.datetime.fromisoformat
+
+        def temporals(distinct):
+            if not all(map(matcher, distinct)):
+                return None
+            try:
+                typed = list(map(convert, distinct))
+            except ValueError:
+                return None
+            if column_type == "timestamp" and need_typed:
+                typed = [as_utc(t) for t in typed]
+            return typed
+
+        return temporals
+    raise ValueError(f"unknown type {column_type!r}")
+
+
+_NONE = type(None)
+_TEXT_TYPES = ("string", "date", "timestamp")
+_FLOAT_EXACT_INT = 2**53  # every integer below this is a double
+
+
+def _json_batch(column: Column):
+    """Fast screen for JSON values. Strings go through the CSV screen (same
+    text rules once the empty string, which is present in JSON but missing in
+    CSV, is ruled out); numbers and booleans are screened by type and bounds.
+    Anything else is checked value by value."""
+    required = column.required
+    column_type = column.type
+    allowed = column.allowed
+    low, high = column.min, column.max
+    text_rules = column.pattern is not None or column.max_length is not None
+    text_screen = _csv_batch(column) if column_type in _TEXT_TYPES or column_type == "decimal" else None
+    number_bounds = [b for b in (low, high) if b is not None]
+    # For a decimal column of JSON numbers, a float strictly inside the float
+    # bounds is inside the exact bounds (rounding is monotonic); an integer
+    # compares exactly with a float, and below 2**53 no integer can fall
+    # between a bound and its nearest float.
+    numbers_screenable = column_type == "decimal" and allowed is None and not text_rules and all(
+        abs(b) < _FLOAT_EXACT_INT for b in number_bounds
+    )
+    float_low = float(low) if low is not None and column_type == "decimal" else None
+    float_high = float(high) if high is not None and column_type == "decimal" else None
+
+    def batch_passes(values) -> bool:
+        types = set(map(type, values))
+        if _NONE in types:
+            if required:
+                return False
+            values = [v for v in values if v is not None]
+            types.discard(_NONE)
+        if not types:
+            return True
+        if types == {str}:
+            if text_screen is None or not all(values):
+                return False  # a non-text type given a string, or "" (not missing in JSON)
+            return text_screen(values)
+        if column_type == "integer" and types == {int} or column_type == "boolean" and types == {bool}:
+            if text_rules:
+                return False
+            if allowed is not None and not allowed.issuperset(values):
+                return False
+            if low is not None and min(values) < low:
+                return False
+            return high is None or max(values) <= high
+        if numbers_screenable and types <= {int, float}:
+            total = sum(values)
+            if total - total != 0:  # inf or nan somewhere (or an overflowing sum)
+                return False
+            if float_low is not None and not min(values) > float_low:
+                return False
+            return float_high is None or max(values) < float_high
+        return False
+
+    return batch_passes
