@@ -21,8 +21,10 @@ def variant(change):
 class ShippedContractsTest(unittest.TestCase):
     def test_shipped_contracts_load_and_match_their_keys(self):
         contracts = {c.name: c for c in shipped_contracts()}
-        self.assertEqual(set(contracts), {"customers", "orders"})
+        self.assertEqual(set(contracts), {"customers", "orders", "smoke"})
         self.assertTrue(contracts["customers"].matches("incoming/customers/2026/11/export.csv"))
+        self.assertTrue(contracts["smoke"].matches("incoming/smoke/20261122-abc/good.csv"))
+        self.assertFalse(contracts["smoke"].matches("incoming/customers/export.csv"))
         self.assertTrue(contracts["orders"].matches("incoming/orders/day-1.jsonl"))
         self.assertFalse(contracts["orders"].matches("incoming/customers/export.csv"))
 

@@ -114,7 +114,7 @@ class JobPiecesTest(unittest.TestCase):
     def test_contracts_are_read_from_the_zip_asset(self):
         s3 = FakeS3()
         s3.add("assets", "abc.zip", contracts_zip(CONTRACTS))
-        self.assertEqual(sorted(c.name for c in load_contracts(s3, "s3://assets/abc.zip")), ["customers", "orders"])
+        self.assertEqual(sorted(c.name for c in load_contracts(s3, "s3://assets/abc.zip")), ["customers", "orders", "smoke"])
 
     def test_range_task_holds_no_client(self):
         task = RangeTask(None, "b", "k", "v", 10, client_factory=partition_count)
