@@ -1,27 +1,22 @@
-import { App, AppProps } from 'aws-cdk-lib';
+import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { addControlTowerGuard } from './compliance/cfn-guard';
-import { EnvName, ENV_NAMES, EnvironmentConfig } from './config/environment-config';
+import { StageAwsSolutionsChecks } from './compliance/nag';
+import { ENV_NAMES } from './config/environment-config';
 import { loadEnvironmentConfig, validateSandboxName } from './config/load';
+import { loadPipelineConfig } from './config/pipeline-config';
+import { PipelineStack } from './pipeline/pipeline-stack';
 import { MigrationStage } from '../stages/migration-stage';
-
-/** Stage ids per environment; stack names are `<StageId>-<Stack>` (e.g. `Dev-Network`). */
-export const STAGE_IDS: Record<EnvName, string> = { dev: 'Dev', staging: 'Staging', prod: 'Prod' };
 
 function str(v: unknown): string | undefined {
   return v === undefined || v === null || String(v).trim() === '' ? undefined : String(v).trim();
 }
 
-/** Stage environment: the configured account when known; otherwise only the region (synth-only). */
-export function stageEnv(config: EnvironmentConfig, fallbackAccount?: string) {
-  const account = config.account ?? fallbackAccount;
-  return account ? { account, region: config.region } : { region: config.region };
-}
-
 /**
  * Builds the app from context:
- * - `-c sandbox=<name> [-c env=dev]`: one MigrationStage named `Sandbox-<name>` with that
- *   environment's config, for a deploy from a laptop into the credentials' own account;
- * - otherwise the dev, staging and prod stages.
+ * - default: the `Pipeline` stack, which holds the dev, staging and prod MigrationStages it deploys;
+ * - `-c sandbox=<name> [-c env=dev]`: one MigrationStage `Sandbox-<name>` with that environment's
+ *   config, for a deploy from a laptop into the account of the current credentials.
+ * `-c cfnGuard=false` skips the Control Tower rules (for quick local iterations only).
  */
 export function buildApp(props: AppProps = {}): App {
   const app = new App(props);
@@ -32,19 +27,26 @@ export function buildApp(props: AppProps = {}): App {
   if (sandbox) {
     const name = validateSandboxName(sandbox);
     const config = loadEnvironmentConfig(str(ctx('env')) ?? 'dev', ctx);
+    const account = config.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+    const attempt = str(ctx('dataSyncActivationAttempt'));
     const stage = new MigrationStage(app, `Sandbox-${name}`, {
       config,
-      env: stageEnv(config, process.env.CDK_DEFAULT_ACCOUNT),
-      ...(str(ctx('dataSyncActivationAttempt')) ? { dataSyncActivationAttempt: str(ctx('dataSyncActivationAttempt')) } : {}),
+      env: account ? { account, region: config.region } : { region: config.region },
+      ...(attempt ? { dataSyncActivationAttempt: attempt } : {}),
     });
     if (guard) addControlTowerGuard(stage);
     return app;
   }
 
-  for (const envName of ENV_NAMES) {
-    const config = loadEnvironmentConfig(envName, ctx);
-    const stage = new MigrationStage(app, STAGE_IDS[envName], { config, env: stageEnv(config) });
-    if (guard) addControlTowerGuard(stage);
-  }
+  const pipelineConfig = loadPipelineConfig(ctx);
+  const pipeline = new PipelineStack(app, 'Pipeline', {
+    pipeline: pipelineConfig,
+    environments: ENV_NAMES.map((name) => loadEnvironmentConfig(name, ctx)),
+    env: pipelineConfig.account ? { account: pipelineConfig.account, region: pipelineConfig.region } : { region: pipelineConfig.region },
+    description: 'Self-mutating delivery pipeline of the migration platform',
+  });
+  // The pipeline stack itself is checked at app level; each stage carries its own checks.
+  Validations.of(app).addPlugins(new StageAwsSolutionsChecks(app));
+  if (guard) for (const stage of pipeline.stages) addControlTowerGuard(stage);
   return app;
 }

@@ -1,4 +1,4 @@
-import { Stage, StageProps, Tags, Validations } from 'aws-cdk-lib';
+import { CfnRule, Fn, Stack, Stage, StageProps, Tags, Validations } from 'aws-cdk-lib';
 import { StageAwsSolutionsChecks } from '../lib/compliance/nag';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../lib/config/environment-config';
@@ -17,6 +17,8 @@ import { StorageStack } from '../lib/stacks/storage-stack';
 
 export interface MigrationStageProps extends StageProps {
   readonly config: EnvironmentConfig;
+  /** Account of the pipeline whose smoke test may assume a role in this stage. @default none */
+  readonly smokeTestTrustedAccount?: string;
   /** Re-runs a failed DataSync activation when changed. */
   readonly dataSyncActivationAttempt?: string;
   /**
@@ -105,6 +107,7 @@ export class MigrationStage extends Stage {
       resultsTopic: this.messaging.validationResultsTopic,
       alertsTopic: this.messaging.alertsTopic,
       logRemovalPolicy,
+      ...(props.smokeTestTrustedAccount ? { smokeTestTrustedAccount: props.smokeTestTrustedAccount } : {}),
       description: `Migration ${config.envName}: replication workflow`,
     });
     this.lambda = new LambdaStack(this, 'Lambda', {
@@ -164,6 +167,22 @@ export class MigrationStage extends Stage {
     for (const { id, group } of auditedLogGroups) this.logging.subscribeLogGroup(group, id);
 
     for (const [k, v] of Object.entries(config.tags)) Tags.of(this).add(k, v);
+    // Synth works without an account; a deploy of such a template must fail, not land in whatever
+    // account the caller's credentials happen to point at.
+    if (!props.env?.account) {
+      for (const child of this.node.children) {
+        if (child instanceof Stack) {
+          new CfnRule(child, 'AccountConfigured', {
+            assertions: [
+              {
+                assert: Fn.conditionEquals('account-configured', 'account-missing'),
+                assertDescription: `No AWS account is configured for ${config.envName}: set -c ${config.envName}Account=<id> or ${config.envName.toUpperCase()}_ACCOUNT and synthesize again.`,
+              },
+            ],
+          });
+        }
+      }
+    }
     if (props.nagChecks ?? true) {
       Validations.of(this).addPlugins(new StageAwsSolutionsChecks(this));
     }

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -373,15 +373,31 @@ export class OrchestrationStack extends Stack {
         }),
       );
       role.addToPolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] }));
-      this.stateMachine.grantRead(role);
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution'],
+          resources: [
+            this.formatArn({
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${this.splitArn(this.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
       Validations.of(role).acknowledge(
         ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*', 'Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map((finding) => ({
           id: `AwsSolutions-IAM5[${finding}]`,
           reason: 'Bucket grants limited to the smoke/ sub-prefixes the smoke test writes and cleans up, and to the data key.',
         })),
+        ...SMOKE_PREFIXES.map((prefix) => ({
+          id: `AwsSolutions-IAM5[Resource::${REF}/${prefix}]`,
+          reason: `Smoke-test objects under ${prefix} only.`,
+        })),
         {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'grantRead on the state machine includes execution and history reads, which are scoped by state machine in their ARNs but rendered with wildcards.',
+          id: `AwsSolutions-IAM5[Resource::arn:aws:states:${REF}:execution:${REF}:*]`,
+          reason: 'Executions of this one state machine, whose names are not known before they run.',
         },
       );
       this.smokeTestRole = role;

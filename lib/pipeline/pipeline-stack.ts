@@ -1,0 +1,209 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import { PipelineType } from 'aws-cdk-lib/aws-codepipeline';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { PipelineNotificationEvents } from 'aws-cdk-lib/aws-codepipeline';
+import { CodeBuildStep, CodePipeline, CodePipelineSource, ManualApprovalStep } from 'aws-cdk-lib/pipelines';
+import { Construct } from 'constructs';
+import { parse as parseYaml } from 'yaml';
+import { REF } from '../compliance/nag';
+import { EnvironmentConfig } from '../config/environment-config';
+import { PipelineConfig } from '../config/pipeline-config';
+import { PROJECT_ROOT } from '../constructs/migration-function';
+import { smokeTestRoleName } from '../stacks/orchestration-stack';
+import { MigrationStage } from '../../stages/migration-stage';
+
+/** Stage ids per environment; stack names are `<StageId>-<Stack>` (e.g. `Dev-Network`). */
+export const STAGE_IDS: Record<EnvironmentConfig['envName'], string> = { dev: 'Dev', staging: 'Staging', prod: 'Prod' };
+
+/** The CodeBuild image every step uses: Amazon Linux 2023 standard 5 (Node.js 20/22, Python 3.11). */
+const BUILD_IMAGE = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5;
+
+export interface PipelineStackProps extends StackProps {
+  readonly pipeline: PipelineConfig;
+  /** Environments in promotion order: dev, staging, prod. */
+  readonly environments: readonly EnvironmentConfig[];
+}
+
+/**
+ * The self-mutating delivery pipeline: a push to the branch synthesizes and tests the app, updates
+ * the pipeline itself, then deploys MigrationStage to dev (no gate), staging and prod (each behind
+ * a manual approval), running the smoke test against every environment before promoting further.
+ */
+export class PipelineStack extends Stack {
+  public readonly codePipeline: CodePipeline;
+  public readonly stages: readonly MigrationStage[];
+  public readonly notifications: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { pipeline: config, environments } = props;
+
+    const source = CodePipelineSource.connection(config.repository, config.branch, {
+      connectionArn: config.connectionArn,
+      triggerOnPush: true,
+    });
+
+    // The synth step sees the same configuration the pipeline was deployed with.
+    const synthEnv: Record<string, string> = {
+      CI: 'true',
+      REPOSITORY: config.repository,
+      BRANCH: config.branch,
+      CONNECTION_ARN: config.connectionArn,
+      PIPELINE_REGION: config.region,
+      ...(config.account ? { PIPELINE_ACCOUNT: config.account } : {}),
+      ...(config.notificationEmail ? { PIPELINE_NOTIFICATION_EMAIL: config.notificationEmail } : {}),
+    };
+    for (const e of environments) if (e.account) synthEnv[`${e.envName.toUpperCase()}_ACCOUNT`] = e.account;
+
+    const synth = new CodeBuildStep('Synth', {
+      input: source,
+      installCommands: ['npm ci --no-audit --no-fund'],
+      commands: ['npm test', 'npx cdk synth'],
+      env: synthEnv,
+      primaryOutputDirectory: 'cdk.out',
+      // Reports (JUnit from jest) are declared in buildspec.yml and merged here.
+      partialBuildSpec: codebuild.BuildSpec.fromObject(parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, 'buildspec.yml'), 'utf8'))),
+      buildEnvironment: { buildImage: BUILD_IMAGE, computeType: codebuild.ComputeType.MEDIUM },
+      timeout: Duration.minutes(60),
+    });
+
+    const crossAccount = environments.some((e) => !e.account || e.account !== config.account);
+    this.codePipeline = new CodePipeline(this, 'Pipeline', {
+      pipelineType: PipelineType.V2,
+      selfMutation: true,
+      synth,
+      crossAccountKeys: crossAccount,
+      enableKeyRotation: crossAccount,
+      // One CodeBuild project publishes all file assets instead of one project per asset.
+      publishAssetsInParallel: false,
+      dockerEnabledForSynth: false,
+      codeBuildDefaults: { buildEnvironment: { buildImage: BUILD_IMAGE } },
+    });
+
+    const stages: MigrationStage[] = [];
+    for (const config of environments) {
+      const stage = new MigrationStage(this, STAGE_IDS[config.envName], {
+        config,
+        env: config.account ? { account: config.account, region: config.region } : { region: config.region },
+        ...(this.account ? { smokeTestTrustedAccount: this.account } : {}),
+      });
+      stages.push(stage);
+      const smokeRole = stage.orchestration.smokeTestRoleArnOutput;
+      const smoke = new CodeBuildStep(`SmokeTest-${config.envName}`, {
+        input: source,
+        installCommands: ['npm ci --no-audit --no-fund'],
+        commands: ['npx tsx scripts/smoke-test/index.ts'],
+        envFromCfnOutputs: {
+          DATA_BUCKET_NAME: stage.storage.dataBucketNameOutput,
+          STATE_MACHINE_ARN: stage.orchestration.stateMachineArnOutput,
+          ...(smokeRole ? { SMOKE_ROLE_ARN: smokeRole } : {}),
+        },
+        env: { SMOKE_TIMEOUT_SECONDS: '1800' },
+        // The test acts inside the target account through the role the stage created for it.
+        rolePolicyStatements: [
+          new iam.PolicyStatement({
+            actions: ['sts:AssumeRole'],
+            resources: [
+              Stack.of(stage.orchestration).formatArn({
+                service: 'iam',
+                region: '',
+                account: config.account ?? this.account,
+                resource: 'role',
+                resourceName: smokeTestRoleName(config.envName),
+              }),
+            ],
+          }),
+        ],
+        buildEnvironment: { buildImage: BUILD_IMAGE },
+        timeout: Duration.minutes(45),
+      });
+      this.codePipeline.addStage(stage, {
+        pre:
+          config.envName === 'dev'
+            ? []
+            : [new ManualApprovalStep(`Promote-to-${config.envName}`, { comment: `Deploy to ${config.envName}?` })],
+        post: [smoke],
+      });
+    }
+    this.stages = stages;
+
+    this.codePipeline.buildPipeline();
+
+    const key = new kms.Key(this, 'NotificationsKey', {
+      description: 'Encrypts pipeline notifications',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    key.grant(new iam.ServicePrincipal('codestar-notifications.amazonaws.com'), 'kms:GenerateDataKey*', 'kms:Decrypt');
+    this.notifications = new sns.Topic(this, 'PipelineNotifications', {
+      displayName: 'Migration pipeline: failures and pending approvals',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (config.notificationEmail) {
+      this.notifications.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
+    }
+    this.codePipeline.pipeline.notifyOn('Notifications', this.notifications, {
+      events: [
+        PipelineNotificationEvents.PIPELINE_EXECUTION_FAILED,
+        PipelineNotificationEvents.ACTION_EXECUTION_FAILED,
+        PipelineNotificationEvents.MANUAL_APPROVAL_NEEDED,
+      ],
+    });
+
+    acknowledgePipelineFindings(this);
+  }
+}
+
+/**
+ * Findings on resources aws-cdk-lib/pipelines generates, each with why it stands. They are scoped to
+ * this stack's pipeline, not to the stages it deploys (those carry their own checks).
+ */
+function acknowledgePipelineFindings(stack: PipelineStack): void {
+  Validations.of(stack.codePipeline).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CodeBuild report groups, log streams and the cross-account asset/deploy roles are named by the pipeline framework at run time.',
+    },
+    ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*', 'Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map(
+      (finding) => ({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason: 'Artifact-bucket and artifact-key grants that aws-cdk-lib/pipelines adds to its own roles.',
+      }),
+    ),
+    {
+      id: `AwsSolutions-IAM5[Resource::${REF}/*]`,
+      reason: 'Objects of the pipeline artifact bucket, which the framework reads and writes by execution id.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:${REF}:logs:${REF}:log-group:/aws/codebuild/${REF}]`,
+      reason: 'CodeBuild log groups are named after the generated project names.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:${REF}:logs:${REF}:log-group:/aws/codebuild/${REF}:*]`,
+      reason: 'Log streams of the CodeBuild projects above.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:${REF}:codebuild:${REF}:report-group/${REF}-*]`,
+      reason: 'CodeBuild creates the report groups of each project on the first run (jest JUnit report).',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:${REF}:iam::${REF}:role/cdk-hnb659fds-*]`,
+      reason: 'The bootstrap roles of the target accounts that CDK Pipelines assumes to publish assets and deploy.',
+    },
+    {
+      id: 'AwsSolutions-S1',
+      reason: 'The artifact bucket holds build inputs and outputs only; every access is by the pipeline roles and recorded by CloudTrail.',
+    },
+    {
+      id: 'AwsSolutions-CB4',
+      reason: 'The CodeBuild projects write only to the pipeline artifact bucket, which is KMS-encrypted with the artifact key.',
+    },
+  );
+}
