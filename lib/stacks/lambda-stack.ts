@@ -236,7 +236,7 @@ export class LambdaStack extends Stack {
       },
       {
         id: `AwsSolutions-IAM5[Resource::${REF}/quarantine/*]`,
-        reason: 'Writes only under quarantine/.',
+        reason: 'Writes only under quarantine/, where remediation copies objects it gives up on.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:${REF}:dms:${REF}:replication-config:*]`,

@@ -1,0 +1,126 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../lib/app-builder';
+import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
+import { CDK_JSON_CONTEXT } from '../support/stage-fixture';
+
+const STACKS = ['Network', 'Storage', 'Messaging', 'Logging', 'DataSync', 'Database', 'Dms', 'Glue', 'Orchestration', 'Lambda', 'Monitoring'];
+const CONNECTION = 'arn:aws:codeconnections:us-west-2:111111111111:connection/0b5e6f1c-1111-2222-3333-444455556666';
+
+// The default app, as `npx cdk synth` builds it (cfn-guard off here only to keep the test fast).
+const app = buildApp({
+  context: {
+    ...CDK_JSON_CONTEXT,
+    cfnGuard: 'false',
+    repository: 'acme/migration-platform',
+    connectionArn: CONNECTION,
+    pipelineAccount: '111111111111',
+    devAccount: '222222222222',
+    stagingAccount: '333333333333',
+    prodAccount: '444444444444',
+  },
+});
+app.synth();
+const stack = app.node.findChild('Pipeline') as PipelineStack;
+const template = Template.fromStack(stack);
+const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline')) as { Properties: any }[];
+const stages = pipeline!.Properties.Stages as { Name: string; Actions: { Name: string; ActionTypeId: { Provider: string }; RunOrder: number; Configuration?: any }[] }[];
+const stage = (name: string) => stages.find((s) => s.Name === name)!;
+
+describe('PipelineStack', () => {
+  it('is a V2 pipeline that starts from a CodeStar connection on a push to main', () => {
+    expect(pipeline!.Properties.PipelineType).toBe('V2');
+    const [source] = stage('Source').Actions;
+    expect(source!.ActionTypeId.Provider).toBe('CodeStarSourceConnection');
+    expect(source!.Configuration).toMatchObject({
+      BranchName: 'main',
+      FullRepositoryId: 'acme/migration-platform',
+      ConnectionArn: CONNECTION,
+      DetectChanges: true,
+    });
+  });
+
+  it('mutates itself before deploying, then deploys dev, staging and prod in order', () => {
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Staging', 'Prod']);
+    expect(stage('UpdatePipeline').Actions.map((a) => a.Name)).toEqual(['SelfMutate']);
+  });
+
+  it('deploys every MigrationStage stack in every environment', () => {
+    for (const env of ['Dev', 'Staging', 'Prod']) {
+      const deployed = stage(env)
+        .Actions.filter((a) => a.Name.endsWith('.Deploy'))
+        .map((a) => a.Name.replace('.Deploy', ''));
+      expect(deployed.sort()).toEqual([...STACKS].sort());
+    }
+  });
+
+  it('asks for approval before staging and prod, never before dev', () => {
+    const manual = (env: string) => stage(env).Actions.filter((a) => a.ActionTypeId.Provider === 'Manual');
+    expect(manual('Dev')).toHaveLength(0);
+    for (const env of ['Staging', 'Prod']) {
+      const [approval] = manual(env);
+      expect(approval).toBeDefined();
+      const firstDeploy = Math.min(...stage(env).Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation').map((a) => a.RunOrder));
+      expect(approval!.RunOrder).toBeLessThan(firstDeploy);
+    }
+  });
+
+  it('runs the smoke test after each environment with its bucket and state machine', () => {
+    for (const [env, name] of [['Dev', 'dev'], ['Staging', 'staging'], ['Prod', 'prod']] as const) {
+      const actions = stage(env).Actions;
+      const smoke = actions.find((a) => a.Name === `SmokeTest-${name}`)!;
+      expect(smoke).toBeDefined();
+      expect(smoke.RunOrder).toBe(Math.max(...actions.map((a) => a.RunOrder)));
+      const vars = JSON.parse(smoke.Configuration.EnvironmentVariables) as { name: string; value: string }[];
+      const byName = Object.fromEntries(vars.map((v) => [v.name, v.value]));
+      expect(byName.DATA_BUCKET_NAME).toMatch(/^#\{.*\.DataBucketName\}$/);
+      expect(byName.STATE_MACHINE_ARN).toMatch(/^#\{.*\.StateMachineArn\}$/);
+      expect(byName.SMOKE_ROLE_ARN).toMatch(/^#\{.*\.SmokeTestRoleArn\}$/);
+    }
+  });
+
+  it('lets each smoke test assume only the smoke role of its own target account', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p: any) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+    const assumes = statements.filter((s) => s.Action === 'sts:AssumeRole').map((s) => JSON.stringify(s.Resource));
+    for (const [account, env] of [['222222222222', 'dev'], ['333333333333', 'staging'], ['444444444444', 'prod']]) {
+      expect(assumes.some((r) => r.includes(`:iam::${account}:role/migration-smoke-${env}`))).toBe(true);
+    }
+  });
+
+  it('publishes the jest report from the synth step', () => {
+    const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as { Properties: any }[];
+    const synth = projects.find((p) => String(p.Properties.Source.BuildSpec).includes('npx cdk synth'))!;
+    const spec = JSON.parse(synth.Properties.Source.BuildSpec);
+    expect(spec.phases.build.commands).toEqual(['npm test', 'npx cdk synth']);
+    expect(spec.phases.install.commands).toEqual(['npm ci --no-audit --no-fund']);
+    expect(spec.reports.jest).toMatchObject({ files: ['jest-junit.xml'], 'base-directory': 'reports', 'file-format': 'JUNITXML' });
+  });
+
+  it('publishes assets from one project per asset type, not one per asset', () => {
+    const assetActions = stage('Assets').Actions;
+    expect(assetActions.map((a) => a.Name)).toEqual(['FileAssets']);
+  });
+
+  it('notifies on failures and pending approvals through an encrypted topic', () => {
+    template.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
+      EventTypeIds: ['codepipeline-pipeline-pipeline-execution-failed', 'codepipeline-pipeline-action-execution-failed', 'codepipeline-pipeline-manual-approval-needed'],
+    });
+    const [topic] = Object.values(template.findResources('AWS::SNS::Topic')) as { Properties: any }[];
+    expect(topic!.Properties.KmsMasterKeyId).toBeDefined();
+  });
+
+  it('uses cross-account artifact keys when the environments live in other accounts', () => {
+    expect(pipeline!.Properties.ArtifactStore.EncryptionKey).toBeDefined();
+    expect(Stack.of(stack).account).toBe('111111111111');
+  });
+
+  it('gives each stage its own account and region', () => {
+    expect(stack.stages.map((s) => [s.stageName, s.account, s.region])).toEqual([
+      ['Dev', '222222222222', 'us-west-2'],
+      ['Staging', '333333333333', 'us-west-2'],
+      ['Prod', '444444444444', 'us-west-2'],
+    ]);
+  });
+});
