@@ -243,3 +243,58 @@ describe('LoggingStack', () => {
     expect(domain.AdvancedSecurityOptions).toMatchObject({ Enabled: true });
   });
 });
+
+describe('GlueStack', () => {
+  const glue = () => t(dev, 'Glue');
+  const job = () => resourcesOf(glue(), 'AWS::Glue::Job')[0]![1];
+
+  it('runs the validation script from a CDK asset on Glue 5.1 with Python 3', () => {
+    expect(job().GlueVersion).toBe('5.1');
+    expect(job().Command).toMatchObject({ Name: 'glueetl', PythonVersion: '3' });
+    expect(JSON.stringify(job().Command.ScriptLocation)).toContain('cdk-hnb659fds-assets');
+    expect(JSON.stringify(job().DefaultArguments['--extra-py-files'])).toContain('cdk-hnb659fds-assets');
+  });
+
+  it('turns on bookmarks, continuous logs and metrics, with a 60-minute timeout and configured retries', () => {
+    expect(job().DefaultArguments).toMatchObject({
+      '--job-bookmark-option': 'job-bookmark-enable',
+      '--enable-continuous-cloudwatch-log': 'true',
+      '--enable-metrics': '',
+      '--reports_prefix': 'reports/',
+      '--validated_prefix': 'validated/',
+      '--quarantine_prefix': 'quarantine/',
+    });
+    expect(job().Timeout).toBe(60);
+    expect(job().MaxRetries).toBe(1);
+    expect(resourcesOf(t(prod, 'Glue'), 'AWS::Glue::Job')[0]![1].MaxRetries).toBe(2);
+  });
+
+  it('encrypts S3 output, logs and bookmarks with KMS through a security configuration', () => {
+    glue().hasResourceProperties('AWS::Glue::SecurityConfiguration', {
+      EncryptionConfiguration: {
+        S3Encryptions: [{ S3EncryptionMode: 'SSE-KMS', KmsKeyArn: Match.anyValue() }],
+        CloudWatchEncryption: { CloudWatchEncryptionMode: 'SSE-KMS', KmsKeyArn: Match.anyValue() },
+        JobBookmarksEncryption: { JobBookmarksEncryptionMode: 'CSE-KMS', KmsKeyArn: Match.anyValue() },
+      },
+    });
+    expect(job().SecurityConfiguration).toBeDefined();
+  });
+
+  it('scopes the job role to its prefixes: reads incoming/, writes reports/, validated/, quarantine/', () => {
+    const statements = resourcesOf(glue(), 'AWS::IAM::Policy').flatMap(([, p]) => p.PolicyDocument.Statement as any[]);
+    const s3Resources = (action: string) =>
+      statements
+        .filter((s) => ([] as string[]).concat(s.Action).some((a) => a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1)))))
+        .flatMap((s) => ([] as unknown[]).concat(s.Resource).map((r) => JSON.stringify(r)))
+        .filter((r) => !r.includes('cdk-hnb659fds-assets'));
+    const prefixes = (rs: string[]) => [...new Set(rs.map((r) => (r.match(/\/([a-z]+)\/\*"/) ?? [])[1]).filter(Boolean))].sort();
+    expect(prefixes(s3Resources('s3:PutObject'))).toEqual(['quarantine', 'reports', 'validated']);
+    expect(prefixes(s3Resources('s3:GetObject'))).toEqual(['incoming', 'quarantine', 'validated']);
+    expect(statements.some((s) => ([] as string[]).concat(s.Action).includes('s3:DeleteObject'))).toBe(false);
+    expect(statements.some((s) => ([] as string[]).concat(s.Action).includes('sns:Publish'))).toBe(true);
+  });
+
+  it('has a Glue database for the datasets', () => {
+    glue().resourceCountIs('AWS::Glue::Database', 1);
+  });
+});
