@@ -42,7 +42,9 @@ export function buildApp(props: AppProps = {}): App {
   const pipeline = new PipelineStack(app, 'Pipeline', {
     pipeline: pipelineConfig,
     environments: ENV_NAMES.map((name) => loadEnvironmentConfig(name, ctx)),
-    env: pipelineConfig.account ? { account: pipelineConfig.account, region: pipelineConfig.region } : { region: pipelineConfig.region },
+    env: pipelineConfig.account
+      ? { account: pipelineConfig.account, region: pipelineConfig.region }
+      : { region: pipelineConfig.region },
     description: 'Self-mutating delivery pipeline of the migration platform',
   });
   // The pipeline stack itself is checked at app level; each stage carries its own checks.

@@ -56,8 +56,14 @@ export class MigrationStage extends Stage {
       description: `Migration ${config.envName}: VPC, endpoints, security groups`,
     });
     const { vpc } = this.network;
-    this.storage = new StorageStack(this, 'Storage', { ...common, description: `Migration ${config.envName}: data bucket and key` });
-    this.messaging = new MessagingStack(this, 'Messaging', { ...common, description: `Migration ${config.envName}: topics and dead-letter queues` });
+    this.storage = new StorageStack(this, 'Storage', {
+      ...common,
+      description: `Migration ${config.envName}: data bucket and key`,
+    });
+    this.messaging = new MessagingStack(this, 'Messaging', {
+      ...common,
+      description: `Migration ${config.envName}: topics and dead-letter queues`,
+    });
     this.logging = new LoggingStack(this, 'Logging', {
       ...common,
       vpc,

@@ -17,7 +17,12 @@ function patternAcknowledged(resource: IConstruct, ruleId: string): boolean {
       for (const raw of Object.keys(entry.data as object)) {
         const id = raw.replace(/^annotation::/i, '');
         if (!id.includes(REF)) continue;
-        const pattern = new RegExp(`^${id.split(REF).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`);
+        const pattern = new RegExp(
+          `^${id
+            .split(REF)
+            .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.+')}$`,
+        );
         if (pattern.test(ruleId)) return true;
       }
     }

@@ -11,7 +11,13 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
     region: 'us-west-2',
     removal: 'destroy',
     logRetentionDays: 14,
-    network: { cidr: '10.10.0.0/16', maxAzs: 2, natGateways: 1, flowLogRetentionDays: 14, onPremisesCidr: '192.168.0.0/16' },
+    network: {
+      cidr: '10.10.0.0/16',
+      maxAzs: 2,
+      natGateways: 1,
+      flowLogRetentionDays: 14,
+      onPremisesCidr: '192.168.0.0/16',
+    },
     storage: { noncurrentVersionExpirationDays: 7, abortIncompleteUploadDays: 1, accessLogExpirationDays: 30 },
     dataSync: {
       agentInstanceType: 'm5.2xlarge',
@@ -51,7 +57,13 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
     region: 'us-west-2',
     removal: 'retain',
     logRetentionDays: 30,
-    network: { cidr: '10.20.0.0/16', maxAzs: 2, natGateways: 2, flowLogRetentionDays: 30, onPremisesCidr: '192.168.0.0/16' },
+    network: {
+      cidr: '10.20.0.0/16',
+      maxAzs: 2,
+      natGateways: 2,
+      flowLogRetentionDays: 30,
+      onPremisesCidr: '192.168.0.0/16',
+    },
     storage: { noncurrentVersionExpirationDays: 30, abortIncompleteUploadDays: 3, accessLogExpirationDays: 90 },
     dataSync: {
       agentInstanceType: 'm5.2xlarge',
@@ -91,7 +103,13 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
     region: 'us-west-2',
     removal: 'retain',
     logRetentionDays: 365,
-    network: { cidr: '10.30.0.0/16', maxAzs: 2, natGateways: 2, flowLogRetentionDays: 365, onPremisesCidr: '192.168.0.0/16' },
+    network: {
+      cidr: '10.30.0.0/16',
+      maxAzs: 2,
+      natGateways: 2,
+      flowLogRetentionDays: 365,
+      onPremisesCidr: '192.168.0.0/16',
+    },
     storage: { noncurrentVersionExpirationDays: 90, abortIncompleteUploadDays: 7, accessLogExpirationDays: 365 },
     dataSync: {
       agentInstanceType: 'm5.4xlarge',

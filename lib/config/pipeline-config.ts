@@ -14,7 +14,8 @@ export interface PipelineConfig {
   readonly notificationEmail?: string;
 }
 
-const PLACEHOLDER_CONNECTION = 'arn:aws:codeconnections:us-west-2:000000000000:connection/00000000-0000-0000-0000-000000000000';
+const PLACEHOLDER_CONNECTION =
+  'arn:aws:codeconnections:us-west-2:000000000000:connection/00000000-0000-0000-0000-000000000000';
 
 /**
  * Reads the pipeline's settings from context (`-c pipelineAccount=…`, `-c repository=owner/repo`,
@@ -37,10 +38,18 @@ export function loadPipelineConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = 
     ...(notificationEmail ? { notificationEmail } : {}),
   };
   const problems: string[] = [];
-  if (c.account !== undefined && !/^\d{12}$/.test(c.account)) problems.push(`pipeline.account: expected a 12-digit account id, got ${JSON.stringify(c.account)}`);
-  if (!/^[\w.-]+\/[\w.-]+$/.test(c.repository)) problems.push(`pipeline.repository: expected owner/repo, got ${JSON.stringify(c.repository)}`);
-  if (!/^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/.test(c.connectionArn)) {
-    problems.push(`pipeline.connectionArn: expected a CodeStar/CodeConnections connection ARN, got ${JSON.stringify(c.connectionArn)}`);
+  if (c.account !== undefined && !/^\d{12}$/.test(c.account))
+    problems.push(`pipeline.account: expected a 12-digit account id, got ${JSON.stringify(c.account)}`);
+  if (!/^[\w.-]+\/[\w.-]+$/.test(c.repository))
+    problems.push(`pipeline.repository: expected owner/repo, got ${JSON.stringify(c.repository)}`);
+  if (
+    !/^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/.test(
+      c.connectionArn,
+    )
+  ) {
+    problems.push(
+      `pipeline.connectionArn: expected a CodeStar/CodeConnections connection ARN, got ${JSON.stringify(c.connectionArn)}`,
+    );
   }
   if (problems.length) throw new ConfigError(problems);
   return c;
@@ -49,7 +58,11 @@ export function loadPipelineConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = 
 /** A pipeline deploy needs a real account and connection; synth does not. */
 export function assertPipelineDeployable(c: PipelineConfig): void {
   const problems: string[] = [];
-  if (!c.account) problems.push('pipeline.account: set -c pipelineAccount=<id> or PIPELINE_ACCOUNT to deploy the pipeline');
-  if (c.connectionArn === PLACEHOLDER_CONNECTION) problems.push('pipeline.connectionArn: set -c connectionArn=<arn> or CONNECTION_ARN (create the connection in the console first)');
+  if (!c.account)
+    problems.push('pipeline.account: set -c pipelineAccount=<id> or PIPELINE_ACCOUNT to deploy the pipeline');
+  if (c.connectionArn === PLACEHOLDER_CONNECTION)
+    problems.push(
+      'pipeline.connectionArn: set -c connectionArn=<arn> or CONNECTION_ARN (create the connection in the console first)',
+    );
   if (problems.length) throw new ConfigError(problems);
 }

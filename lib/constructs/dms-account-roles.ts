@@ -39,7 +39,11 @@ export class DmsAccountRoles extends Construct {
         onUpdate: {
           service: 'IAM',
           action: 'createRole',
-          parameters: { RoleName: roleName, AssumeRolePolicyDocument: trust, Description: 'Account-wide role DMS requires' },
+          parameters: {
+            RoleName: roleName,
+            AssumeRolePolicyDocument: trust,
+            Description: 'Account-wide role DMS requires',
+          },
           physicalResourceId: cr.PhysicalResourceId.of(roleName),
           // Present already (another stage, or created by the DMS console): keep it as it is.
           ignoreErrorCodesMatching: 'EntityAlreadyExists.*',

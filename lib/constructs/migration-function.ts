@@ -15,8 +15,10 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 /** The Lambda runtime every handler uses: the newest Node.js LTS that Lambda supports (docs/adr/0001). */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-export interface MigrationFunctionProps
-  extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'logGroup' | 'role' | 'deadLetterQueue'> {
+export interface MigrationFunctionProps extends Omit<
+  NodejsFunctionProps,
+  'entry' | 'runtime' | 'architecture' | 'logGroup' | 'role' | 'deadLetterQueue'
+> {
   /** Folder under `lambda/` holding `index.ts`, e.g. `glue-trigger`. */
   readonly handlerName: string;
   /** Retention of the function's log group. */
@@ -43,16 +45,8 @@ export class MigrationFunction extends NodejsFunction {
   public readonly functionLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: MigrationFunctionProps) {
-    const {
-      handlerName,
-      logRetention,
-      logRemovalPolicy,
-      dlqKey,
-      metricsNamespace,
-      environment,
-      bundling,
-      ...rest
-    } = props;
+    const { handlerName, logRetention, logRemovalPolicy, dlqKey, metricsNamespace, environment, bundling, ...rest } =
+      props;
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention,
       removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
@@ -108,7 +102,8 @@ export class MigrationFunction extends NodejsFunction {
     this.functionLogGroup = logGroup;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; the grant is the one Lambda active tracing adds.',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; the grant is the one Lambda active tracing adds.',
     });
   }
 }

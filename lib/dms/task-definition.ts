@@ -60,9 +60,14 @@ export function buildTaskSettings(): Record<string, unknown> {
     },
     Logging: {
       EnableLogging: true,
-      LogComponents: ['SOURCE_UNLOAD', 'TARGET_LOAD', 'SOURCE_CAPTURE', 'TARGET_APPLY', 'TASK_MANAGER', 'VALIDATOR'].map(
-        (Id) => ({ Id, Severity: severity }),
-      ),
+      LogComponents: [
+        'SOURCE_UNLOAD',
+        'TARGET_LOAD',
+        'SOURCE_CAPTURE',
+        'TARGET_APPLY',
+        'TASK_MANAGER',
+        'VALIDATOR',
+      ].map((Id) => ({ Id, Severity: severity })),
     },
     ValidationSettings: {
       EnableValidation: true,

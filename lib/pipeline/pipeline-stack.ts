@@ -68,7 +68,9 @@ export class PipelineStack extends Stack {
       env: synthEnv,
       primaryOutputDirectory: 'cdk.out',
       // Reports (JUnit from jest) are declared in buildspec.yml and merged here.
-      partialBuildSpec: codebuild.BuildSpec.fromObject(parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, 'buildspec.yml'), 'utf8'))),
+      partialBuildSpec: codebuild.BuildSpec.fromObject(
+        parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, 'buildspec.yml'), 'utf8')),
+      ),
       buildEnvironment: { buildImage: BUILD_IMAGE, computeType: codebuild.ComputeType.MEDIUM },
       timeout: Duration.minutes(60),
     });
@@ -169,14 +171,21 @@ function acknowledgePipelineFindings(stack: PipelineStack): void {
   Validations.of(stack.codePipeline).acknowledge(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'CodeBuild report groups, log streams and the cross-account asset/deploy roles are named by the pipeline framework at run time.',
+      reason:
+        'CodeBuild report groups, log streams and the cross-account asset/deploy roles are named by the pipeline framework at run time.',
     },
-    ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*', 'Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map(
-      (finding) => ({
-        id: `AwsSolutions-IAM5[${finding}]`,
-        reason: 'Artifact-bucket and artifact-key grants that aws-cdk-lib/pipelines adds to its own roles.',
-      }),
-    ),
+    ...[
+      'Action::s3:GetObject*',
+      'Action::s3:GetBucket*',
+      'Action::s3:List*',
+      'Action::s3:DeleteObject*',
+      'Action::s3:Abort*',
+      'Action::kms:ReEncrypt*',
+      'Action::kms:GenerateDataKey*',
+    ].map((finding) => ({
+      id: `AwsSolutions-IAM5[${finding}]`,
+      reason: 'Artifact-bucket and artifact-key grants that aws-cdk-lib/pipelines adds to its own roles.',
+    })),
     {
       id: `AwsSolutions-IAM5[Resource::${REF}/*]`,
       reason: 'Objects of the pipeline artifact bucket, which the framework reads and writes by execution id.',
@@ -199,11 +208,13 @@ function acknowledgePipelineFindings(stack: PipelineStack): void {
     },
     {
       id: 'AwsSolutions-S1',
-      reason: 'The artifact bucket holds build inputs and outputs only; every access is by the pipeline roles and recorded by CloudTrail.',
+      reason:
+        'The artifact bucket holds build inputs and outputs only; every access is by the pipeline roles and recorded by CloudTrail.',
     },
     {
       id: 'AwsSolutions-CB4',
-      reason: 'The CodeBuild projects write only to the pipeline artifact bucket, which is KMS-encrypted with the artifact key.',
+      reason:
+        'The CodeBuild projects write only to the pipeline artifact bucket, which is KMS-encrypted with the artifact key.',
     },
   );
 }

@@ -53,7 +53,11 @@ export class DatabaseStack extends Stack {
       },
     });
 
-    const instanceProps = { publiclyAccessible: false, autoMinorVersionUpgrade: false, enablePerformanceInsights: true };
+    const instanceProps = {
+      publiclyAccessible: false,
+      autoMinorVersionUpgrade: false,
+      enablePerformanceInsights: true,
+    };
     const writer =
       db.sizing.kind === 'serverless'
         ? rds.ClusterInstance.serverlessV2('Writer', instanceProps)
@@ -128,7 +132,8 @@ export class DatabaseStack extends Stack {
       },
       {
         id: 'AwsSolutions-RDS14',
-        reason: 'Recovery uses 7-day automated backups with point-in-time restore; backtrack would add cost and does not cover the DMS-loaded history.',
+        reason:
+          'Recovery uses 7-day automated backups with point-in-time restore; backtrack would add cost and does not cover the DMS-loaded history.',
       },
     );
     Validations.of(this.cluster).acknowledge({
@@ -148,11 +153,13 @@ export class DatabaseStack extends Stack {
       Validations.of(logRetentionFn).acknowledge(
         {
           id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason: 'aws-cdk-lib LogRetention function that sets retention on the RDS log groups; basic execution policy for its own logs.',
+          reason:
+            'aws-cdk-lib LogRetention function that sets retention on the RDS log groups; basic execution policy for its own logs.',
         },
         {
           id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'The RDS log group names are chosen by RDS at deploy time; the LogRetention function must be allowed to set retention on them.',
+          reason:
+            'The RDS log group names are chosen by RDS at deploy time; the LogRetention function must be allowed to set retention on them.',
         },
       );
     }

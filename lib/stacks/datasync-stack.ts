@@ -48,12 +48,16 @@ export class DataSyncStack extends Stack {
       requireImdsv2: true,
       detailedMonitoring: true,
       blockDevices: [
-        { deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(80, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }) },
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(80, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
+        },
       ],
     });
     Validations.of(this.agentInstance).acknowledge({
       id: 'AwsSolutions-EC29',
-      reason: 'The agent is stateless and re-creatable; termination protection would block the teardown that deletes its DataSync agent.',
+      reason:
+        'The agent is stateless and re-creatable; termination protection would block the teardown that deletes its DataSync agent.',
     });
 
     const bucketRole = new iam.Role(this, 'DestinationBucketRole', {
@@ -64,12 +68,19 @@ export class DataSyncStack extends Stack {
     });
     props.dataBucket.grantReadWrite(bucketRole, `${DATA_PREFIXES.incoming}*`);
     Validations.of(bucketRole).acknowledge(
-      ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*', 'Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map(
-        (finding) => ({
-          id: `AwsSolutions-IAM5[${finding}]`,
-          reason: 'DataSync needs these object, listing and multipart actions (AWS DataSync "Creating an IAM role for Amazon S3 locations"); grantReadWrite scopes them to incoming/ and the data key.',
-        }),
-      ),
+      ...[
+        'Action::s3:GetObject*',
+        'Action::s3:GetBucket*',
+        'Action::s3:List*',
+        'Action::s3:DeleteObject*',
+        'Action::s3:Abort*',
+        'Action::kms:ReEncrypt*',
+        'Action::kms:GenerateDataKey*',
+      ].map((finding) => ({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason:
+          'DataSync needs these object, listing and multipart actions (AWS DataSync "Creating an IAM role for Amazon S3 locations"); grantReadWrite scopes them to incoming/ and the data key.',
+      })),
     );
     Validations.of(bucketRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${REF}/incoming/*]`,

@@ -59,7 +59,10 @@ export class DmsStack extends Stack {
 
     // Named after the stack (which carries the stage and sandbox name) so metric dimensions and the
     // task log group are known before deploy and two stages in one account never collide.
-    this.replicationInstanceIdentifier = `${this.stackName}-replication`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
+    this.replicationInstanceIdentifier = `${this.stackName}-replication`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .replace(/-+/g, '-');
     this.taskLogGroup = new logs.LogGroup(this, 'TaskLogs', {
       logGroupName: `dms-tasks-${this.replicationInstanceIdentifier}`,
       retention: logRetention(config.logRetentionDays),
@@ -98,7 +101,8 @@ export class DmsStack extends Stack {
     if (this.sourceSecret instanceof secretsmanager.Secret) {
       Validations.of(this.sourceSecret).acknowledge({
         id: 'AwsSolutions-SMG4',
-        reason: 'The source user lives on the on-premises MySQL; rotating it needs a rotation function with a route and privileges there, which the operator owns (README: DMS source credentials).',
+        reason:
+          'The source user lives on the on-premises MySQL; rotating it needs a rotation function with a route and privileges there, which the operator owns (README: DMS source credentials).',
       });
     }
 
@@ -158,7 +162,8 @@ export class DmsStack extends Stack {
 
     Validations.of(this.task).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:${REF}:dms:${REF}:task:*]`,
-      reason: 'The task id is assigned by DMS at creation (and changes on replacement); the role manages tasks of this account and region only.',
+      reason:
+        'The task id is assigned by DMS at creation (and changes on replacement); the role manages tasks of this account and region only.',
     });
 
     new CfnOutput(this, 'ReplicationTaskArn', { value: this.task.taskArn });

@@ -131,12 +131,18 @@ export class GlueStack extends Stack {
     });
 
     Validations.of(this.role).acknowledge(
-      ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:Abort*', 'Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map(
-        (finding) => ({
-          id: `AwsSolutions-IAM5[${finding}]`,
-          reason: 'Action groups added by the bucket and key grants; every statement is limited to the job prefixes of the data bucket, the asset objects or the data key.',
-        }),
-      ),
+      ...[
+        'Action::s3:GetObject*',
+        'Action::s3:GetBucket*',
+        'Action::s3:List*',
+        'Action::s3:Abort*',
+        'Action::kms:ReEncrypt*',
+        'Action::kms:GenerateDataKey*',
+      ].map((finding) => ({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason:
+          'Action groups added by the bucket and key grants; every statement is limited to the job prefixes of the data bucket, the asset objects or the data key.',
+      })),
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'cloudwatch:PutMetricData has no resource type; it is limited to the Glue namespace by condition.',
@@ -147,11 +153,13 @@ export class GlueStack extends Stack {
       })),
       {
         id: `AwsSolutions-IAM5[Resource::arn:aws:logs:${REF}:log-group:/aws-glue/*]`,
-        reason: 'Glue continuous logging and its KMS association use log groups under /aws-glue/ that Glue names per run.',
+        reason:
+          'Glue continuous logging and its KMS association use log groups under /aws-glue/ that Glue names per run.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-${REF}-assets-${REF}/*]`,
-        reason: 'Read access to the CDK asset objects (script, core package, contracts); the asset keys are content hashes.',
+        reason:
+          'Read access to the CDK asset objects (script, core package, contracts); the asset keys are content hashes.',
       },
     );
 

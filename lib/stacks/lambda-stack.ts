@@ -123,11 +123,20 @@ export class LambdaStack extends Stack {
     );
     this.glueTrigger.addToRolePolicy(
       // GetJobRuns finds a run started by an invocation that died before recording it.
-      new iam.PolicyStatement({ actions: ['glue:StartJobRun', 'glue:GetJobRuns'], resources: [props.validationJob.jobArn] }),
+      new iam.PolicyStatement({
+        actions: ['glue:StartJobRun', 'glue:GetJobRuns'],
+        resources: [props.validationJob.jobArn],
+      }),
     );
     this.objectEventsQueue.grant(this.glueTrigger, 'sqs:ChangeMessageVisibility');
     this.objectEventsDeadLetterQueue.grantSendMessages(this.glueTrigger);
-    this.stateTable.grant(this.glueTrigger, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem');
+    this.stateTable.grant(
+      this.glueTrigger,
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:GetItem',
+      'dynamodb:DeleteItem',
+    );
     props.alertsTopic.grantPublish(this.glueTrigger);
 
     // ---- results topic -> Step Functions trigger -----------------------------------------------
@@ -240,7 +249,8 @@ export class LambdaStack extends Stack {
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:${REF}:dms:${REF}:replication-config:*]`,
-        reason: 'Resuming a failed DMS Serverless replication of this account and region; config ids are assigned by DMS.',
+        reason:
+          'Resuming a failed DMS Serverless replication of this account and region; config ids are assigned by DMS.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:aws:states:${REF}:execution:${REF}:*]`,
@@ -252,12 +262,17 @@ export class LambdaStack extends Stack {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'dms:DescribeReplicationTasks and X-Ray support no resource-level permissions.',
       },
-      ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:Abort*', 'Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map(
-        (finding) => ({
-          id: `AwsSolutions-IAM5[${finding}]`,
-          reason: 'Added by the bucket grants, scoped to incoming/ (read) and quarantine/ (write) and the data key.',
-        }),
-      ),
+      ...[
+        'Action::s3:GetObject*',
+        'Action::s3:GetBucket*',
+        'Action::s3:List*',
+        'Action::s3:Abort*',
+        'Action::kms:ReEncrypt*',
+        'Action::kms:GenerateDataKey*',
+      ].map((finding) => ({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason: 'Added by the bucket grants, scoped to incoming/ (read) and quarantine/ (write) and the data key.',
+      })),
     );
   }
 }

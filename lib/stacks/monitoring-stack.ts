@@ -128,8 +128,16 @@ export class MonitoringStack extends Stack {
     const failureRule = (id: string, description: string, pattern: events.EventPattern) =>
       new events.Rule(this, id, { description, eventPattern: pattern, targets: [remediationTarget] });
     this.failureRules = {
-      glue: failureRule('GlueJobFailedRule', 'Validation job run failed or timed out', FAILURE_PATTERNS.glue(props.job.jobName)),
-      dmsTask: failureRule('DmsTaskFailedRule', 'DMS replication task failed', FAILURE_PATTERNS.dmsTask(props.replicationTaskArn)),
+      glue: failureRule(
+        'GlueJobFailedRule',
+        'Validation job run failed or timed out',
+        FAILURE_PATTERNS.glue(props.job.jobName),
+      ),
+      dmsTask: failureRule(
+        'DmsTaskFailedRule',
+        'DMS replication task failed',
+        FAILURE_PATTERNS.dmsTask(props.replicationTaskArn),
+      ),
       stepFunctions: failureRule(
         'ExecutionFailedRule',
         'Replication workflow failed, timed out or was aborted',
@@ -151,7 +159,11 @@ export class MonitoringStack extends Stack {
     audit('AuditS3Rule', 'Every data bucket event', AUDIT_PATTERNS.s3(props.dataBucket.bucketName));
     audit('AuditGlueRule', 'Every validation job state change', AUDIT_PATTERNS.glue(props.job.jobName));
     audit('AuditDmsRule', 'Every DMS task event', AUDIT_PATTERNS.dms(props.replicationTaskArn));
-    audit('AuditStepFunctionsRule', 'Every workflow status change', AUDIT_PATTERNS.stepFunctions(props.stateMachine.stateMachineArn));
+    audit(
+      'AuditStepFunctionsRule',
+      'Every workflow status change',
+      AUDIT_PATTERNS.stepFunctions(props.stateMachine.stateMachineArn),
+    );
 
     // ---- alarms -------------------------------------------------------------------------------
     const fiveMinutes = Duration.minutes(5);
@@ -173,7 +185,10 @@ export class MonitoringStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
-    for (const { name, queue } of [...props.deadLetterQueues, { name: 'EventsDlq', queue: this.eventsDeadLetterQueue }]) {
+    for (const { name, queue } of [
+      ...props.deadLetterQueues,
+      { name: 'EventsDlq', queue: this.eventsDeadLetterQueue },
+    ]) {
       alarm(`${name}DepthAlarm`, {
         alarmDescription: `Messages waiting in dead-letter queue ${name}`,
         metric: queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
@@ -337,8 +352,6 @@ export class MonitoringStack extends Stack {
         width: 8,
       }),
     );
-    this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
-    );
+    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
   }
 }

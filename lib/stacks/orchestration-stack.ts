@@ -18,7 +18,10 @@ import { DATA_PREFIXES } from './storage-stack';
  * noticed about two minutes after it ends. Each row becomes one branch of
  * the `Task Status?` choice and one Wait state.
  */
-export const FULL_LOAD_POLL_SCHEDULE: readonly { readonly elapsedBelowSeconds: number; readonly waitSeconds: number }[] = [
+export const FULL_LOAD_POLL_SCHEDULE: readonly {
+  readonly elapsedBelowSeconds: number;
+  readonly waitSeconds: number;
+}[] = [
   { elapsedBelowSeconds: 60, waitSeconds: 60 },
   { elapsedBelowSeconds: 180, waitSeconds: 120 },
   { elapsedBelowSeconds: 420, waitSeconds: 240 },
@@ -71,9 +74,12 @@ export interface OrchestrationStackProps extends MigrationStackProps {
 export const smokeTestRoleName = (envName: string) => `migration-smoke-${envName}`;
 
 /** Prefixes the smoke test writes to, reads and cleans up. */
-const SMOKE_PREFIXES = [DATA_PREFIXES.incoming, DATA_PREFIXES.validated, DATA_PREFIXES.quarantine, DATA_PREFIXES.reports].map(
-  (p) => `${p}smoke/*`,
-);
+const SMOKE_PREFIXES = [
+  DATA_PREFIXES.incoming,
+  DATA_PREFIXES.validated,
+  DATA_PREFIXES.quarantine,
+  DATA_PREFIXES.reports,
+].map((p) => `${p}smoke/*`);
 
 /**
  * The workflow each validated batch runs: make sure the DMS task is running (start it the first
@@ -135,7 +141,8 @@ export class OrchestrationStack extends Stack {
       },
       resultPath: '$.error',
     }).next(publishFailure);
-    const catchAll = (state: sfn.TaskStateBase) => state.addCatch(publishFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    const catchAll = (state: sfn.TaskStateBase) =>
+      state.addCatch(publishFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
     // ---- DMS task -----------------------------------------------------------------------------
     const describe = retryThrottling(
@@ -202,7 +209,10 @@ export class OrchestrationStack extends Stack {
                       {
                         Name: 'ReplicationTaskIdentifier',
                         // DMS publishes task metrics under the task's resource id, the last ARN field.
-                        Value: sfn.JsonPath.arrayGetItem(sfn.JsonPath.stringSplit(sfn.JsonPath.stringAt('$.dms.task.ReplicationTaskArn'), ':'), 6),
+                        Value: sfn.JsonPath.arrayGetItem(
+                          sfn.JsonPath.stringSplit(sfn.JsonPath.stringAt('$.dms.task.ReplicationTaskArn'), ':'),
+                          6,
+                        ),
                       },
                     ],
                   },
@@ -227,7 +237,11 @@ export class OrchestrationStack extends Stack {
           iamResources: [props.dataBucket.arnForObjects(`${DATA_PREFIXES.reports}batches/*`)],
           parameters: {
             Bucket: props.dataBucket.bucketName,
-            Key: sfn.JsonPath.format(`${DATA_PREFIXES.reports}batches/{}/{}.json`, sfn.JsonPath.stringAt('$.dataset'), sfn.JsonPath.stringAt('$.correlationId')),
+            Key: sfn.JsonPath.format(
+              `${DATA_PREFIXES.reports}batches/{}/{}.json`,
+              sfn.JsonPath.stringAt('$.dataset'),
+              sfn.JsonPath.stringAt('$.correlationId'),
+            ),
             ContentType: 'application/json',
             Body: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$')),
           },
@@ -275,15 +289,14 @@ export class OrchestrationStack extends Stack {
 
     // ---- the decision -------------------------------------------------------------------------
     const status = (s: string) => sfn.Condition.stringEquals('$.dms.task.Status', s);
-    const choice = new sfn.Choice(this, 'Task Status?')
-      .when(
-        sfn.Condition.and(
-          status('running'),
-          sfn.Condition.isPresent('$.dms.task.ReplicationTaskStats.FullLoadProgressPercent'),
-          sfn.Condition.numberEquals('$.dms.task.ReplicationTaskStats.FullLoadProgressPercent', 100),
-        ),
-        checkLatency,
-      );
+    const choice = new sfn.Choice(this, 'Task Status?').when(
+      sfn.Condition.and(
+        status('running'),
+        sfn.Condition.isPresent('$.dms.task.ReplicationTaskStats.FullLoadProgressPercent'),
+        sfn.Condition.numberEquals('$.dms.task.ReplicationTaskStats.FullLoadProgressPercent', 100),
+      ),
+      checkLatency,
+    );
     for (const { elapsedBelowSeconds, waitSeconds } of FULL_LOAD_POLL_SCHEDULE) {
       const wait = new sfn.Wait(this, `Wait ${waitSeconds}s For Full Load`, {
         time: sfn.WaitTime.duration(Duration.seconds(waitSeconds)),
@@ -293,7 +306,10 @@ export class OrchestrationStack extends Stack {
           ? sfn.Condition.and(
               status('running'),
               sfn.Condition.isPresent('$.dms.task.ReplicationTaskStats.ElapsedTimeMillis'),
-              sfn.Condition.numberLessThan('$.dms.task.ReplicationTaskStats.ElapsedTimeMillis', elapsedBelowSeconds * 1000),
+              sfn.Condition.numberLessThan(
+                '$.dms.task.ReplicationTaskStats.ElapsedTimeMillis',
+                elapsedBelowSeconds * 1000,
+              ),
             )
           : status('running'),
         wait,
@@ -372,7 +388,9 @@ export class OrchestrationStack extends Stack {
           resources: SMOKE_PREFIXES.map((p) => props.dataBucket.arnForObjects(p)),
         }),
       );
-      role.addToPolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] }));
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] }),
+      );
       role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['states:DescribeExecution'],
@@ -387,9 +405,18 @@ export class OrchestrationStack extends Stack {
         }),
       );
       Validations.of(role).acknowledge(
-        ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*', 'Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map((finding) => ({
+        ...[
+          'Action::s3:GetObject*',
+          'Action::s3:GetBucket*',
+          'Action::s3:List*',
+          'Action::s3:DeleteObject*',
+          'Action::s3:Abort*',
+          'Action::kms:ReEncrypt*',
+          'Action::kms:GenerateDataKey*',
+        ].map((finding) => ({
           id: `AwsSolutions-IAM5[${finding}]`,
-          reason: 'Bucket grants limited to the smoke/ sub-prefixes the smoke test writes and cleans up, and to the data key.',
+          reason:
+            'Bucket grants limited to the smoke/ sub-prefixes the smoke test writes and cleans up, and to the data key.',
         })),
         ...SMOKE_PREFIXES.map((prefix) => ({
           id: `AwsSolutions-IAM5[Resource::${REF}/${prefix}]`,

@@ -110,9 +110,13 @@ export class StorageStack extends Stack {
     if (notificationsFn) {
       Validations.of(notificationsFn).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'aws-cdk-lib function that turns on EventBridge notifications for the data bucket; basic execution policy for its own logs.',
+        reason:
+          'aws-cdk-lib function that turns on EventBridge notifications for the data bucket; basic execution policy for its own logs.',
       });
     }
-    this.dataBucketNameOutput = new CfnOutput(this, 'DataBucketName', { value: this.dataBucket.bucketName, description: 'Data bucket' });
+    this.dataBucketNameOutput = new CfnOutput(this, 'DataBucketName', {
+      value: this.dataBucket.bucketName,
+      description: 'Data bucket',
+    });
   }
 }

@@ -12,7 +12,12 @@ describe('compliance reports', () => {
   addControlTowerGuard(stage);
   app.synth(); // throws on any unacknowledged AwsSolutions or Control Tower finding
   const files = writeComplianceReports(app, true);
-  const report = JSON.parse(fs.readFileSync(files.find((f) => f.endsWith('Staging.json'))!, 'utf8')) as ComplianceReport;
+  const report = JSON.parse(
+    fs.readFileSync(
+      files.find((f) => f.endsWith('Staging.json'))!,
+      'utf8',
+    ),
+  ) as ComplianceReport;
 
   it('writes one report per stage into the cloud assembly', () => {
     expect(files.map((f) => f.split('/').pop())).toEqual(['Staging.json', 'app.json']);

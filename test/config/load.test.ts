@@ -1,4 +1,10 @@
-import { ConfigError, assertDeployable, loadEnvironmentConfig, validateEnvironmentConfig, validateSandboxName } from '../../lib/config/load';
+import {
+  ConfigError,
+  assertDeployable,
+  loadEnvironmentConfig,
+  validateEnvironmentConfig,
+  validateSandboxName,
+} from '../../lib/config/load';
 import { ENVIRONMENTS } from '../../lib/config/environments';
 import { EnvironmentConfig } from '../../lib/config/environment-config';
 
@@ -26,12 +32,16 @@ describe('loadEnvironmentConfig', () => {
   });
 
   it('takes the account from context first, then from <ENV>_ACCOUNT', () => {
-    expect(loadEnvironmentConfig('prod', (k) => (k === 'prodAccount' ? '111122223333' : undefined), {}).account).toBe('111122223333');
+    expect(loadEnvironmentConfig('prod', (k) => (k === 'prodAccount' ? '111122223333' : undefined), {}).account).toBe(
+      '111122223333',
+    );
     expect(loadEnvironmentConfig('prod', noContext, { PROD_ACCOUNT: '444455556666' }).account).toBe('444455556666');
   });
 
   it('rejects an unknown environment with the list of valid ones', () => {
-    expect(() => loadEnvironmentConfig('qa', noContext, {})).toThrow(/environment "qa" is unknown; expected one of dev, staging, prod/);
+    expect(() => loadEnvironmentConfig('qa', noContext, {})).toThrow(
+      /environment "qa" is unknown; expected one of dev, staging, prod/,
+    );
   });
 
   it('names the bad field and what is expected', () => {
@@ -56,7 +66,11 @@ describe('loadEnvironmentConfig', () => {
     expect(dev.openSearch).toMatchObject({ dataNodes: 1, dataNodeInstanceType: 't3.small.search', volumeSizeGb: 20 });
     expect(prod.network.natGateways).toBe(2);
     expect(prod.database.sizing).toEqual({ kind: 'provisioned', instanceType: 'r6g.large' });
-    expect(prod.openSearch).toMatchObject({ dataNodes: 2, dataNodeInstanceType: 'r6g.large.search', volumeSizeGb: 100 });
+    expect(prod.openSearch).toMatchObject({
+      dataNodes: 2,
+      dataNodeInstanceType: 'r6g.large.search',
+      volumeSizeGb: 100,
+    });
     expect(prod.dms.multiAz).toBe(true);
   });
 });
@@ -98,7 +112,10 @@ describe('validateEnvironmentConfig', () => {
 
   it('checks Serverless v2 capacity steps', () => {
     expect(
-      problemsOf((c) => ({ ...c, database: { ...c.database, sizing: { kind: 'serverless', minCapacity: 0.3, maxCapacity: 2 } } })),
+      problemsOf((c) => ({
+        ...c,
+        database: { ...c.database, sizing: { kind: 'serverless', minCapacity: 0.3, maxCapacity: 2 } },
+      })),
     ).toEqual([expect.stringMatching(/database\.sizing: expected Serverless v2 capacities/)]);
   });
 });

@@ -39,7 +39,10 @@ describe('buildTableMappings', () => {
 
 describe('buildTaskSettings', () => {
   it('turns on logging and data validation', () => {
-    const s = buildTaskSettings() as { Logging: { EnableLogging: boolean }; ValidationSettings: { EnableValidation: boolean } };
+    const s = buildTaskSettings() as {
+      Logging: { EnableLogging: boolean };
+      ValidationSettings: { EnableValidation: boolean };
+    };
     expect(s.Logging.EnableLogging).toBe(true);
     expect(s.ValidationSettings.EnableValidation).toBe(true);
   });

@@ -4,7 +4,19 @@ import { buildApp } from '../../lib/app-builder';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { CDK_JSON_CONTEXT } from '../support/stage-fixture';
 
-const STACKS = ['Network', 'Storage', 'Messaging', 'Logging', 'DataSync', 'Database', 'Dms', 'Glue', 'Orchestration', 'Lambda', 'Monitoring'];
+const STACKS = [
+  'Network',
+  'Storage',
+  'Messaging',
+  'Logging',
+  'DataSync',
+  'Database',
+  'Dms',
+  'Glue',
+  'Orchestration',
+  'Lambda',
+  'Monitoring',
+];
 const CONNECTION = 'arn:aws:codeconnections:us-west-2:111111111111:connection/0b5e6f1c-1111-2222-3333-444455556666';
 
 // The default app, as `npx cdk synth` builds it (cfn-guard off here only to keep the test fast).
@@ -24,7 +36,10 @@ app.synth();
 const stack = app.node.findChild('Pipeline') as PipelineStack;
 const template = Template.fromStack(stack);
 const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline')) as { Properties: any }[];
-const stages = pipeline!.Properties.Stages as { Name: string; Actions: { Name: string; ActionTypeId: { Provider: string }; RunOrder: number; Configuration?: any }[] }[];
+const stages = pipeline!.Properties.Stages as {
+  Name: string;
+  Actions: { Name: string; ActionTypeId: { Provider: string }; RunOrder: number; Configuration?: any }[];
+}[];
 const stage = (name: string) => stages.find((s) => s.Name === name)!;
 
 describe('PipelineStack', () => {
@@ -41,7 +56,15 @@ describe('PipelineStack', () => {
   });
 
   it('mutates itself before deploying, then deploys dev, staging and prod in order', () => {
-    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Staging', 'Prod']);
+    expect(stages.map((s) => s.Name)).toEqual([
+      'Source',
+      'Build',
+      'UpdatePipeline',
+      'Assets',
+      'Dev',
+      'Staging',
+      'Prod',
+    ]);
     expect(stage('UpdatePipeline').Actions.map((a) => a.Name)).toEqual(['SelfMutate']);
   });
 
@@ -60,13 +83,21 @@ describe('PipelineStack', () => {
     for (const env of ['Staging', 'Prod']) {
       const [approval] = manual(env);
       expect(approval).toBeDefined();
-      const firstDeploy = Math.min(...stage(env).Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation').map((a) => a.RunOrder));
+      const firstDeploy = Math.min(
+        ...stage(env)
+          .Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation')
+          .map((a) => a.RunOrder),
+      );
       expect(approval!.RunOrder).toBeLessThan(firstDeploy);
     }
   });
 
   it('runs the smoke test after each environment with its bucket and state machine', () => {
-    for (const [env, name] of [['Dev', 'dev'], ['Staging', 'staging'], ['Prod', 'prod']] as const) {
+    for (const [env, name] of [
+      ['Dev', 'dev'],
+      ['Staging', 'staging'],
+      ['Prod', 'prod'],
+    ] as const) {
       const actions = stage(env).Actions;
       const smoke = actions.find((a) => a.Name === `SmokeTest-${name}`)!;
       expect(smoke).toBeDefined();
@@ -84,7 +115,11 @@ describe('PipelineStack', () => {
       (p: any) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
     );
     const assumes = statements.filter((s) => s.Action === 'sts:AssumeRole').map((s) => JSON.stringify(s.Resource));
-    for (const [account, env] of [['222222222222', 'dev'], ['333333333333', 'staging'], ['444444444444', 'prod']]) {
+    for (const [account, env] of [
+      ['222222222222', 'dev'],
+      ['333333333333', 'staging'],
+      ['444444444444', 'prod'],
+    ]) {
       expect(assumes.some((r) => r.includes(`:iam::${account}:role/migration-smoke-${env}`))).toBe(true);
     }
   });
@@ -95,7 +130,11 @@ describe('PipelineStack', () => {
     const spec = JSON.parse(synth.Properties.Source.BuildSpec);
     expect(spec.phases.build.commands).toEqual(['npm test', 'npx cdk synth']);
     expect(spec.phases.install.commands).toEqual(['npm ci --no-audit --no-fund']);
-    expect(spec.reports.jest).toMatchObject({ files: ['jest-junit.xml'], 'base-directory': 'reports', 'file-format': 'JUNITXML' });
+    expect(spec.reports.jest).toMatchObject({
+      files: ['jest-junit.xml'],
+      'base-directory': 'reports',
+      'file-format': 'JUNITXML',
+    });
   });
 
   it('publishes assets from one project per asset type, not one per asset', () => {
@@ -105,7 +144,11 @@ describe('PipelineStack', () => {
 
   it('notifies on failures and pending approvals through an encrypted topic', () => {
     template.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
-      EventTypeIds: ['codepipeline-pipeline-pipeline-execution-failed', 'codepipeline-pipeline-action-execution-failed', 'codepipeline-pipeline-manual-approval-needed'],
+      EventTypeIds: [
+        'codepipeline-pipeline-pipeline-execution-failed',
+        'codepipeline-pipeline-action-execution-failed',
+        'codepipeline-pipeline-manual-approval-needed',
+      ],
     });
     const [topic] = Object.values(template.findResources('AWS::SNS::Topic')) as { Properties: any }[];
     expect(topic!.Properties.KmsMasterKeyId).toBeDefined();

@@ -22,7 +22,12 @@ describe('NetworkStack', () => {
     n.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
     const interfaces = resourcesOf(n, 'AWS::EC2::VPCEndpoint').filter(([, p]) => p.VpcEndpointType === 'Interface');
     expect(interfaces.map(([, p]) => JSON.stringify(p.ServiceName))).toEqual(
-      expect.arrayContaining([expect.stringContaining('secretsmanager'), expect.stringContaining('logs'), expect.stringContaining('kms'), expect.stringContaining('sts')]),
+      expect.arrayContaining([
+        expect.stringContaining('secretsmanager'),
+        expect.stringContaining('logs'),
+        expect.stringContaining('kms'),
+        expect.stringContaining('sts'),
+      ]),
     );
     n.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
   });
@@ -30,9 +35,12 @@ describe('NetworkStack', () => {
   it('opens the database only to DMS and the rotation function on 3306', () => {
     const n = t(dev, 'Network');
     const groups = n.findResources('AWS::EC2::SecurityGroup');
-    const idOf = (description: string) => Object.entries(groups).find(([, r]) => (r as any).Properties.GroupDescription === description)![0];
+    const idOf = (description: string) =>
+      Object.entries(groups).find(([, r]) => (r as any).Properties.GroupDescription === description)![0];
     const db = idOf('Aurora MySQL cluster');
-    const ingress = resourcesOf(n, 'AWS::EC2::SecurityGroupIngress').filter(([, p]) => JSON.stringify(p.GroupId).includes(db));
+    const ingress = resourcesOf(n, 'AWS::EC2::SecurityGroupIngress').filter(([, p]) =>
+      JSON.stringify(p.GroupId).includes(db),
+    );
     expect(ingress.map(([, p]) => [p.FromPort, p.ToPort, p.SourceSecurityGroupId['Fn::GetAtt'][0]]).sort()).toEqual(
       [
         [3306, 3306, idOf('DMS replication instance')],
@@ -54,9 +62,19 @@ describe('NetworkStack', () => {
     const agent = Object.entries(n.findResources('AWS::EC2::SecurityGroup')).find(
       ([, r]) => (r as any).Properties.GroupDescription === 'DataSync agent instance',
     )!;
-    const egress = (agent[1] as any).Properties.SecurityGroupEgress as { CidrIp: string; FromPort: number; IpProtocol: string }[];
+    const egress = (agent[1] as any).Properties.SecurityGroupEgress as {
+      CidrIp: string;
+      FromPort: number;
+      IpProtocol: string;
+    }[];
     expect(egress.map((e) => `${e.IpProtocol}/${e.FromPort}/${e.CidrIp}`).sort()).toEqual(
-      ['tcp/443/0.0.0.0/0', 'udp/123/0.0.0.0/0', 'tcp/2049/192.168.0.0/16', 'tcp/111/192.168.0.0/16', 'tcp/445/192.168.0.0/16'].sort(),
+      [
+        'tcp/443/0.0.0.0/0',
+        'udp/123/0.0.0.0/0',
+        'tcp/2049/192.168.0.0/16',
+        'tcp/111/192.168.0.0/16',
+        'tcp/445/192.168.0.0/16',
+      ].sort(),
     );
   });
 });
@@ -68,11 +86,19 @@ describe('StorageStack', () => {
     s.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [
-          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() }, BucketKeyEnabled: true },
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() },
+            BucketKeyEnabled: true,
+          },
         ],
       },
       VersioningConfiguration: { Status: 'Enabled' },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LoggingConfiguration: { LogFilePrefix: 'data-bucket/' },
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
@@ -101,8 +127,10 @@ describe('StorageStack', () => {
 
   it('retains the bucket and key outside dev and destroys them in dev', () => {
     for (const type of ['AWS::S3::Bucket', 'AWS::KMS::Key']) {
-      for (const [, r] of Object.entries(t(prod, 'Storage').findResources(type))) expect((r as any).DeletionPolicy).toBe('Retain');
-      for (const [, r] of Object.entries(t(dev, 'Storage').findResources(type))) expect((r as any).DeletionPolicy).toBe('Delete');
+      for (const [, r] of Object.entries(t(prod, 'Storage').findResources(type)))
+        expect((r as any).DeletionPolicy).toBe('Retain');
+      for (const [, r] of Object.entries(t(dev, 'Storage').findResources(type)))
+        expect((r as any).DeletionPolicy).toBe('Delete');
     }
   });
 });
@@ -146,14 +174,24 @@ describe('DatabaseStack', () => {
   });
 
   it('protects prod from deletion and keeps a snapshot; dev is disposable', () => {
-    t(prod, 'Database').hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot', Properties: Match.objectLike({ DeletionProtection: true }) });
-    t(dev, 'Database').hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ DeletionProtection: false }) });
+    t(prod, 'Database').hasResource('AWS::RDS::DBCluster', {
+      DeletionPolicy: 'Snapshot',
+      Properties: Match.objectLike({ DeletionProtection: true }),
+    });
+    t(dev, 'Database').hasResource('AWS::RDS::DBCluster', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtection: false }),
+    });
   });
 
   it('generates and rotates the credentials every 30 days', () => {
     const d = t(dev, 'Database');
-    d.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password' }) });
-    d.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
+    d.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password' }),
+    });
+    d.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
   });
 });
 
@@ -182,8 +220,12 @@ describe('DmsStack', () => {
   it('owns a full-load-and-CDC task whose mappings are an allowlist', () => {
     const [[, task]] = resourcesOf(t(dev, 'Dms'), 'Custom::DmsReplicationTask') as [[string, Record<string, any>]];
     expect(task.MigrationType).toBe('full-load-and-cdc');
-    const mappings = JSON.parse(task.TableMappings) as { rules: { 'rule-action': string; 'object-locator': { 'schema-name': string } }[] };
-    const included = mappings.rules.filter((r) => r['rule-action'] === 'include').map((r) => r['object-locator']['schema-name']);
+    const mappings = JSON.parse(task.TableMappings) as {
+      rules: { 'rule-action': string; 'object-locator': { 'schema-name': string } }[];
+    };
+    const included = mappings.rules
+      .filter((r) => r['rule-action'] === 'include')
+      .map((r) => r['object-locator']['schema-name']);
     expect(new Set(included)).toEqual(new Set(['inventory', 'catalog']));
     const settings = JSON.parse(task.ReplicationTaskSettings);
     expect(settings.ValidationSettings.EnableValidation).toBe(true);
@@ -191,10 +233,14 @@ describe('DmsStack', () => {
   });
 
   it('creates the account-wide DMS roles only if absent, so stages can share an account', () => {
-    const roles = resourcesOf(t(dev, 'Dms'), 'AWS::IAM::Role').map(([, p]) => p.RoleName).filter(Boolean);
+    const roles = resourcesOf(t(dev, 'Dms'), 'AWS::IAM::Role')
+      .map(([, p]) => p.RoleName)
+      .filter(Boolean);
     expect(roles).not.toContain('dms-vpc-role');
     const creates = resourcesOf(t(dev, 'Dms'), 'Custom::AWS').map(([, p]) => JSON.stringify(p.Update ?? p.Create));
-    expect(creates.some((c) => c.includes('createRole') && c.includes('dms-vpc-role') && c.includes('EntityAlreadyExists'))).toBe(true);
+    expect(
+      creates.some((c) => c.includes('createRole') && c.includes('dms-vpc-role') && c.includes('EntityAlreadyExists')),
+    ).toBe(true);
     expect(creates.some((c) => c.includes('createRole') && c.includes('dms-cloudwatch-logs-role'))).toBe(true);
   });
 });
@@ -225,18 +271,30 @@ describe('LoggingStack', () => {
       EBSOptions: Match.objectLike({ VolumeSize: 20 }),
     });
     t(prod, 'Logging').hasResourceProperties('AWS::OpenSearchService::Domain', {
-      ClusterConfig: Match.objectLike({ InstanceCount: 2, InstanceType: 'r6g.large.search', ZoneAwarenessEnabled: true }),
+      ClusterConfig: Match.objectLike({
+        InstanceCount: 2,
+        InstanceType: 'r6g.large.search',
+        ZoneAwarenessEnabled: true,
+      }),
       EBSOptions: Match.objectLike({ VolumeSize: 100, VolumeType: 'gp3' }),
     });
-    const [[, domain]] = resourcesOf(t(prod, 'Logging'), 'AWS::OpenSearchService::Domain') as [[string, Record<string, any>]];
+    const [[, domain]] = resourcesOf(t(prod, 'Logging'), 'AWS::OpenSearchService::Domain') as [
+      [string, Record<string, any>],
+    ];
     // The access policy is applied by aws-cdk-lib's OpenSearchAccessPolicy resource; flatten its
     // Fn::Join and read the policy document it sends.
-    const [[, applier]] = resourcesOf(t(prod, 'Logging'), 'Custom::OpenSearchAccessPolicy') as [[string, Record<string, any>]];
-    const call = (applier.Create['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : '"ROLE_REF"')).join('');
+    const [[, applier]] = resourcesOf(t(prod, 'Logging'), 'Custom::OpenSearchAccessPolicy') as [
+      [string, Record<string, any>],
+    ];
+    const call = (applier.Create['Fn::Join'][1] as unknown[])
+      .map((part) => (typeof part === 'string' ? part : '"ROLE_REF"'))
+      .join('');
     expect(call).toContain('\\"Action\\":\\"es:ESHttp*\\"');
     expect(call).not.toMatch(/\\"AWS\\":\\"\*\\"/);
     expect(call).not.toContain('es:*');
-    expect(call.match(/\\"Principal\\":\{\\"AWS\\":\[([^\]]*)\]/)![1]).toMatch(/^\\""ROLE_REF"\\"(,\\""ROLE_REF"\\")*$/);
+    expect(call.match(/\\"Principal\\":\{\\"AWS\\":\[([^\]]*)\]/)![1]).toMatch(
+      /^\\""ROLE_REF"\\"(,\\""ROLE_REF"\\")*$/,
+    );
     expect(domain.DomainEndpointOptions).toMatchObject({ EnforceHTTPS: true });
     expect(domain.NodeToNodeEncryptionOptions).toEqual({ Enabled: true });
     expect(domain.EncryptionAtRestOptions).toMatchObject({ Enabled: true });
@@ -284,10 +342,15 @@ describe('GlueStack', () => {
     const statements = resourcesOf(glue(), 'AWS::IAM::Policy').flatMap(([, p]) => p.PolicyDocument.Statement as any[]);
     const s3Resources = (action: string) =>
       statements
-        .filter((s) => ([] as string[]).concat(s.Action).some((a) => a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1)))))
+        .filter((s) =>
+          ([] as string[])
+            .concat(s.Action)
+            .some((a) => a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1)))),
+        )
         .flatMap((s) => ([] as unknown[]).concat(s.Resource).map((r) => JSON.stringify(r)))
         .filter((r) => !r.includes('cdk-hnb659fds-assets'));
-    const prefixes = (rs: string[]) => [...new Set(rs.map((r) => (r.match(/\/([a-z]+)\/\*"/) ?? [])[1]).filter(Boolean))].sort();
+    const prefixes = (rs: string[]) =>
+      [...new Set(rs.map((r) => (r.match(/\/([a-z]+)\/\*"/) ?? [])[1]).filter(Boolean))].sort();
     expect(prefixes(s3Resources('s3:PutObject'))).toEqual(['quarantine', 'reports', 'validated']);
     expect(prefixes(s3Resources('s3:GetObject'))).toEqual(['incoming', 'quarantine', 'validated']);
     expect(statements.some((s) => ([] as string[]).concat(s.Action).includes('s3:DeleteObject'))).toBe(false);

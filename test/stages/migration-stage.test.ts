@@ -5,7 +5,19 @@ import { loadEnvironmentConfig } from '../../lib/config/load';
 import { MigrationStage } from '../../stages/migration-stage';
 import { newApp, stripHashes, synthStage } from '../support/stage-fixture';
 
-const STACKS = ['Network', 'Storage', 'Messaging', 'Logging', 'DataSync', 'Database', 'Dms', 'Glue', 'Orchestration', 'Lambda', 'Monitoring'];
+const STACKS = [
+  'Network',
+  'Storage',
+  'Messaging',
+  'Logging',
+  'DataSync',
+  'Database',
+  'Dms',
+  'Glue',
+  'Orchestration',
+  'Lambda',
+  'Monitoring',
+];
 
 describe.each(ENV_NAMES)('MigrationStage (%s)', (env) => {
   // synthStage runs cdk-nag AwsSolutions inside the stage: it throws on any unacknowledged finding.
@@ -23,7 +35,10 @@ describe.each(ENV_NAMES)('MigrationStage (%s)', (env) => {
     for (const [name, t] of Object.entries(templates)) {
       const json = JSON.stringify(t.toJSON());
       // Passwords exist only as generated secrets, never as literal properties.
-      expect({ name, literalPassword: /"(Password|MasterUserPassword)":"[^"{]/.test(json) }).toEqual({ name, literalPassword: false });
+      expect({ name, literalPassword: /"(Password|MasterUserPassword)":"[^"{]/.test(json) }).toEqual({
+        name,
+        literalPassword: false,
+      });
       expect({ name, unwrapped: /"SecretString":"/.test(json) }).toEqual({ name, unwrapped: false });
     }
   });

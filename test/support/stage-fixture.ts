@@ -22,7 +22,10 @@ export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
 
 /** An App configured like the real one (feature flags from cdk.json), writing to a temp dir. */
 export function newApp(context: Record<string, unknown> = {}): App {
-  return new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-')), context: { ...CDK_JSON_CONTEXT, ...context } });
+  return new App({
+    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-')),
+    context: { ...CDK_JSON_CONTEXT, ...context },
+  });
 }
 
 /**
@@ -35,7 +38,11 @@ export function synthStage(env: EnvName, opts: { account?: string } = {}): Synth
   const hit = cache.get(key);
   if (hit) return hit;
   const app = newApp();
-  const config = loadEnvironmentConfig(env, () => undefined, opts.account ? { [`${env.toUpperCase()}_ACCOUNT`]: opts.account } : {});
+  const config = loadEnvironmentConfig(
+    env,
+    () => undefined,
+    opts.account ? { [`${env.toUpperCase()}_ACCOUNT`]: opts.account } : {},
+  );
   const stage = new MigrationStage(app, 'Test', {
     config,
     env: config.account ? { account: config.account, region: config.region } : { region: config.region },
@@ -61,5 +68,8 @@ export function stripHashes(template: unknown): unknown {
 
 /** Every resource of a type in a template, as [logicalId, properties]. */
 export function resourcesOf(t: Template, type: string): [string, Record<string, any>][] {
-  return Object.entries(t.findResources(type)).map(([id, r]) => [id, (r as { Properties?: Record<string, any> }).Properties ?? {}]);
+  return Object.entries(t.findResources(type)).map(([id, r]) => [
+    id,
+    (r as { Properties?: Record<string, any> }).Properties ?? {},
+  ]);
 }
