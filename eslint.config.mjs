@@ -1,7 +1,9 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', '**/*.js', '!eslint.config.mjs', 'glue/**', '.scratch/**', 'reports/**'] },
+  {
+    ignores: ['node_modules/**', 'cdk.out/**', '**/*.js', '!eslint.config.mjs', 'glue/**', '.scratch/**', 'reports/**'],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
