@@ -42,6 +42,9 @@ export function buildApp(props: AppProps = {}): App {
   const pipeline = new PipelineStack(app, 'Pipeline', {
     pipeline: pipelineConfig,
     environments: ENV_NAMES.map((name) => loadEnvironmentConfig(name, ctx)),
+    ...(str(ctx('dataSyncActivationAttempt'))
+      ? { dataSyncActivationAttempt: str(ctx('dataSyncActivationAttempt')) }
+      : {}),
     env: pipelineConfig.account
       ? { account: pipelineConfig.account, region: pipelineConfig.region }
       : { region: pipelineConfig.region },
