@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: { '^.+\\.ts$': '<rootDir>/test/support/esbuild-transform.js' },
   setupFiles: ['<rootDir>/test/support/setup.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   // JUnit XML for the CodeBuild test report group (see buildspec.yml).
