@@ -39,8 +39,11 @@ function nextAttempt(current: string): string {
 
 function retryHint(ctx: Pick<AgentContext, 'stackName' | 'activationAttempt'>): string {
   const next = nextAttempt(ctx.activationAttempt);
+  // A sandbox stage only exists in the app when its name is given again.
+  const sandbox = /^Sandbox-([a-z][a-z0-9-]*)\//.exec(ctx.stackName);
+  const sandboxArg = sandbox ? ` -c sandbox=${sandbox[1]}` : '';
   return (
-    `redeploy with a new attempt number: \`npx cdk deploy ${ctx.stackName} -c ${ATTEMPT_CONTEXT_KEY}=${next}\` ` +
+    `redeploy with a new attempt number: \`npx cdk deploy ${ctx.stackName}${sandboxArg} -c ${ATTEMPT_CONTEXT_KEY}=${next}\` ` +
     `(through the pipeline: set "${ATTEMPT_CONTEXT_KEY}": "${next}" in the context of cdk.json and push)`
   );
 }

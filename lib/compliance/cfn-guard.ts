@@ -1,70 +1,182 @@
-import { Stage, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stage, Validations } from 'aws-cdk-lib';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 
 /**
- * AWS Control Tower proactive-control rules that do not fit this design, each with the reason.
- * Every other Control Tower rule runs on every synth; a new finding fails it.
- * (cfn-guard suppressions are per rule, not per resource; docs/compliance.md lists the resources.)
+ * AWS Control Tower proactive controls that do not fit this design on specific resources. Each entry
+ * names the guard rule, the resource types (and optionally a construct-path pattern) it is
+ * acknowledged on, and why. Acknowledgements are made resource by resource, so the same rule still
+ * fails the synth on any other resource, and the compliance report lists every acknowledged one.
  */
-export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
-  // cloudwatch_log_group_encrypted_check
-  'ct-cloudwatch-pr-3':
-    'CloudWatch Logs encrypts every group at rest with service keys; the Glue job group, which can hold row samples, uses the data key.',
-  // cloudwatch_log_group_retention_period_check
-  'ct-cloudwatch-pr-2':
-    'The rule wants at least one year; retention is set per environment (14 days in dev, 365 in prod) in EnvironmentConfig.',
-  // lambda_inside_vpc_check
-  'ct-lambda-pr-3':
-    'The data-path handlers and aws-cdk-lib helper functions only call AWS APIs; the functions that reach VPC resources (DataSync activation, OpenSearch setup) do run in the VPC.',
-  // sqs_dlq_check
-  'ct-sqs-pr-1': 'The flagged queues are themselves dead-letter queues; their depth is alarmed.',
-  // sqs_queue_encrypted_check
-  'ct-sqs-pr-2':
-    'Every queue is KMS-encrypted; the rule cannot read a key given as a cross-stack reference and reports it as missing.',
-  // kms_create_grant_aws_service_check
-  'ct-kms-pr-3':
-    'RDS, Secrets Manager, DMS and Glue create grants on these keys for their own resources; key use is limited by IAM.',
-  // s3_bucket_object_lock_enabled_check
-  'ct-s3-pr-9':
-    'Versioning with noncurrent-version expiry is the retention model; object lock would make the quarantine and backup flows unable to clean up.',
-  // s3_event_notifications_enabled_check
-  'ct-s3-pr-4':
-    'EventBridge notifications are enabled by a custom resource the rule cannot see (TOOLING.md); log and backup buckets need none.',
-  // s3_bucket_default_encryption_kms_check
-  'ct-s3-pr-10': 'Server access log targets support SSE-S3 only, not SSE-KMS.',
-  // s3_bucket_logging_enabled_check
-  'ct-s3-pr-2': 'Flagged buckets are the access-log targets themselves.',
-  // rds_instance_automatic_minor_version_upgrade_enabled_check
-  'ct-rds-pr-5':
-    'Aurora MySQL 3.10 is an LTS release; AWS recommends automatic minor upgrades off so the cluster stays on it (docs/adr/0003).',
-  // rds_cluster_deletion_protection_enabled_check
-  'ct-rds-pr-3': 'On in staging and prod; off only in the disposable dev environment.',
-  // ec2_instance_nitro_encryption_in_transit_check
-  'ct-ec2-pr-19':
-    'The DataSync agent sizes AWS documents (m5) lack Nitro in-transit encryption; agent traffic is TLS to DataSync and NFS/SMB on-premises.',
-  // ec2_instance_no_public_ip_check
-  'ct-ec2-pr-8': 'The agent runs in a private subnet without public IP assignment.',
-  // ec2_launch_template_monitoring_enabled_check
-  'ct-ec2-pr-10': 'The launch template only enforces IMDSv2; detailed monitoring is on the instance.',
-  // lambda_function_public_access_prohibited_check
-  'ct-lambda-pr-2': 'The permissions let one SNS topic (by SourceArn) invoke the function; no public access.',
-  // step_functions_state_machine_tracing_enabled_check
-  'ct-stepfunctions-pr-2':
-    'The flagged state machines are aws-cdk-lib custom-resource waiters, which expose no tracing switch; the data-path workflow has tracing on.',
-  // subnet_auto_assign_public_ip_disabled_check
-  'ct-ec2-pr-11': 'Public subnets exist only for the NAT gateways.',
-  // opensearch_https_required_check
-  'ct-opensearch-pr-16': 'HTTPS is enforced with the TLS 1.2 PFS policy (newer than the policies the rule knows).',
-  // aurora_cluster_backtracking_enabled_check
-  'ct-rds-pr-6': 'Recovery uses 7-day backups with point-in-time restore (see the AwsSolutions-RDS14 acknowledgement).',
-  // opensearch_data_node_fault_tolerance_check
-  'ct-opensearch-pr-14': 'Prod runs two zone-aware data nodes; dev runs one small node for cost, as the spec asks.',
-};
+export interface GuardAcknowledgement {
+  /** Rule name as cfn-guard reports it (e.g. `sqs_dlq_check`). */
+  readonly rule: string;
+  /** Control Tower control id, for the reader. */
+  readonly control: string;
+  readonly types: readonly string[];
+  /** Only resources whose construct path matches. @default every resource of the types */
+  readonly path?: RegExp;
+  readonly reason: string;
+}
+
+export const GUARD_ACKNOWLEDGEMENTS: readonly GuardAcknowledgement[] = [
+  {
+    rule: 'cloudwatch_log_group_encrypted_check',
+    control: 'CT.CLOUDWATCH.PR.3',
+    types: ['AWS::Logs::LogGroup'],
+    reason:
+      'CloudWatch Logs encrypts every group at rest with service keys; the Glue job group, which can hold row samples, uses the data key, given as a cross-stack reference the rule cannot read.',
+  },
+  {
+    rule: 'cloudwatch_log_group_retention_period_check',
+    control: 'CT.CLOUDWATCH.PR.2',
+    types: ['AWS::Logs::LogGroup'],
+    reason:
+      'The control wants at least a year; retention is set per environment in EnvironmentConfig (14 days in dev, 365 in prod).',
+  },
+  {
+    rule: 'lambda_inside_vpc_check',
+    control: 'CT.LAMBDA.PR.3',
+    types: ['AWS::Lambda::Function'],
+    reason:
+      'Data-path handlers and aws-cdk-lib helper functions call only AWS APIs; the functions that reach VPC resources run in the VPC, with subnets given as cross-stack references the rule cannot read.',
+  },
+  {
+    rule: 'sqs_dlq_check',
+    control: 'CT.SQS.PR.1',
+    types: ['AWS::SQS::Queue'],
+    path: /(Dlq|DeadLetterQueue)[^/]*\/Resource$/,
+    reason: 'This queue is itself a dead-letter queue; a dead-letter queue of its own would only hide failures.',
+  },
+  {
+    rule: 'sqs_queue_encrypted_check',
+    control: 'CT.SQS.PR.2',
+    types: ['AWS::SQS::Queue'],
+    reason:
+      'The queue is encrypted (KMS with a key from another stack, or SQS-managed SSE for function DLQs); the rule cannot read a cross-stack key reference.',
+  },
+  {
+    rule: 'kms_create_grant_aws_service_check',
+    control: 'CT.KMS.PR.3',
+    types: ['AWS::KMS::Key'],
+    reason:
+      'RDS, Secrets Manager, DMS, Glue and Firehose create grants on these keys for their own resources; key use is limited by IAM policies scoped to the key.',
+  },
+  {
+    rule: 's3_bucket_object_lock_enabled_check',
+    control: 'CT.S3.PR.9',
+    types: ['AWS::S3::Bucket'],
+    reason:
+      'Versioning with noncurrent-version expiry is the retention model; object lock would stop the quarantine, smoke-test and teardown flows from cleaning up.',
+  },
+  {
+    rule: 's3_event_notifications_enabled_check',
+    control: 'CT.S3.PR.4',
+    types: ['AWS::S3::Bucket'],
+    reason:
+      'The data bucket sends events to EventBridge through a custom resource the rule cannot see; log and backup buckets have no consumer for events.',
+  },
+  {
+    rule: 's3_bucket_default_encryption_kms_check',
+    control: 'CT.S3.PR.10',
+    types: ['AWS::S3::Bucket'],
+    path: /AccessLog[^/]*\/Resource$/,
+    reason: 'Server access log delivery supports SSE-S3 targets only, not SSE-KMS.',
+  },
+  {
+    rule: 's3_bucket_logging_enabled_check',
+    control: 'CT.S3.PR.2',
+    types: ['AWS::S3::Bucket'],
+    path: /AccessLog[^/]*\/Resource$/,
+    reason: 'This is the access-log target bucket; logging it into itself would loop.',
+  },
+  {
+    rule: 'rds_instance_automatic_minor_version_upgrade_enabled_check',
+    control: 'CT.RDS.PR.5',
+    types: ['AWS::RDS::DBInstance'],
+    reason:
+      'Aurora MySQL 3.10 is an LTS release; AWS recommends automatic minor upgrades off so the cluster stays on it (docs/adr/0003).',
+  },
+  {
+    rule: 'aurora_cluster_backtracking_enabled_check',
+    control: 'CT.RDS.PR.6',
+    types: ['AWS::RDS::DBCluster'],
+    reason:
+      'Recovery uses 7-day backups with point-in-time restore (see the AwsSolutions-RDS14 acknowledgement on the cluster).',
+  },
+  {
+    rule: 'ec2_instance_nitro_encryption_in_transit_check',
+    control: 'CT.EC2.PR.19',
+    types: ['AWS::EC2::Instance'],
+    path: /\/AgentInstance\/Resource$/,
+    reason:
+      'The DataSync agent sizes AWS documents (m5) lack Nitro in-transit encryption; agent traffic is TLS to DataSync and NFS/SMB on-premises.',
+  },
+  {
+    rule: 'ec2_instance_no_public_ip_check',
+    control: 'CT.EC2.PR.8',
+    types: ['AWS::EC2::Instance'],
+    path: /\/AgentInstance\/Resource$/,
+    reason:
+      'The agent runs in a private subnet that assigns no public IPs; the rule wants an explicit network interface setting.',
+  },
+  {
+    rule: 'ec2_launch_template_monitoring_enabled_check',
+    control: 'CT.EC2.PR.10',
+    types: ['AWS::EC2::LaunchTemplate'],
+    path: /\/AgentInstance\/LaunchTemplate$/,
+    reason: 'This launch template only enforces IMDSv2; detailed monitoring is on the instance itself.',
+  },
+  {
+    rule: 'lambda_function_public_access_prohibited_check',
+    control: 'CT.LAMBDA.PR.2',
+    types: ['AWS::Lambda::Permission'],
+    reason:
+      'The permission lets one SNS topic (by SourceArn, a cross-stack reference) invoke the function; nothing public.',
+  },
+  {
+    rule: 'step_functions_state_machine_tracing_enabled_check',
+    control: 'CT.STEPFUNCTIONS.PR.2',
+    types: ['AWS::StepFunctions::StateMachine'],
+    path: /\/Provider\/waiter-state-machine\/Resource$/,
+    reason: 'aws-cdk-lib custom-resource waiter with no tracing switch; the data-path workflow has tracing on.',
+  },
+  {
+    rule: 'subnet_auto_assign_public_ip_disabled_check',
+    control: 'CT.EC2.PR.11',
+    types: ['AWS::EC2::Subnet'],
+    path: /\/publicSubnet\d+\/Subnet$/,
+    reason: 'Public subnets exist only for the NAT gateways.',
+  },
+  {
+    rule: 'opensearch_https_required_check',
+    control: 'CT.OPENSEARCH.PR.16',
+    types: ['AWS::OpenSearchService::Domain'],
+    reason: 'HTTPS is enforced with the TLS 1.2 PFS policy, newer than the policies the rule knows.',
+  },
+  {
+    rule: 'opensearch_data_node_fault_tolerance_check',
+    control: 'CT.OPENSEARCH.PR.14',
+    types: ['AWS::OpenSearchService::Domain'],
+    reason:
+      'Prod runs two zone-aware data nodes (the seeds\u2019 sizing) and dev one small node for cost; the control wants three.',
+  },
+];
 
 /**
- * Adds the Control Tower rules to a stage, less the controls above (keyed by control file name, the
- * unit the validator can switch off; the rule name follows in a comment).
+ * Adds the Control Tower rules to a stage and acknowledges the entries above on the matching
+ * resources of that stage. Call after the stage's constructs exist.
  */
-export function addControlTowerGuard(stage: Stage): void {
-  Validations.of(stage).addPlugins(new CfnGuardValidator({ disabledRules: Object.keys(DISABLED_GUARD_RULES) }));
+export function addControlTowerGuard(
+  stage: Stage,
+  acknowledgements: readonly GuardAcknowledgement[] = GUARD_ACKNOWLEDGEMENTS,
+): void {
+  Validations.of(stage).addPlugins(new CfnGuardValidator());
+  for (const c of stage.node.findAll()) {
+    if (!CfnResource.isCfnResource(c)) continue;
+    for (const a of acknowledgements) {
+      if (a.types.includes(c.cfnResourceType) && (!a.path || a.path.test(c.node.path))) {
+        Validations.of(c).acknowledge({ id: `cdk-validator-cfnguard::${a.rule}`, reason: `${a.control}: ${a.reason}` });
+      }
+    }
+  }
 }

@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stage, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { DISABLED_GUARD_RULES } from './cfn-guard';
 
 export interface Acknowledgement {
   /** Construct path the acknowledgement is attached to (it covers that construct and its children). */
@@ -17,7 +16,6 @@ export interface ComplianceReport {
   /** Synthesis fails on any unacknowledged finding, so a written report always says 0. */
   readonly unacknowledgedFindings: 0;
   readonly acknowledgements: readonly Acknowledgement[];
-  readonly disabledGuardControls: Readonly<Record<string, string>>;
 }
 
 function acknowledgementsUnder(scope: IConstruct): Acknowledgement[] {
@@ -40,7 +38,6 @@ export function complianceReport(stage: Stage, guard: boolean): ComplianceReport
     checks: ['cdk-nag AwsSolutions', ...(guard ? ['cfn-guard AWS Control Tower proactive controls'] : [])],
     unacknowledgedFindings: 0,
     acknowledgements: acknowledgementsUnder(stage),
-    disabledGuardControls: guard ? DISABLED_GUARD_RULES : {},
   };
 }
 

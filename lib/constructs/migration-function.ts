@@ -96,7 +96,8 @@ export class MigrationFunction extends NodejsFunction {
     logGroup.grantWrite(role);
     Validations.of(dlq).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the function; its depth is alarmed in MonitoringStack.',
+      reason:
+        'This queue is the dead-letter queue of the function; a queue of its own would hide failures. Data-path handler DLQs are alarmed in MonitoringStack; custom-resource handlers also fail their deployment.',
     });
     this.deadLetterQueue = dlq;
     this.functionLogGroup = logGroup;

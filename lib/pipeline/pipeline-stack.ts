@@ -17,6 +17,7 @@ import { PipelineConfig } from '../config/pipeline-config';
 import { PROJECT_ROOT } from '../constructs/migration-function';
 import { smokeTestRoleName } from '../stacks/orchestration-stack';
 import { MigrationStage } from '../../stages/migration-stage';
+import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 /** Stage ids per environment; stack names are `<StageId>-<Stack>` (e.g. `Dev-Network`). */
 export const STAGE_IDS: Record<EnvironmentConfig['envName'], string> = { dev: 'Dev', staging: 'Staging', prod: 'Prod' };
@@ -148,6 +149,7 @@ export class PipelineStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    denyGrantsExceptForAwsServices(key);
     key.grant(new iam.ServicePrincipal('codestar-notifications.amazonaws.com'), 'kms:GenerateDataKey*', 'kms:Decrypt');
     this.notifications = new sns.Topic(this, 'PipelineNotifications', {
       displayName: 'Migration pipeline: failures and pending approvals',

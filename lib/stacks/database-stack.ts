@@ -5,6 +5,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { logRetention, MigrationStackProps, statefulRemoval } from './migration-stack-props';
+import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 /** Aurora MySQL 3.10 is the current long-term-support minor (docs/adr/0003). */
 export const AURORA_ENGINE_VERSION = rds.AuroraMysqlEngineVersion.VER_3_10_4;
@@ -36,6 +37,7 @@ export class DatabaseStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: removal,
     });
+    denyGrantsExceptForAwsServices(this.databaseKey);
 
     const engine = rds.DatabaseClusterEngine.auroraMysql({ version: AURORA_ENGINE_VERSION });
     const parameterGroup = new rds.ParameterGroup(this, 'ClusterParameters', {
@@ -145,6 +147,10 @@ export class DatabaseStack extends Stack {
       Validations.of(this.cluster).acknowledge({
         id: 'AwsSolutions-RDS10',
         reason: `Deletion protection is off only where config allows it (${config.envName}: disposable); prod validation requires it on.`,
+      });
+      Validations.of(this.cluster.node.defaultChild!).acknowledge({
+        id: 'cdk-validator-cfnguard::rds_cluster_deletion_protection_enabled_check',
+        reason: `CT.RDS.PR.3: off only in ${config.envName}, which config marks disposable; staging and prod keep it on.`,
       });
     }
     // cloudwatchLogsRetention uses aws-cdk-lib's LogRetention singleton function.

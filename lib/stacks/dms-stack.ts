@@ -11,6 +11,7 @@ import { DmsAccountRoles } from '../constructs/dms-account-roles';
 import { ManagedReplicationTask } from '../constructs/managed-replication-task';
 import { buildTableMappings, buildTaskSettings } from '../dms/task-definition';
 import { logRetention, MigrationStackProps, statefulRemoval } from './migration-stack-props';
+import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 export interface DmsStackProps extends MigrationStackProps {
   readonly vpc: ec2.IVpc;
@@ -50,6 +51,7 @@ export class DmsStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: removal,
     });
+    denyGrantsExceptForAwsServices(dmsKey);
 
     const subnetGroup = new dms.CfnReplicationSubnetGroup(this, 'SubnetGroup', {
       replicationSubnetGroupDescription: `DMS subnets (${config.envName})`,

@@ -101,7 +101,14 @@ export class LambdaStack extends Stack {
           object: { key: [{ prefix: DATA_PREFIXES.incoming }] },
         },
       },
-      targets: [new targets.SqsQueue(this.objectEventsQueue, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+      targets: [
+        new targets.SqsQueue(this.objectEventsQueue, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(24),
+          // An event EventBridge cannot deliver to the queue is kept, not dropped.
+          deadLetterQueue: this.objectEventsDeadLetterQueue,
+        }),
+      ],
     });
 
     this.glueTrigger = new MigrationFunction(this, 'GlueTrigger', {

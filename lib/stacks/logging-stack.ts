@@ -21,6 +21,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { EnvironmentConfig } from '../config/environment-config';
 import { MigrationFunction } from '../constructs/migration-function';
+import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 export interface LoggingStackProps extends StackProps {
   /** The environment: OpenSearch sizing, index retention, log retention, storage lifecycle. */
@@ -125,6 +126,7 @@ export class LoggingStack extends Stack {
       enableKeyRotation: true,
       removalPolicy,
     });
+    denyGrantsExceptForAwsServices(key);
 
     // Placement: one isolated subnet per AZ the domain spans; zone awareness needs two or more.
     const isolated = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED, onePerAz: true }).subnets;

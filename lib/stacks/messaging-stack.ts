@@ -6,6 +6,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { MigrationStackProps, statefulRemoval } from './migration-stack-props';
+import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 export type MessagingStackProps = MigrationStackProps;
 
@@ -31,6 +32,7 @@ export class MessagingStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: statefulRemoval(config),
     });
+    denyGrantsExceptForAwsServices(this.messagingKey);
     for (const service of ['events.amazonaws.com', 'cloudwatch.amazonaws.com', 'sns.amazonaws.com']) {
       this.messagingKey.addToResourcePolicy(
         new iam.PolicyStatement({

@@ -336,6 +336,9 @@ export class OrchestrationStack extends Stack {
       comment: 'Ensure the DMS task runs, wait for full load and CDC catch-up, record and publish the batch',
     });
     props.dataBucket.grantPut(this.stateMachine, `${DATA_PREFIXES.reports}batches/*`);
+    // SnsPublish grants sns:Publish only; the topics are KMS-encrypted, so publishing also needs the key.
+    props.resultsTopic.grantPublish(this.stateMachine);
+    props.alertsTopic.grantPublish(this.stateMachine);
 
     Validations.of(this.stateMachine).acknowledge(
       {

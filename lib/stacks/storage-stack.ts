@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MigrationStackProps, statefulRemoval } from './migration-stack-props';
+import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 /** The four areas of the data bucket; every hop reads and writes by these prefixes only. */
 export const DATA_PREFIXES = {
@@ -40,6 +41,7 @@ export class StorageStack extends Stack {
       enableKeyRotation: true,
       removalPolicy,
     });
+    denyGrantsExceptForAwsServices(this.dataKey);
     // Glue's security configuration encrypts its CloudWatch log groups with this key; the logs
     // service must be allowed to use it, scoped to log groups of this account and region.
     this.dataKey.addToResourcePolicy(
