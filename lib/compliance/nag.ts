@@ -42,3 +42,28 @@ export class StageAwsSolutionsChecks extends AwsSolutionsChecks {
     self.isAcknowledged = (r, id) => exact(r, id) || patternAcknowledged(r, id);
   }
 }
+
+/**
+ * Action groups that aws-cdk-lib's bucket and key grants (`grantRead`, `grantPut`,
+ * `grantReadWrite`, `grantDelete`, `grantEncryptDecrypt`) write with a wildcard. The grant itself
+ * limits them to the named prefix or key; the finding is acknowledged per action group.
+ */
+export const GRANT_ACTION_GROUPS = [
+  'Action::s3:GetObject*',
+  'Action::s3:GetBucket*',
+  'Action::s3:List*',
+  'Action::s3:DeleteObject*',
+  'Action::s3:Abort*',
+  'Action::kms:ReEncrypt*',
+  'Action::kms:GenerateDataKey*',
+] as const;
+
+/** Acknowledges the grant action groups on one role (or construct), saying what the grants are scoped to. */
+export function acknowledgeGrantActionGroups(scope: IConstruct, scopedTo: string): void {
+  Validations.of(scope).acknowledge(
+    ...GRANT_ACTION_GROUPS.map((finding) => ({
+      id: `AwsSolutions-IAM5[${finding}]`,
+      reason: `Action group written by aws-cdk-lib's bucket/key grants; the statements are limited to ${scopedTo}.`,
+    })),
+  );
+}

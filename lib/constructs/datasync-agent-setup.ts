@@ -1,7 +1,6 @@
 import { ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -9,6 +8,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { NfsOrSmb } from '../config/environment-config';
 import { MigrationFunction } from './migration-function';
+import { acknowledgeProviderFindings } from './provider-findings';
 
 export interface DataSyncAgentSetupProps {
   /** VPC of the agent instance; the activation handler runs in it to reach the agent on port 80. */
@@ -311,40 +311,4 @@ function nagArn(stack: Stack, service: string, resource: string): string {
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   return `arn:<AWS::Partition>:${service}:${region}:${account}:${resource}`;
-}
-
-/**
- * The Provider framework's own functions, roles and state machine are AWS-maintained code that
- * this project cannot change; each finding is acknowledged on the provider with the reason.
- */
-function acknowledgeProviderFindings(provider: cr.Provider, handlers: readonly lambda.Function[]): void {
-  const stack = Stack.of(provider);
-  const logicalId = (fn: lambda.Function): string => stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
-  const frameworkFunctions = ['framework-isComplete', 'framework-onTimeout'].map(
-    (id) => provider.node.findChild(id) as lambda.Function,
-  );
-  const invoked = [...handlers, ...frameworkFunctions];
-  const v = Validations.of(provider);
-  v.acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      'The custom resource Provider framework creates its functions with the AWS managed basic execution role (write to their own log group); aws-cdk-lib offers no other role shape for them.',
-  });
-  for (const fn of invoked) {
-    v.acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logicalId(fn)}.Arn>:*]`,
-      reason:
-        'The Provider framework grants lambda:InvokeFunction on this one function and its versions (`:*`); nothing beyond this function.',
-    });
-  }
-  v.acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'The waiter state machine delivers its logs to CloudWatch Logs; logs:CreateLogDelivery and related actions support no resource-level permissions.',
-  });
-  v.acknowledge({
-    id: 'AwsSolutions-SF2',
-    reason:
-      'The framework waiter state machine only re-invokes the isComplete function, which is itself traced with X-Ray; the Provider exposes no tracing switch.',
-  });
 }

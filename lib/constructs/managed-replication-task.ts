@@ -1,12 +1,12 @@
 import { ArnFormat, CustomResource, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { MigrationFunction } from './migration-function';
+import { acknowledgeProviderFindings } from './provider-findings';
 
 export type ReplicationMigrationType = 'full-load-and-cdc' | 'full-load' | 'cdc';
 
@@ -203,39 +203,4 @@ function assertReplicationTaskIdentifier(identifier: string, scope: Construct): 
       `${scope.node.path}: taskIdentifier ${JSON.stringify(identifier)} must be 1-255 lowercase letters, digits or hyphens, start with a letter, and not end with or repeat a hyphen`,
     );
   }
-}
-
-/**
- * The Provider framework's own functions, roles and state machine are AWS-maintained code that
- * this project cannot change; each finding is acknowledged on the provider with the reason.
- */
-function acknowledgeProviderFindings(provider: cr.Provider, handlers: readonly lambda.Function[]): void {
-  const stack = Stack.of(provider);
-  const logicalId = (fn: lambda.Function): string => stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
-  const frameworkFunctions = ['framework-isComplete', 'framework-onTimeout'].map(
-    (id) => provider.node.findChild(id) as lambda.Function,
-  );
-  const v = Validations.of(provider);
-  v.acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      'The custom resource Provider framework creates its functions with the AWS managed basic execution role (write to their own log group); aws-cdk-lib offers no other role shape for them.',
-  });
-  for (const fn of [...handlers, ...frameworkFunctions]) {
-    v.acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logicalId(fn)}.Arn>:*]`,
-      reason:
-        'The Provider framework grants lambda:InvokeFunction on this one function and its versions (`:*`); nothing beyond this function.',
-    });
-  }
-  v.acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'The waiter state machine delivers its logs to CloudWatch Logs; logs:CreateLogDelivery and related actions support no resource-level permissions.',
-  });
-  v.acknowledge({
-    id: 'AwsSolutions-SF2',
-    reason:
-      'The framework waiter state machine only re-invokes the isComplete function, which is itself traced with X-Ray; the Provider exposes no tracing switch.',
-  });
 }

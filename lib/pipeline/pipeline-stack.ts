@@ -11,7 +11,7 @@ import { PipelineNotificationEvents } from 'aws-cdk-lib/aws-codepipeline';
 import { CodeBuildStep, CodePipeline, CodePipelineSource, ManualApprovalStep } from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { parse as parseYaml } from 'yaml';
-import { REF } from '../compliance/nag';
+import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { EnvironmentConfig } from '../config/environment-config';
 import { PipelineConfig } from '../config/pipeline-config';
 import { PROJECT_ROOT } from '../constructs/migration-function';
@@ -176,24 +176,16 @@ export class PipelineStack extends Stack {
  * this stack's pipeline, not to the stages it deploys (those carry their own checks).
  */
 function acknowledgePipelineFindings(stack: PipelineStack): void {
+  acknowledgeGrantActionGroups(
+    stack.codePipeline,
+    'the pipeline artifact bucket and artifact key that aws-cdk-lib/pipelines grants its own roles',
+  );
   Validations.of(stack.codePipeline).acknowledge(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'CodeBuild report groups, log streams and the cross-account asset/deploy roles are named by the pipeline framework at run time.',
     },
-    ...[
-      'Action::s3:GetObject*',
-      'Action::s3:GetBucket*',
-      'Action::s3:List*',
-      'Action::s3:DeleteObject*',
-      'Action::s3:Abort*',
-      'Action::kms:ReEncrypt*',
-      'Action::kms:GenerateDataKey*',
-    ].map((finding) => ({
-      id: `AwsSolutions-IAM5[${finding}]`,
-      reason: 'Artifact-bucket and artifact-key grants that aws-cdk-lib/pipelines adds to its own roles.',
-    })),
     {
       id: `AwsSolutions-IAM5[Resource::${REF}/*]`,
       reason: 'Objects of the pipeline artifact bucket, which the framework reads and writes by execution id.',

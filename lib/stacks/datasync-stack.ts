@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { REF } from '../compliance/nag';
+import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { DataSyncAgentSetup } from '../constructs/datasync-agent-setup';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
@@ -67,21 +67,11 @@ export class DataSyncStack extends Stack {
       description: 'DataSync writes into incoming/ of the data bucket',
     });
     props.dataBucket.grantReadWrite(bucketRole, `${DATA_PREFIXES.incoming}*`);
-    Validations.of(bucketRole).acknowledge(
-      ...[
-        'Action::s3:GetObject*',
-        'Action::s3:GetBucket*',
-        'Action::s3:List*',
-        'Action::s3:DeleteObject*',
-        'Action::s3:Abort*',
-        'Action::kms:ReEncrypt*',
-        'Action::kms:GenerateDataKey*',
-      ].map((finding) => ({
-        id: `AwsSolutions-IAM5[${finding}]`,
-        reason:
-          'DataSync needs these object, listing and multipart actions (AWS DataSync "Creating an IAM role for Amazon S3 locations"); grantReadWrite scopes them to incoming/ and the data key.',
-      })),
+    acknowledgeGrantActionGroups(
+      bucketRole,
+      'incoming/ and the data key (DataSync needs object, listing and multipart actions: "Creating an IAM role for Amazon S3 locations")',
     );
+    Validations.of(bucketRole).acknowledge();
     Validations.of(bucketRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${REF}/incoming/*]`,
       reason: 'Scoped to the incoming/ prefix, which is all DataSync writes.',

@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { REF } from '../compliance/nag';
+import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { PROJECT_ROOT } from '../constructs/migration-function';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
@@ -130,19 +130,8 @@ export class GlueStack extends Stack {
       },
     });
 
+    acknowledgeGrantActionGroups(this.role, 'the job prefixes of the data bucket, the asset objects and the data key');
     Validations.of(this.role).acknowledge(
-      ...[
-        'Action::s3:GetObject*',
-        'Action::s3:GetBucket*',
-        'Action::s3:List*',
-        'Action::s3:Abort*',
-        'Action::kms:ReEncrypt*',
-        'Action::kms:GenerateDataKey*',
-      ].map((finding) => ({
-        id: `AwsSolutions-IAM5[${finding}]`,
-        reason:
-          'Action groups added by the bucket and key grants; every statement is limited to the job prefixes of the data bucket, the asset objects or the data key.',
-      })),
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'cloudwatch:PutMetricData has no resource type; it is limited to the Glue namespace by condition.',

@@ -13,7 +13,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { REF } from '../compliance/nag';
+import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { MigrationFunction } from '../constructs/migration-function';
 import { logRetention, MigrationStackProps, statefulRemoval } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
@@ -245,6 +245,10 @@ export class LambdaStack extends Stack {
       reason: 'Added by the queue, topic and bucket grants for their KMS keys; scoped to those keys.',
     }));
     Validations.of(this.glueTrigger.role!).acknowledge(...kmsGrantAck);
+    acknowledgeGrantActionGroups(
+      this.remediation.role!,
+      'incoming/ (read) and quarantine/ (write) of the data bucket and its key',
+    );
     Validations.of(this.remediation.role!).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::${REF}/incoming/*]`,
@@ -264,22 +268,9 @@ export class LambdaStack extends Stack {
         reason: 'Executions of this one state machine: their names are not known before they run.',
       },
     );
-    Validations.of(this.remediation.role!).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'dms:DescribeReplicationTasks and X-Ray support no resource-level permissions.',
-      },
-      ...[
-        'Action::s3:GetObject*',
-        'Action::s3:GetBucket*',
-        'Action::s3:List*',
-        'Action::s3:Abort*',
-        'Action::kms:ReEncrypt*',
-        'Action::kms:GenerateDataKey*',
-      ].map((finding) => ({
-        id: `AwsSolutions-IAM5[${finding}]`,
-        reason: 'Added by the bucket grants, scoped to incoming/ (read) and quarantine/ (write) and the data key.',
-      })),
-    );
+    Validations.of(this.remediation.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'dms:DescribeReplicationTasks and X-Ray support no resource-level permissions.',
+    });
   }
 }

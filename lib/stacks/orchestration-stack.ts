@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { REF } from '../compliance/nag';
+import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
 
@@ -407,20 +407,11 @@ export class OrchestrationStack extends Stack {
           ],
         }),
       );
+      acknowledgeGrantActionGroups(
+        role,
+        'the smoke/ sub-prefixes the smoke test writes and cleans up, and the data key',
+      );
       Validations.of(role).acknowledge(
-        ...[
-          'Action::s3:GetObject*',
-          'Action::s3:GetBucket*',
-          'Action::s3:List*',
-          'Action::s3:DeleteObject*',
-          'Action::s3:Abort*',
-          'Action::kms:ReEncrypt*',
-          'Action::kms:GenerateDataKey*',
-        ].map((finding) => ({
-          id: `AwsSolutions-IAM5[${finding}]`,
-          reason:
-            'Bucket grants limited to the smoke/ sub-prefixes the smoke test writes and cleans up, and to the data key.',
-        })),
         ...SMOKE_PREFIXES.map((prefix) => ({
           id: `AwsSolutions-IAM5[Resource::${REF}/${prefix}]`,
           reason: `Smoke-test objects under ${prefix} only.`,
