@@ -93,6 +93,7 @@ export class MigrationStage extends Stage {
       dmsSecurityGroup: this.network.dmsSecurityGroup,
       targetSecret: this.database.secret,
       targetSecretKey: this.database.databaseKey,
+      accountRolesReady: this.network.dmsAccountRoles.ready,
       description: `Migration ${config.envName}: DMS replication into Aurora`,
     });
 
@@ -123,6 +124,8 @@ export class MigrationStage extends Stage {
       messagingKey: this.messaging.messagingKey,
       validationJob: this.glue.job,
       stateMachine: this.orchestration.stateMachine,
+      stateMachineName: this.orchestration.stateMachine.stateMachineName,
+      glueJobMaxRetries: config.glue.maxRetries,
       resultsTopic: this.messaging.validationResultsTopic,
       alertsTopic: this.messaging.alertsTopic,
       subscriptionDeadLetterQueue: this.messaging.subscriptionDeadLetterQueue,
@@ -166,6 +169,7 @@ export class MigrationStage extends Stage {
     const auditedLogGroups = [
       ...functions.map(({ name, fn }) => ({ id: name, group: fn.functionLogGroup })),
       { id: 'ValidationJob', group: this.glue.logGroup },
+      { id: 'ValidationJobOutput', group: this.glue.outputLogGroup },
       { id: 'Workflow', group: this.orchestration.logGroup },
       { id: 'DmsTask', group: this.dms.taskLogGroup },
       { id: 'DataSyncTask', group: this.dataSync.taskLogGroup },

@@ -55,8 +55,8 @@ export function loadPipelineConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = 
   return c;
 }
 
-/** A pipeline deploy needs a real account and connection; synth does not. */
-export function assertPipelineDeployable(c: PipelineConfig): void {
+/** What keeps a synthesized pipeline from being deployable; empty when nothing does. */
+export function pipelineDeployProblems(c: PipelineConfig): string[] {
   const problems: string[] = [];
   if (!c.account)
     problems.push('pipeline.account: set -c pipelineAccount=<id> or PIPELINE_ACCOUNT to deploy the pipeline');
@@ -64,5 +64,11 @@ export function assertPipelineDeployable(c: PipelineConfig): void {
     problems.push(
       'pipeline.connectionArn: set -c connectionArn=<arn> or CONNECTION_ARN (create the connection in the console first)',
     );
+  return problems;
+}
+
+/** A pipeline deploy needs a real account and connection; synth does not. */
+export function assertPipelineDeployable(c: PipelineConfig): void {
+  const problems = pipelineDeployProblems(c);
   if (problems.length) throw new ConfigError(problems);
 }

@@ -243,11 +243,6 @@ export class DataSyncAgentSetup extends Construct {
         reason: ownResources,
       });
     }
-    Validations.of(this.isCompleteHandler.role!).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason:
-        'The activation handler must run in the VPC to reach the agent on its private IP; this AWS managed policy holds exactly the ENI permissions Lambda needs for that.',
-    });
   }
 
   /**

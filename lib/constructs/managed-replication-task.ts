@@ -152,7 +152,8 @@ export class ManagedReplicationTask extends Construct {
       onEventHandler: this.onEventHandler,
       isCompleteHandler: this.isCompleteHandler,
       queryInterval: Duration.seconds(30),
-      totalTimeout: props.totalTimeout ?? Duration.hours(2),
+      // CloudFormation waits at most an hour for a custom resource.
+      totalTimeout: props.totalTimeout ?? Duration.minutes(55),
       logGroup: providerLogGroup,
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {

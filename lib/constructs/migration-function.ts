@@ -94,6 +94,26 @@ export class MigrationFunction extends NodejsFunction {
       },
     });
     logGroup.grantWrite(role);
+    // Lambda sends failed async events to the DLQ with the function's role; a KMS-encrypted queue
+    // also needs the key (sqs:SendMessage alone is what Lambda adds).
+    dlq.grantSendMessages(role);
+    if (rest.vpc) {
+      // The role is ours, so the ENI permissions CDK would attach to a role it creates are added here.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'LambdaVpcNetworkInterfaces',
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
     Validations.of(dlq).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
@@ -104,7 +124,15 @@ export class MigrationFunction extends NodejsFunction {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; the grant is the one Lambda active tracing adds.',
+        'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and, for functions in a VPC, the ENI actions Lambda needs support no resource-level permissions.',
     });
+    if (dlqKey) {
+      Validations.of(role).acknowledge(
+        ...['Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'].map((finding) => ({
+          id: `AwsSolutions-IAM5[${finding}]`,
+          reason: 'Added by the dead-letter queue grant for its KMS key; scoped to that key.',
+        })),
+      );
+    }
   }
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnRule, Duration, Fn, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { PipelineType } from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { parse as parseYaml } from 'yaml';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { EnvironmentConfig } from '../config/environment-config';
-import { PipelineConfig } from '../config/pipeline-config';
+import { PipelineConfig, pipelineDeployProblems } from '../config/pipeline-config';
 import { PROJECT_ROOT } from '../constructs/migration-function';
 import { smokeTestRoleName } from '../stacks/orchestration-stack';
 import { MigrationStage } from '../../stages/migration-stage';
@@ -166,6 +166,20 @@ export class PipelineStack extends Stack {
         PipelineNotificationEvents.MANUAL_APPROVAL_NEEDED,
       ],
     });
+
+    // Synth works with placeholders; deploying them must fail instead of landing in whatever account
+    // the caller's credentials point at, with a connection that does not exist.
+    const problems = pipelineDeployProblems(config);
+    if (problems.length > 0) {
+      new CfnRule(this, 'PipelineConfigured', {
+        assertions: [
+          {
+            assert: Fn.conditionEquals('pipeline-configured', 'pipeline-not-configured'),
+            assertDescription: problems.join(' '),
+          },
+        ],
+      });
+    }
 
     acknowledgePipelineFindings(this);
   }

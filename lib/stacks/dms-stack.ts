@@ -5,9 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { REF } from '../compliance/nag';
-import { DmsAccountRoles } from '../constructs/dms-account-roles';
 import { ManagedReplicationTask } from '../constructs/managed-replication-task';
 import { buildTableMappings, buildTaskSettings } from '../dms/task-definition';
 import { logRetention, MigrationStackProps, statefulRemoval } from './migration-stack-props';
@@ -20,6 +19,11 @@ export interface DmsStackProps extends MigrationStackProps {
   readonly targetSecret: secretsmanager.ISecret;
   /** Key that encrypts the target secret. */
   readonly targetSecretKey: kms.IKey;
+  /**
+   * The account-wide DMS roles (NetworkStack's `DmsAccountRoles`). They are created stacks earlier
+   * because IAM is eventually consistent and DMS rejects a subnet group while `dms-vpc-role` is new.
+   */
+  readonly accountRolesReady: IDependable[];
 }
 
 /**
@@ -44,8 +48,6 @@ export class DmsStack extends Stack {
     const { config, vpc } = props;
     const removal = statefulRemoval(config);
 
-    const accountRoles = new DmsAccountRoles(this, 'AccountRoles');
-
     const dmsKey = new kms.Key(this, 'DmsKey', {
       description: 'Encrypts the DMS replication instance storage and the source secret',
       enableKeyRotation: true,
@@ -57,7 +59,7 @@ export class DmsStack extends Stack {
       replicationSubnetGroupDescription: `DMS subnets (${config.envName})`,
       subnetIds: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
     });
-    subnetGroup.node.addDependency(...accountRoles.ready);
+    subnetGroup.node.addDependency(...props.accountRolesReady);
 
     // Named after the stack (which carries the stage and sandbox name) so metric dimensions and the
     // task log group are known before deploy and two stages in one account never collide.
@@ -82,7 +84,7 @@ export class DmsStack extends Stack {
       autoMinorVersionUpgrade: true,
       ...(config.dms.engineVersion ? { engineVersion: config.dms.engineVersion } : {}),
     });
-    this.replicationInstance.node.addDependency(...accountRoles.ready);
+    this.replicationInstance.node.addDependency(...props.accountRolesReady);
 
     this.sourceSecret = config.dms.source.secretArn
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'SourceSecret', config.dms.source.secretArn)

@@ -33,7 +33,12 @@ export class GlueStack extends Stack {
   public readonly database: glue.Database;
   public readonly job: glue.PySparkEtlJob;
   public readonly role: iam.Role;
+  /** Driver and Glue-logger lines of every run (`<prefix>/error`). */
   public readonly logGroup: logs.LogGroup;
+  /** stdout and stderr of every run (`<prefix>/output`). */
+  public readonly outputLogGroup: logs.LogGroup;
+  /** Value of `--custom-logGroup-prefix`, derived from the stack name so stages never share groups. */
+  public readonly logGroupPrefix: string;
 
   constructor(scope: Construct, id: string, props: GlueStackProps) {
     super(scope, id, props);
@@ -50,11 +55,19 @@ export class GlueStack extends Stack {
       jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(dataKey),
     });
 
-    this.logGroup = new logs.LogGroup(this, 'JobLogs', {
-      retention: logRetention(config.logRetentionDays),
-      encryptionKey: dataKey,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    // Glue 5 writes driver and Glue-logger lines to <prefix>/error and stdout/stderr to
+    // <prefix>/output (--custom-logGroup-prefix, "Logging for AWS Glue jobs"). The groups are created
+    // here so they carry retention and the data key, and so the audit trail can subscribe to them.
+    this.logGroupPrefix = `/aws-glue/jobs/${this.stackName}`;
+    const jobLogGroup = (id: string, suffix: 'error' | 'output') =>
+      new logs.LogGroup(this, id, {
+        logGroupName: `${this.logGroupPrefix}/${suffix}`,
+        retention: logRetention(config.logRetentionDays),
+        encryptionKey: dataKey,
+        removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+      });
+    this.logGroup = jobLogGroup('JobErrorLogs', 'error');
+    this.outputLogGroup = jobLogGroup('JobOutputLogs', 'output');
 
     this.role = new iam.Role(this, 'JobRole', {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
@@ -72,6 +85,7 @@ export class GlueStack extends Stack {
     props.resultsTopic.grantPublish(this.role);
     // Continuous logs and metrics of the job itself.
     this.logGroup.grantWrite(this.role);
+    this.outputLogGroup.grantWrite(this.role);
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['logs:AssociateKmsKey', 'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -117,11 +131,11 @@ export class GlueStack extends Stack {
       maxConcurrentRuns: config.glue.maxConcurrentRuns,
       timeout: Duration.minutes(60),
       securityConfiguration,
-      continuousLogging: { enabled: true, logGroup: this.logGroup, quiet: true },
       enableMetrics: true,
       enableObservabilityMetrics: true,
       defaultArguments: {
         '--job-bookmark-option': 'job-bookmark-enable',
+        '--custom-logGroup-prefix': this.logGroupPrefix,
         '--results_topic_arn': props.resultsTopic.topicArn,
         '--contracts_uri': contracts.s3ObjectUrl,
         '--reports_prefix': DATA_PREFIXES.reports,

@@ -24,6 +24,10 @@ export interface LambdaStackProps extends MigrationStackProps {
   readonly messagingKey: kms.IKey;
   readonly validationJob: glue.IJob;
   readonly stateMachine: sfn.IStateMachine;
+  /** Name of the state machine (a resource attribute), for its execution ARNs. */
+  readonly stateMachineName: string;
+  /** Retries Glue itself makes for a failed run; remediation acts only after the last one. */
+  readonly glueJobMaxRetries: number;
   readonly resultsTopic: sns.ITopic;
   readonly alertsTopic: sns.ITopic;
   readonly subscriptionDeadLetterQueue: sqs.IQueue;
@@ -144,6 +148,8 @@ export class LambdaStack extends Stack {
       'dynamodb:GetItem',
       'dynamodb:DeleteItem',
     );
+    // TableV2.grant covers table actions only; the table is encrypted with the data key.
+    props.dataKey.grantEncryptDecrypt(this.glueTrigger);
     props.alertsTopic.grantPublish(this.glueTrigger);
 
     // ---- results topic -> Step Functions trigger -----------------------------------------------
@@ -180,6 +186,7 @@ export class LambdaStack extends Stack {
         MAX_ATTEMPTS: String(config.remediation.maxAttempts),
         ALLOW_RELOAD_TARGET: String(config.dms.allowReloadTarget),
         INCOMING_PREFIX: DATA_PREFIXES.incoming,
+        GLUE_JOB_MAX_RETRIES: String(props.glueJobMaxRetries),
         GLUE_LOG_GROUP: props.glueLogGroup.logGroupName,
         STATE_MACHINE_LOG_GROUP: props.stateMachineLogGroup.logGroupName,
         DMS_LOG_GROUP: props.dmsLogGroup.logGroupName,
@@ -223,15 +230,24 @@ export class LambdaStack extends Stack {
             service: 'states',
             resource: 'execution',
             // Executions of this state machine only: execution:<state machine name>:<execution name>.
-            resourceName: `${Stack.of(this).splitArn(props.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
+            resourceName: `${props.stateMachineName}:*`,
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],
       }),
     );
+    // A FAILED run is started again as a new execution (a redrive would resume at its Fail state).
+    props.stateMachine.grantStartExecution(this.remediation);
     props.dataBucket.grantRead(this.remediation, `${DATA_PREFIXES.incoming}*`);
     props.dataBucket.grantPut(this.remediation, `${DATA_PREFIXES.quarantine}*`);
-    this.stateTable.grant(this.remediation, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    this.stateTable.grant(
+      this.remediation,
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:GetItem',
+      'dynamodb:DeleteItem',
+    );
+    props.dataKey.grantEncryptDecrypt(this.remediation);
     props.alertsTopic.grantPublish(this.remediation);
     props.resultsTopic.addSubscription(
       new subscriptions.LambdaSubscription(this.remediation, {

@@ -174,20 +174,6 @@ export class LoggingStack extends Stack {
       securityGroups: [setupSg],
     });
     const setupRole = setupFn.role!;
-    setupRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'LambdaVpcNetworkInterfaces',
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
-      }),
-    );
 
     const firehoseRole = new iam.Role(this, 'FirehoseDeliveryRole', {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { CfnOutput, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { DmsAccountRoles } from '../constructs/dms-account-roles';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 
 export type NetworkStackProps = MigrationStackProps;
@@ -29,6 +30,11 @@ export class NetworkStack extends Stack {
   public readonly dataSyncAgentSecurityGroup: ec2.SecurityGroup;
   /** The Secrets Manager rotation function of the Aurora credentials. */
   public readonly rotationSecurityGroup: ec2.SecurityGroup;
+  /**
+   * `dms-vpc-role` and `dms-cloudwatch-logs-role`, ensured here (long before DmsStack uses them)
+   * so IAM has propagated them when DMS creates its subnet group.
+   */
+  public readonly dmsAccountRoles: DmsAccountRoles;
   /** Interface endpoints. Ingress: HTTPS from inside the VPC. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
 
@@ -119,6 +125,8 @@ export class NetworkStack extends Stack {
     this.dataSyncAgentSecurityGroup.addEgressRule(onPrem, ec2.Port.tcp(111), 'NFS portmapper');
     this.dataSyncAgentSecurityGroup.addEgressRule(onPrem, ec2.Port.tcp(445), 'SMB share');
     this.dataSyncAgentSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(123), 'NTP for the agent clock');
+
+    this.dmsAccountRoles = new DmsAccountRoles(this, 'DmsAccountRoles');
 
     new CfnOutput(this, 'VpcId', { value: vpc.vpcId, description: 'VPC of the migration stage' });
   }

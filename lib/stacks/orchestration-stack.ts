@@ -41,10 +41,9 @@ const TRANSIENT_STATUSES = ['creating', 'starting', 'resuming', 'modifying', 'st
 /** Error names of throttling from the SDK integrations (service prefix + error code). */
 const THROTTLING_ERRORS = [
   'DatabaseMigration.ThrottlingException',
-  'DatabaseMigration.Throttling',
   'CloudWatch.ThrottlingException',
-  'CloudWatch.Throttling',
-  'S3.SlowDown',
+  'S3.SlowDownException',
+  'SNS.ThrottledException',
   'Sns.ThrottledException',
   'States.Timeout',
 ];
@@ -401,7 +400,7 @@ export class OrchestrationStack extends Stack {
             this.formatArn({
               service: 'states',
               resource: 'execution',
-              resourceName: `${this.splitArn(this.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
+              resourceName: `${this.stateMachine.stateMachineName}:*`,
               arnFormat: ArnFormat.COLON_RESOURCE_NAME,
             }),
           ],

@@ -232,12 +232,12 @@ describe('DmsStack', () => {
     expect(settings.Logging.EnableLogging).toBe(true);
   });
 
-  it('creates the account-wide DMS roles only if absent, so stages can share an account', () => {
-    const roles = resourcesOf(t(dev, 'Dms'), 'AWS::IAM::Role')
+  it('creates the account-wide DMS roles only if absent (in NetworkStack, well before DMS needs them)', () => {
+    const roles = resourcesOf(t(dev, 'Network'), 'AWS::IAM::Role')
       .map(([, p]) => p.RoleName)
       .filter(Boolean);
     expect(roles).not.toContain('dms-vpc-role');
-    const creates = resourcesOf(t(dev, 'Dms'), 'Custom::AWS').map(([, p]) => JSON.stringify(p.Update ?? p.Create));
+    const creates = resourcesOf(t(dev, 'Network'), 'Custom::AWS').map(([, p]) => JSON.stringify(p.Update ?? p.Create));
     expect(
       creates.some((c) => c.includes('createRole') && c.includes('dms-vpc-role') && c.includes('EntityAlreadyExists')),
     ).toBe(true);
@@ -316,7 +316,7 @@ describe('GlueStack', () => {
   it('turns on bookmarks, continuous logs and metrics, with a 60-minute timeout and configured retries', () => {
     expect(job().DefaultArguments).toMatchObject({
       '--job-bookmark-option': 'job-bookmark-enable',
-      '--enable-continuous-cloudwatch-log': 'true',
+      '--custom-logGroup-prefix': '/aws-glue/jobs/Test-Glue',
       '--enable-metrics': '',
       '--reports_prefix': 'reports/',
       '--validated_prefix': 'validated/',
@@ -355,6 +355,16 @@ describe('GlueStack', () => {
     expect(prefixes(s3Resources('s3:GetObject'))).toEqual(['incoming', 'quarantine', 'validated']);
     expect(statements.some((s) => ([] as string[]).concat(s.Action).includes('s3:DeleteObject'))).toBe(false);
     expect(statements.some((s) => ([] as string[]).concat(s.Action).includes('sns:Publish'))).toBe(true);
+  });
+
+  it('pre-creates the Glue 5 log groups with retention and the data key', () => {
+    for (const suffix of ['error', 'output']) {
+      glue().hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: `/aws-glue/jobs/Test-Glue/${suffix}`,
+        RetentionInDays: 14,
+        KmsKeyId: Match.anyValue(),
+      });
+    }
   });
 
   it('has a Glue database for the datasets', () => {

@@ -359,6 +359,8 @@ describe('synthesized IncomingObjectRule (LambdaStack)', () => {
     messagingKey: key,
     validationJob: glue.Job.fromJobAttributes(deps, 'Job', { jobName: JOB_NAME }),
     stateMachine: sfn.StateMachine.fromStateMachineArn(deps, 'StateMachine', STATE_MACHINE_ARN),
+    stateMachineName: STATE_MACHINE_ARN.split(':').pop()!,
+    glueJobMaxRetries: 1,
     resultsTopic: new sns.Topic(deps, 'ResultsTopic'),
     alertsTopic: new sns.Topic(deps, 'AlertsTopic'),
     subscriptionDeadLetterQueue: new sqs.Queue(deps, 'SubscriptionDlq', { retentionPeriod: Duration.days(14) }),
