@@ -118,6 +118,13 @@ class SettleTest(unittest.TestCase):
         written = json.loads(self.s3.body("data", "reports/customers/c-1.json"))
         self.assertEqual(written["source"]["versionId"], self.version)
         self.assertEqual(written["destinationKey"], "validated/customers/a.csv")
+        # The object's identity at the top level, named as in the published summary.
+        for field in ("correlationId", "bucket", "key", "versionId", "destinationKey"):
+            self.assertEqual(written[field], summary[field], field)
+        self.assertEqual(
+            (written["correlationId"], written["bucket"], written["key"]), ("c-1", "data", "incoming/customers/a.csv")
+        )
+        self.assertEqual((written["status"], written["rowCount"]), ("PASSED", 300))
         self.assertEqual(len(self.s3.objects[("data", "incoming/customers/a.csv")]), 1)
 
     def test_delete_only_after_the_copy_is_confirmed_and_published(self):

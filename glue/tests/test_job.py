@@ -71,6 +71,7 @@ class JobTest(unittest.TestCase):
         one = json.loads(self.s3.body("data", "reports/customers/one.json"))
         many = json.loads(self.s3.body("data", "reports/customers/many.json"))
         self.assertEqual([len(r) for r in self.ranges_seen], [1, -(-len(data) // 1000)])
+        self.assertEqual((one.pop("correlationId"), many.pop("correlationId")), ("one", "many"))
         for report in (one, many):
             report.pop("source")
         self.assertEqual(one, many)

@@ -5,8 +5,6 @@ export interface GlueTriggerConfig {
   glueJobName: string;
   /** STATE_TABLE_NAME: idempotency claims (`glue-run#<correlationId>`). */
   stateTableName: string;
-  /** ALERTS_TOPIC_ARN: notices about skipped objects. */
-  alertsTopicArn: string;
   /** DEAD_LETTER_QUEUE_URL: where malformed records are parked with an `error` attribute. */
   deadLetterQueueUrl: string;
   /** QUEUE_URL: the queue this function consumes, for ChangeMessageVisibility on retries. */
@@ -19,7 +17,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GlueTriggerCon
   return {
     glueJobName: requireEnv('GLUE_JOB_NAME', env),
     stateTableName: requireEnv('STATE_TABLE_NAME', env),
-    alertsTopicArn: requireEnv('ALERTS_TOPIC_ARN', env),
     deadLetterQueueUrl: requireEnv('DEAD_LETTER_QUEUE_URL', env),
     queueUrl: requireEnv('QUEUE_URL', env),
     incomingPrefix: optionalEnv('INCOMING_PREFIX', env) ?? 'incoming/',

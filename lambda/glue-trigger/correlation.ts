@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto';
 export interface ObjectIdentity {
   bucket: string;
   key: string;
-  /** Present in a versioned bucket; the data bucket is versioned. */
+  /**
+   * Present in a versioned bucket; the data bucket is versioned. 'null' (S3's id for the version written while
+   * versioning is off or suspended) counts as absent: every re-upload of the key gets that same id.
+   */
   versionId?: string;
   /** Used with `sequencer` when there is no version id. */
   etag?: string;
@@ -18,9 +21,13 @@ export interface ObjectIdentity {
  * Step Functions execution name as it stands.
  */
 export function correlationIdFor(identity: ObjectIdentity): string {
-  const version =
-    identity.versionId !== undefined
-      ? `version:${identity.versionId}`
-      : `etag:${identity.etag ?? ''}\nsequencer:${identity.sequencer ?? ''}`;
+  const version = hasRealVersionId(identity.versionId)
+    ? `version:${identity.versionId}`
+    : `etag:${identity.etag ?? ''}\nsequencer:${identity.sequencer ?? ''}`;
   return createHash('sha256').update(`${identity.bucket}\n${identity.key}\n${version}`).digest('hex').slice(0, 32);
+}
+
+/** A version id that names one upload: not absent, and not the 'null' version every suspended-versioning upload shares. */
+export function hasRealVersionId(versionId: string | undefined): versionId is string {
+  return versionId !== undefined && versionId !== 'null';
 }

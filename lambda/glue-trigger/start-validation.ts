@@ -1,5 +1,4 @@
 import { StartJobRunCommand } from '@aws-sdk/client-glue';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
@@ -9,7 +8,7 @@ import { findJobRun, GLUE_ARGUMENTS } from '../shared/glue-runs';
 import type { Invocation } from '../shared/invocation';
 import { logger, metrics } from '../shared/powertools';
 import { StateTable } from '../shared/state-table';
-import { glue, sns, sqs } from './clients';
+import { glue, sqs } from './clients';
 import type { GlueTriggerConfig } from './config';
 import { correlationIdFor } from './correlation';
 import { retryVisibilitySeconds } from './retry-delay';
@@ -32,6 +31,14 @@ import { retryVisibilitySeconds } from './retry-delay';
 export const CLAIM_TTL_SECONDS = 90 * 24 * 3600;
 /** When searching for a run a dead holder may have started, allow for clock differences. */
 const RUN_SEARCH_SLACK_MS = 5 * 60 * 1000;
+
+const THROTTLING_ERRORS = [
+  'ConcurrentRunsExceededException',
+  'ThrottlingException',
+  'ResourceNumberLimitExceededException',
+] as const;
+/** StartJobRun errors after which the run certainly does not exist: Glue refused the request. */
+const RUN_NOT_STARTED_ERRORS = [...THROTTLING_ERRORS, 'InvalidInputException', 'EntityNotFoundException'] as const;
 
 export type RecordOutcome =
   | { result: 'started'; correlationId: string; jobRunId: string }
@@ -105,9 +112,9 @@ async function processRecord(
   });
   logger.appendKeys({ correlationId });
 
-  if (object.key.endsWith('/') || object.size === 0) {
-    return reportSkipped(event, correlationId, config);
-  }
+  // A zero-byte file is validated like any other: the job gives it a FAILED report (`empty_file`), which is
+  // what the uploader needs to hear. Only a folder marker is not a file at all.
+  if (object.key.endsWith('/')) return skipFolderMarker(event, correlationId);
 
   const claimKey = `glue-run#${correlationId}`;
   const now = deps.invocation.now();
@@ -162,22 +169,21 @@ async function processRecord(
     if (out.JobRunId === undefined) throw new Error('StartJobRun returned no JobRunId');
     jobRunId = out.JobRunId;
   } catch (error) {
-    // The run certainly did not start: free the claim so the retry need not wait for the lease to expire.
-    await state.release(lease).catch((releaseError: unknown) =>
-      logger.warn('Could not release the claim; it will expire with the lease', {
-        error: describeError(releaseError),
-      }),
-    );
-    if (
-      hasErrorName(
-        error,
-        'ConcurrentRunsExceededException',
-        'ThrottlingException',
-        'ResourceNumberLimitExceededException',
-      )
-    ) {
-      metrics.addMetric('GlueStartThrottled', MetricUnit.Count, 1);
+    if (hasErrorName(error, ...RUN_NOT_STARTED_ERRORS)) {
+      // The run certainly did not start: free the claim so the retry need not wait for the lease to expire.
+      await state.release(lease).catch((releaseError: unknown) =>
+        logger.warn('Could not release the claim; it will expire with the lease', {
+          error: describeError(releaseError),
+        }),
+      );
+    } else {
+      // A timeout, a 5xx or a lost connection: the run may have started. Keep the claim; once its lease has
+      // expired the next delivery takes it over and finds such a run by its --correlation_id (GetJobRuns).
+      logger.warn('StartJobRun failed in a way that may have started the run; keeping the claim until its lease ends', {
+        error: describeError(error),
+      });
     }
+    if (hasErrorName(error, ...THROTTLING_ERRORS)) metrics.addMetric('GlueStartThrottled', MetricUnit.Count, 1);
     throw error;
   }
   await completeClaim(state, lease, jobRunId, jobArguments, deps);
@@ -236,40 +242,20 @@ async function parkMalformed(
   return { result: 'malformed', error: error.message };
 }
 
-/** Folder markers and empty files are not data: say so loudly once, and do not spend a job run on them. */
-async function reportSkipped(
-  event: S3ObjectCreatedEvent,
-  correlationId: string,
-  config: GlueTriggerConfig,
-): Promise<RecordOutcome> {
+/**
+ * A folder marker (a key ending in '/', as the console's "Create folder" and DataSync's directory objects
+ * write) holds no data to validate. It is logged and counted, not alerted: DataSync writes one per directory
+ * it transfers, so an alert each would be noise, and a redelivered event would repeat it.
+ */
+function skipFolderMarker(event: S3ObjectCreatedEvent, correlationId: string): RecordOutcome {
   const { bucket, object } = event.detail;
-  const reason = object.key.endsWith('/') ? 'folder marker (key ends with /)' : 'zero-byte object';
-  logger.warn('Skipping object that cannot be validated', {
+  const reason = 'folder marker (key ends with /)';
+  logger.info('Skipping a folder marker: there is nothing to validate', {
     bucket: bucket.name,
     key: object.key,
     size: object.size,
-    reason,
   });
-  metrics.addMetric('SkippedObjects', MetricUnit.Count, 1);
-  await sns.send(
-    new PublishCommand({
-      TopicArn: config.alertsTopicArn,
-      Subject: `Skipped an object in ${config.incomingPrefix} that cannot be validated`.slice(0, 100),
-      Message: JSON.stringify({
-        type: 'object-skipped',
-        reason,
-        bucket: bucket.name,
-        key: object.key,
-        versionId: object['version-id'] ?? null,
-        size: object.size,
-        correlationId,
-      }),
-      MessageAttributes: {
-        alertType: { DataType: 'String', StringValue: 'object-skipped' },
-        correlationId: { DataType: 'String', StringValue: correlationId },
-      },
-    }),
-  );
+  metrics.addMetric('FolderMarkersSkipped', MetricUnit.Count, 1);
   return { result: 'skipped', correlationId, reason };
 }
 

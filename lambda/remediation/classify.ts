@@ -24,7 +24,7 @@ export type Action =
       resourceLink?: string;
     }
   | {
-      type: 'redrive-execution';
+      type: 'retry-execution';
       dedupeId: string;
       executionArn: string;
       stateMachineArn: string;
@@ -101,7 +101,7 @@ export function classify(input: RemediationEvent): Action[] {
       if (detail.status === 'FAILED' || detail.status === 'TIMED_OUT') {
         return [
           {
-            type: 'redrive-execution',
+            type: 'retry-execution',
             dedupeId: `event#${id}`,
             executionArn: detail.executionArn,
             stateMachineArn: detail.stateMachineArn,

@@ -7,6 +7,14 @@ export interface RemediationConfig {
   stateTableName: string;
   /** MAX_ATTEMPTS: automatic retries per failure before giving up and alerting. @default 3 */
   maxAttempts: number;
+  /**
+   * GLUE_JOB_MAX_RETRIES: the validation job's own MaxRetries. Glue emits a FAILED event for every attempt of
+   * a run and retries it itself until this many retries are used, so only the last attempt's failure counts.
+   * @default 0
+   */
+  glueJobMaxRetries: number;
+  /** STATE_MACHINE_ARN: the orchestration workflow, where a FAILED execution is started again. */
+  stateMachineArn: string;
   /** QUARANTINE_PREFIX: where an object whose validation job keeps failing is copied. @default 'quarantine/' */
   quarantinePrefix: string;
   /** INCOMING_PREFIX: stripped from the key when building the quarantine key. @default 'incoming/' */
@@ -28,6 +36,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RemediationCon
     alertsTopicArn: requireEnv('ALERTS_TOPIC_ARN', env),
     stateTableName: requireEnv('STATE_TABLE_NAME', env),
     maxAttempts: integerEnv('MAX_ATTEMPTS', 3, env),
+    glueJobMaxRetries: integerEnv('GLUE_JOB_MAX_RETRIES', 0, env),
+    stateMachineArn: requireEnv('STATE_MACHINE_ARN', env),
     quarantinePrefix: optionalEnv('QUARANTINE_PREFIX', env) ?? 'quarantine/',
     incomingPrefix: optionalEnv('INCOMING_PREFIX', env) ?? 'incoming/',
     allowReloadTarget: booleanEnv('ALLOW_RELOAD_TARGET', false, env),

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type Alert, publishAlert } from '../shared/alerts';
+import { describeError } from '../shared/errors';
 import type { Invocation } from '../shared/invocation';
 import { logger, metrics } from '../shared/powertools';
 import type { Lease, StateTable } from '../shared/state-table';
@@ -19,6 +20,7 @@ export type OutcomeResult =
   | 'resumed'
   | 'reloaded'
   | 'redriven'
+  | 'restarted'
   | 'quarantined'
   | 'alerted'
   | 'already-alerted'
@@ -57,7 +59,17 @@ export async function sendAlertOnce(ctx: RemediationContext, onceKey: string, al
     logger.info('Already alerted about this failure; not alerting again', { alertType: alert.type, onceKey });
     return { result: 'already-alerted' };
   }
-  await sendAlert(ctx, alert);
+  try {
+    await sendAlert(ctx, alert);
+  } catch (error) {
+    // Not sent: free the marker, or the retry would find it held and take the alert for sent.
+    await ctx.state
+      .release(claim.lease)
+      .catch((releaseError: unknown) =>
+        logger.warn('Could not release the alert-once claim', { onceKey, error: describeError(releaseError) }),
+      );
+    throw error;
+  }
   await ctx.state.complete(claim.lease, { alertType: alert.type }, ctx.invocation.now());
   return { result: 'alerted' };
 }

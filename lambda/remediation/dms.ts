@@ -34,16 +34,31 @@ interface DmsTarget {
   start(type: RecoveryStartType): Promise<void>;
 }
 
+/**
+ * The Describe* calls answer a filter that matches nothing with ResourceNotFoundFault, not an empty list;
+ * both mean the resource is gone.
+ */
+async function unlessNotFound<T>(describe: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await describe();
+  } catch (error) {
+    if (hasErrorName(error, 'ResourceNotFoundFault')) return undefined;
+    throw error;
+  }
+}
+
 function classicTask(taskArn: string): DmsTarget {
   return {
     async describe() {
-      const out = await dms.send(
-        new DescribeReplicationTasksCommand({
-          Filters: [{ Name: 'replication-task-arn', Values: [taskArn] }],
-          WithoutSettings: true,
-        }),
+      const out = await unlessNotFound(() =>
+        dms.send(
+          new DescribeReplicationTasksCommand({
+            Filters: [{ Name: 'replication-task-arn', Values: [taskArn] }],
+            WithoutSettings: true,
+          }),
+        ),
       );
-      const task = out.ReplicationTasks?.[0];
+      const task = out?.ReplicationTasks?.[0];
       if (task === undefined) return undefined;
       return {
         status: task.Status ?? 'unknown',
@@ -60,12 +75,14 @@ function classicTask(taskArn: string): DmsTarget {
 function serverlessReplication(replicationConfigArn: string): DmsTarget {
   return {
     async describe() {
-      const out = await dms.send(
-        new DescribeReplicationsCommand({
-          Filters: [{ Name: 'replication-config-arn', Values: [replicationConfigArn] }],
-        }),
+      const out = await unlessNotFound(() =>
+        dms.send(
+          new DescribeReplicationsCommand({
+            Filters: [{ Name: 'replication-config-arn', Values: [replicationConfigArn] }],
+          }),
+        ),
       );
-      const replication = out.Replications?.[0];
+      const replication = out?.Replications?.[0];
       if (replication === undefined) return undefined;
       const failures = replication.FailureMessages ?? [];
       return {

@@ -3,6 +3,7 @@ import {
   type DescribeExecutionCommandOutput,
   DescribeExecutionCommand,
   RedriveExecutionCommand,
+  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { cloudWatchLogsUrl, stepFunctionsExecutionUrl } from '../shared/console-links';
@@ -13,7 +14,7 @@ import type { Action } from './classify';
 import { sfn } from './clients';
 import { type Outcome, type RemediationContext, sendAlert } from './context';
 
-type RedriveAction = Extract<Action, { type: 'redrive-execution' }>;
+type RetryAction = Extract<Action, { type: 'retry-execution' }>;
 type AbortedAction = Extract<Action, { type: 'alert-aborted-execution' }>;
 
 /** The orchestration's input carries the correlation id the Step Functions trigger gave it. */
@@ -46,13 +47,39 @@ async function describe(executionArn: string): Promise<DescribeExecutionCommandO
   return sfn.send(new DescribeExecutionCommand({ executionArn }));
 }
 
+/** Step Functions execution names: 1-80 characters; these also keep CloudWatch logging working. */
+const MAX_NAME_LENGTH = 80;
+const RESTART_SUFFIX = /^(.+)-r(\d+)$/;
+
+/** The name a chain of restarts started from, and how many automatic attempts its own name counts. */
+export function parseRestartName(name: string): { base: string; attempts: number } {
+  const match = RESTART_SUFFIX.exec(name);
+  return match === null ? { base: name, attempts: 0 } : { base: match[1]!, attempts: Number(match[2]) };
+}
+
 /**
- * A FAILED or TIMED_OUT orchestration: redrive it from the failed state while Step Functions says it is
- * redrivable (Standard workflow, within 14 days) and it has been redriven fewer than MAX_ATTEMPTS times.
- * The execution's own redriveCount is the attempt counter, so nothing else needs recording.
+ * `${base}-r${attempt}`: deterministic, so a repeated restart of the same failure asks for the same name and
+ * Step Functions refuses a second execution; valid ([A-Za-z0-9-_], at most 80 characters) whatever the base.
  */
-export async function remediateExecution(action: RedriveAction, ctx: RemediationContext): Promise<Outcome> {
-  const { config } = ctx;
+export function restartName(base: string, attempt: number): string {
+  const suffix = `-r${attempt}`;
+  return `${base.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, MAX_NAME_LENGTH - suffix.length)}${suffix}`;
+}
+
+const nameOf = (execution: DescribeExecutionCommandOutput, executionArn: string): string =>
+  execution.name ?? executionArn.slice(executionArn.lastIndexOf(':') + 1);
+
+/**
+ * A FAILED or TIMED_OUT orchestration, retried while fewer than MAX_ATTEMPTS automatic attempts were made.
+ * The attempts of a chain are counted without a table: restarts are in the execution's name (`-r<n>`),
+ * redrives in its redriveCount.
+ *
+ * - FAILED: the workflow caught the error and ran its failure path (publish, then Fail), so a redrive would
+ *   only re-run the Fail state and fail again. A new execution with the same input starts it from the top.
+ * - TIMED_OUT: redriven from where it stopped, while Step Functions says it is redrivable (Standard
+ *   workflow, within 14 days).
+ */
+export async function remediateExecution(action: RetryAction, ctx: RemediationContext): Promise<Outcome> {
   const execution = await describe(action.executionArn);
   const correlationId = correlationIdOf(execution.input);
   if (correlationId !== undefined) logger.appendKeys({ correlationId });
@@ -62,53 +89,105 @@ export async function remediateExecution(action: RedriveAction, ctx: Remediation
     logger.info('Execution no longer needs remediation', { executionArn: action.executionArn, status });
     return { result: 'ignored', detail: { status } };
   }
-  const redriveCount = execution.redriveCount ?? 0;
+  const { base, attempts: restarts } = parseRestartName(nameOf(execution, action.executionArn));
+  const attempts = restarts + (execution.redriveCount ?? 0);
   const lastError = [execution.error ?? action.error, execution.cause ?? action.cause]
     .filter((part) => part !== undefined)
     .join(': ');
+  const report = (type: string, title: string, summary: string): Promise<Outcome> =>
+    sendAlert(ctx, {
+      type,
+      title,
+      summary,
+      resource: { executionArn: action.executionArn, stateMachineArn: action.stateMachineArn, status },
+      correlationId,
+      attempts,
+      maxAttempts: ctx.config.maxAttempts,
+      lastError: lastError === '' ? undefined : lastError,
+      links: links(ctx, action.executionArn),
+    }).then(() => ({ result: 'alerted', detail: { type } }));
 
-  let notRedrivable =
-    execution.redriveStatus !== 'REDRIVABLE'
-      ? (execution.redriveStatusReason ?? `redriveStatus is ${execution.redriveStatus ?? 'unknown'}`)
-      : undefined;
-  if (notRedrivable === undefined && redriveCount < config.maxAttempts) {
-    try {
-      await sfn.send(
-        new RedriveExecutionCommand({
-          executionArn: action.executionArn,
-          clientToken: redriveToken(action.executionArn, redriveCount),
-        }),
-      );
-      logger.info('Redrove the execution', {
-        executionArn: action.executionArn,
-        attempt: redriveCount + 1,
-        maxAttempts: config.maxAttempts,
-      });
-      metrics.addMetric('ExecutionsRedriven', MetricUnit.Count, 1);
-      return { result: 'redriven', detail: { attempt: redriveCount + 1 } };
-    } catch (error) {
-      if (!hasErrorName(error, 'ExecutionNotRedrivable')) throw error;
-      notRedrivable = error instanceof Error ? error.message : 'ExecutionNotRedrivable';
-    }
+  if (attempts >= ctx.config.maxAttempts) {
+    return report(
+      'execution-retries-exhausted',
+      `Orchestration ${status} after ${attempts} automatic retries`,
+      `The execution failed again after ${attempts} automatic restarts or redrives (limit ${ctx.config.maxAttempts}); it is left for a person to look at.`,
+    );
   }
+  const why =
+    status === 'FAILED'
+      ? await restart(execution, action, ctx, base, attempts + 1)
+      : await redrive(execution, action, ctx, attempts + 1);
+  if (typeof why !== 'string') return why;
+  return report(
+    'execution-not-retryable',
+    `Orchestration ${status} and cannot be retried automatically`,
+    `${status === 'FAILED' ? 'It cannot be started again' : 'Step Functions will not redrive it'}: ${why}.`,
+  );
+}
 
-  const boundReached = notRedrivable === undefined;
-  await sendAlert(ctx, {
-    type: boundReached ? 'execution-redrives-exhausted' : 'execution-not-redrivable',
-    title: boundReached
-      ? `Orchestration ${status} after ${redriveCount} automatic redrives`
-      : `Orchestration ${status} and cannot be redriven`,
-    summary: boundReached
-      ? `The execution failed again after ${redriveCount} redrives (limit ${config.maxAttempts}); it is left for a person to look at.`
-      : `Step Functions will not redrive this execution: ${notRedrivable}.`,
-    resource: { executionArn: action.executionArn, stateMachineArn: action.stateMachineArn, status },
-    correlationId,
-    attempts: redriveCount,
-    maxAttempts: config.maxAttempts,
-    lastError: lastError === '' ? undefined : lastError,
-    links: links(ctx, action.executionArn),
+/** Starts the same input again under the next restart name; returns why not when it cannot. */
+async function restart(
+  execution: DescribeExecutionCommandOutput,
+  action: RetryAction,
+  ctx: RemediationContext,
+  base: string,
+  attempt: number,
+): Promise<Outcome | string> {
+  const { stateMachineArn } = ctx.config;
+  const failedIn = execution.stateMachineArn ?? action.stateMachineArn;
+  if (failedIn !== stateMachineArn) {
+    return `it belongs to ${failedIn}, not to the orchestration workflow ${stateMachineArn} this function restarts`;
+  }
+  if (execution.input === undefined) return 'DescribeExecution did not return its input';
+  const name = restartName(base, attempt);
+  try {
+    const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: execution.input }));
+    logger.info('Started the workflow again with the same input', {
+      failedExecutionArn: action.executionArn,
+      executionArn: out.executionArn,
+      attempt,
+      maxAttempts: ctx.config.maxAttempts,
+    });
+    metrics.addMetric('ExecutionsRestarted', MetricUnit.Count, 1);
+    return { result: 'restarted', detail: { attempt, name } };
+  } catch (error) {
+    // Same name and input as a running execution is answered with that execution; a closed one with this
+    // error. Either way this restart has already happened.
+    if (!hasErrorName(error, 'ExecutionAlreadyExists')) throw error;
+    logger.info('The restart already exists', { name });
+    return { result: 'restarted', detail: { attempt, name, alreadyStarted: true } };
+  }
+}
+
+/** Redrives the execution from where it stopped; returns why not when Step Functions refuses. */
+async function redrive(
+  execution: DescribeExecutionCommandOutput,
+  action: RetryAction,
+  ctx: RemediationContext,
+  attempt: number,
+): Promise<Outcome | string> {
+  if (execution.redriveStatus !== 'REDRIVABLE') {
+    return execution.redriveStatusReason ?? `redriveStatus is ${execution.redriveStatus ?? 'unknown'}`;
+  }
+  try {
+    await sfn.send(
+      new RedriveExecutionCommand({
+        executionArn: action.executionArn,
+        clientToken: redriveToken(action.executionArn, execution.redriveCount ?? 0),
+      }),
+    );
+  } catch (error) {
+    if (!hasErrorName(error, 'ExecutionNotRedrivable')) throw error;
+    return error instanceof Error ? error.message : 'ExecutionNotRedrivable';
+  }
+  logger.info('Redrove the execution', {
+    executionArn: action.executionArn,
+    attempt,
+    maxAttempts: ctx.config.maxAttempts,
   });
-  return { result: 'alerted', detail: { boundReached } };
+  metrics.addMetric('ExecutionsRedriven', MetricUnit.Count, 1);
+  return { result: 'redriven', detail: { attempt } };
 }
 
 /** An ABORTED orchestration was stopped on purpose; it is reported, never redriven. */

@@ -24,8 +24,12 @@ function attemptOf(args: Record<string, string>): number {
  * A failed or timed-out validation run: run it again with the same arguments and `--remediation_attempt`
  * one higher, up to MAX_ATTEMPTS re-runs. The attempt number travels in the run's arguments and is also
  * recorded per correlation id in the state table; the higher of the two counts, so a hand-started run with
- * the original arguments cannot reset the bound. At the bound the object is copied to quarantine and one
- * alert says what happened.
+ * the original arguments cannot reset the bound. The record is advanced by a conditional write before the
+ * re-run starts, and only the invocation whose write won starts it. At the bound the object is copied to
+ * quarantine and one alert says what happened.
+ *
+ * A FAILED attempt that Glue itself will retry (JobRun.Attempt below the job's MaxRetries) is left to Glue.
+ * A TIMEOUT always counts: Glue does not restart a run that reached its timeout.
  */
 export async function remediateGlueJob(action: GlueAction, ctx: RemediationContext): Promise<Outcome> {
   const { config } = ctx;
@@ -40,6 +44,22 @@ export async function remediateGlueJob(action: GlueAction, ctx: RemediationConte
   const lastError = run.ErrorMessage ?? action.message ?? `Job run ${action.state}`;
   if (correlationId !== undefined) logger.appendKeys({ correlationId });
   const logs = cloudWatchLogsUrl(config.region, config.glueLogGroup, action.jobRunId);
+
+  if (action.state === 'FAILED' && run.Attempt !== undefined && run.Attempt < config.glueJobMaxRetries) {
+    logger.info('Glue retries this run itself; only the failure of its last attempt is remediated', {
+      jobRunId: action.jobRunId,
+      glueAttempt: run.Attempt,
+      glueJobMaxRetries: config.glueJobMaxRetries,
+    });
+    return {
+      result: 'ignored',
+      detail: {
+        reason: 'Glue will retry the run',
+        glueAttempt: run.Attempt,
+        glueJobMaxRetries: config.glueJobMaxRetries,
+      },
+    };
+  }
 
   if (correlationId === undefined || bucket === undefined || key === undefined) {
     // Not a run the Glue trigger started (no object identity): a person started it and should look at it.
@@ -57,39 +77,33 @@ export async function remediateGlueJob(action: GlueAction, ctx: RemediationConte
   }
 
   const attemptsKey = `glue-attempts#${correlationId}`;
-  const attempt = Math.max(attemptOf(args), await ctx.state.readAttempts(attemptsKey));
+  const record = await ctx.state.readAttemptRecord(attemptsKey);
+  const rerun = (next: number, lookFirstSince?: Date) =>
+    startRerun(action, ctx, { args, correlationId, failedJobRunId: action.jobRunId, next, lookFirstSince });
 
+  if (record.claimedBy === ctx.lease.key && record.attempts > 0) {
+    // An earlier try at this same event took this attempt and then failed or died, perhaps after starting
+    // the re-run: finish its work rather than take another attempt.
+    const since = new Date((record.claimedAt ?? ctx.invocation.now()) - RUN_SEARCH_SLACK_MS);
+    return rerun(record.attempts, since);
+  }
+
+  const attempt = Math.max(attemptOf(args), record.attempts);
   if (attempt < config.maxAttempts) {
     const next = attempt + 1;
-    const nextArguments: Record<string, string> = {};
-    for (const [name, value] of Object.entries(args)) if (!SYSTEM_ARGUMENTS.has(name)) nextArguments[name] = value;
-    nextArguments[GLUE_ARGUMENTS.remediationAttempt] = String(next);
-
-    let jobRunId: string | undefined;
-    if (ctx.lease.takenOverFrom !== undefined) {
-      // A previous invocation claimed this event and died; it may already have started the re-run.
-      const since = new Date((ctx.lease.takenOverFrom.leasedAt ?? ctx.invocation.now()) - RUN_SEARCH_SLACK_MS);
-      const existing = await findJobRun(
-        glue,
-        action.jobName,
-        { [GLUE_ARGUMENTS.correlationId]: correlationId, [GLUE_ARGUMENTS.remediationAttempt]: String(next) },
-        since,
-      );
-      jobRunId = existing?.Id;
-    }
-    if (jobRunId === undefined) {
-      const started = await glue.send(new StartJobRunCommand({ JobName: action.jobName, Arguments: nextArguments }));
-      jobRunId = started.JobRunId;
-    }
-    await ctx.state.recordAttempts(attemptsKey, next, ctx.invocation.now(), ATTEMPTS_TTL_SECONDS);
-    logger.info('Restarted the validation job', {
-      failedJobRunId: action.jobRunId,
-      jobRunId,
-      attempt: next,
-      maxAttempts: config.maxAttempts,
+    const won = await ctx.state.advanceAttempts(attemptsKey, {
+      from: record.attempts,
+      to: next,
+      claimedBy: ctx.lease.key,
+      now: ctx.invocation.now(),
+      ttlSeconds: ATTEMPTS_TTL_SECONDS,
     });
-    metrics.addMetric('GlueRunsRetried', MetricUnit.Count, 1);
-    return { result: 'retried', detail: { jobRunId, attempt: next } };
+    if (!won) {
+      // Another failure of the same object took the attempt between our read and our write; it starts the re-run.
+      logger.info('Another remediation took this attempt; not starting a second re-run', { attempt: next });
+      return { result: 'ignored', detail: { reason: 'attempt taken by another remediation', attempt: next } };
+    }
+    return rerun(next);
   }
 
   // Bound reached: keep a copy of exactly the version that failed where people look for bad data.
@@ -122,4 +136,45 @@ export async function remediateGlueJob(action: GlueAction, ctx: RemediationConte
     },
   });
   return { result: 'quarantined', detail: { quarantineKey, quarantined } };
+}
+
+/** Starts re-run `next`, unless `lookFirstSince` is given and such a run was already started since then. */
+async function startRerun(
+  action: GlueAction,
+  ctx: RemediationContext,
+  options: {
+    args: Record<string, string>;
+    correlationId: string;
+    failedJobRunId: string;
+    next: number;
+    lookFirstSince?: Date;
+  },
+): Promise<Outcome> {
+  const { args, correlationId, next } = options;
+  const nextArguments: Record<string, string> = {};
+  for (const [name, value] of Object.entries(args)) if (!SYSTEM_ARGUMENTS.has(name)) nextArguments[name] = value;
+  nextArguments[GLUE_ARGUMENTS.remediationAttempt] = String(next);
+
+  let jobRunId: string | undefined;
+  if (options.lookFirstSince !== undefined) {
+    const existing = await findJobRun(
+      glue,
+      action.jobName,
+      { [GLUE_ARGUMENTS.correlationId]: correlationId, [GLUE_ARGUMENTS.remediationAttempt]: String(next) },
+      options.lookFirstSince,
+    );
+    jobRunId = existing?.Id;
+  }
+  if (jobRunId === undefined) {
+    const started = await glue.send(new StartJobRunCommand({ JobName: action.jobName, Arguments: nextArguments }));
+    jobRunId = started.JobRunId;
+  }
+  logger.info('Restarted the validation job', {
+    failedJobRunId: options.failedJobRunId,
+    jobRunId,
+    attempt: next,
+    maxAttempts: ctx.config.maxAttempts,
+  });
+  metrics.addMetric('GlueRunsRetried', MetricUnit.Count, 1);
+  return { result: 'retried', detail: { jobRunId, attempt: next } };
 }

@@ -1,7 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Invocation } from '../shared/invocation';
 import { logger, metrics } from '../shared/powertools';
-import type { StateTable } from '../shared/state-table';
+import { describeError } from '../shared/errors';
+import type { Lease, StateTable } from '../shared/state-table';
 import type { Action } from './classify';
 import type { RemediationConfig } from './config';
 import { ATTEMPTS_TTL_SECONDS, type Outcome, type RemediationContext } from './context';
@@ -20,8 +21,9 @@ export class RemediationInProgressError extends Error {
 
 /**
  * Carries out one action under a claim on its event, so a redelivered event is skipped rather than acted on
- * twice. If this invocation dies mid-way, the claim's lease (which ends at this invocation's deadline) lapses
- * before Lambda's retry arrives, and the retry takes over; each remediation checks the resource's current
+ * twice. If the action throws, the claim is released and the error rethrown, so Lambda's retry starts afresh.
+ * If this invocation dies mid-way, the claim's lease (which ends at this invocation's deadline) lapses and a
+ * later delivery takes over; each remediation checks the resource's current
  * state first (the task already running, the execution already redriven, the re-run already started), so a
  * takeover does not repeat what the dead invocation managed to do.
  */
@@ -50,9 +52,29 @@ export async function runAction(
   if (claim.status === 'in-progress') throw new RemediationInProgressError(action.dedupeId, claim.claim.leaseOwner);
 
   const ctx: RemediationContext = { ...deps, lease: claim.lease };
-  const outcome = await perform(action, ctx);
+  let outcome: Outcome;
+  try {
+    outcome = await perform(action, ctx);
+  } catch (error) {
+    // Give the claim up so Lambda's retry (about 1 and 3 minutes later) can try again; a claim left in
+    // progress would outlive both retries and send the event to the dead-letter queue with nothing done.
+    // What the failed attempt may have done is safe to meet again: each remediation checks current state first.
+    await releaseQuietly(deps.state, claim.lease);
+    throw error;
+  }
   await deps.state.complete(claim.lease, { outcome: outcome.result, action: action.type }, deps.invocation.now());
   return outcome;
+}
+
+async function releaseQuietly(state: StateTable, lease: Lease): Promise<void> {
+  try {
+    await state.release(lease);
+  } catch (releaseError) {
+    logger.warn('Could not release the claim; it will expire with the lease', {
+      key: lease.key,
+      error: describeError(releaseError),
+    });
+  }
 }
 
 function perform(action: Exclude<Action, { type: 'ignore' }>, ctx: RemediationContext): Promise<Outcome> {
@@ -61,7 +83,7 @@ function perform(action: Exclude<Action, { type: 'ignore' }>, ctx: RemediationCo
       return remediateGlueJob(action, ctx);
     case 'recover-dms':
       return remediateDms(action, ctx);
-    case 'redrive-execution':
+    case 'retry-execution':
       return remediateExecution(action, ctx);
     case 'alert-aborted-execution':
       return alertAbortedExecution(action, ctx);

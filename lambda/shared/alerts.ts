@@ -21,8 +21,9 @@ export interface Alert {
   details?: Record<string, unknown>;
 }
 
-// SNS limits: subject up to 100 printable ASCII characters; keep error text well under the 256 KB message cap.
-const SUBJECT_MAX = 100;
+// SNS Publish: the subject must be printable ASCII and *less than* 100 characters (so 99 at most); keep error
+// text well under the 256 KB message cap.
+export const SUBJECT_MAX = 99;
 const ERROR_TEXT_MAX = 4000;
 
 function subjectOf(title: string): string {

@@ -173,13 +173,15 @@ export function parseS3ObjectCreatedEvent(value: unknown): S3ObjectCreatedEvent 
     reason: shape.optionalText(detail, 'detail', 'reason'),
     'source-ip-address': shape.optionalText(detail, 'detail', 'source-ip-address'),
   };
-  // Without a version id the object's identity is its etag plus sequencer; with neither we cannot tell a
-  // duplicate event from a new upload, so the event is unusable.
-  if (parsed.object['version-id'] === undefined) {
-    if (parsed.object.etag === undefined)
-      shape.fail('detail.object.etag', 'is missing (and so is detail.object.version-id)');
-    if (parsed.object.sequencer === undefined)
-      shape.fail('detail.object.sequencer', 'is missing (and so is detail.object.version-id)');
+  // Without a version id (or with 'null', which every upload shares while versioning is suspended) the
+  // object's identity is its etag plus sequencer; with neither we cannot tell a duplicate event from a new
+  // upload, so the event is unusable.
+  const versionId = parsed.object['version-id'];
+  if (versionId === undefined || versionId === 'null') {
+    const why =
+      versionId === undefined ? 'and so is detail.object.version-id' : "and detail.object.version-id is 'null'";
+    if (parsed.object.etag === undefined) shape.fail('detail.object.etag', `is missing (${why})`);
+    if (parsed.object.sequencer === undefined) shape.fail('detail.object.sequencer', `is missing (${why})`);
   }
   return { ...(event as unknown as S3ObjectCreatedEvent), detail: parsed };
 }

@@ -17,7 +17,8 @@ import { tracer } from './powertools';
  *   A claim carries a lease that ends when the claiming invocation's own deadline passes, so an expired
  *   lease proves its holder is dead (Lambda has stopped it) rather than merely slow; only then may
  *   another invocation take the work over.
- * - monotonic attempt records (`readAttempts` / `recordAttempts`), e.g. remediation re-runs per object;
+ * - attempt records (`readAttemptRecord` / `advanceAttempts`), e.g. remediation re-runs per object, advanced
+ *   only by a conditional write so two invocations never both take the same attempt;
  * - windowed counters (`bumpWindowedCounter`), e.g. DMS recoveries per task per day.
  */
 
@@ -49,6 +50,15 @@ export type AcquireResult =
   | { status: 'acquired'; lease: Lease }
   | { status: 'completed'; claim: Claim }
   | { status: 'in-progress'; claim: Claim };
+
+export interface AttemptRecord {
+  /** The last attempt number taken, 0 if none. */
+  attempts: number;
+  /** Who took it, e.g. the claim key of the event whose remediation took it. */
+  claimedBy?: string;
+  /** Epoch milliseconds. */
+  claimedAt?: number;
+}
 
 export interface AcquireOptions {
   /** Unique per attempt, e.g. the Lambda request id. */
@@ -194,30 +204,44 @@ export class StateTable {
     }
   }
 
-  /** The highest attempt number recorded under `key`, 0 if none. */
-  async readAttempts(key: string): Promise<number> {
+  /** The attempt number recorded under `key` (0 if none) and which piece of work claimed it. */
+  async readAttemptRecord(key: string): Promise<AttemptRecord> {
     const item = await this.get(key);
-    return num(item?.attempts) ?? 0;
+    return { attempts: num(item?.attempts) ?? 0, claimedBy: item?.claimedBy?.S, claimedAt: num(item?.claimedAt) };
   }
 
-  /** Records `attempts` unless a higher number is already there (records only ever grow). */
-  async recordAttempts(key: string, attempts: number, now: number, ttlSeconds: number): Promise<void> {
+  /**
+   * Moves the attempt number under `key` from `from` to `to` with one conditional write, and says whether
+   * this caller won it. Two invocations that read the same number cannot both advance it, so only the
+   * winner acts on attempt `to`. `claimedBy` is stored beside the number so that a later try at the same
+   * piece of work (a retry after an error, a takeover after a crash) can recognise the attempt as its own.
+   */
+  async advanceAttempts(
+    key: string,
+    options: { from: number; to: number; claimedBy: string; now: number; ttlSeconds: number },
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { id: { S: key } },
-          UpdateExpression: 'SET attempts = :attempts, updatedAt = :now, expiration = :expiration',
-          ConditionExpression: 'attribute_not_exists(attempts) OR attempts < :attempts',
+          UpdateExpression:
+            'SET attempts = :to, claimedBy = :claimedBy, claimedAt = :now, updatedAt = :now, expiration = :expiration',
+          ConditionExpression:
+            options.from === 0 ? 'attribute_not_exists(attempts) OR attempts = :from' : 'attempts = :from',
           ExpressionAttributeValues: {
-            ':attempts': { N: String(attempts) },
-            ':now': { N: String(now) },
-            ':expiration': expiresIn(now, ttlSeconds),
+            ':from': { N: String(options.from) },
+            ':to': { N: String(options.to) },
+            ':claimedBy': { S: options.claimedBy },
+            ':now': { N: String(options.now) },
+            ':expiration': expiresIn(options.now, options.ttlSeconds),
           },
         }),
       );
+      return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 

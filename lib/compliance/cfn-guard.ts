@@ -1,4 +1,5 @@
-import { CfnResource, Stage, Validations } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnResource, IAspect, Stage, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 
 /**
@@ -164,18 +165,35 @@ export const GUARD_ACKNOWLEDGEMENTS: readonly GuardAcknowledgement[] = [
 
 /**
  * Adds the Control Tower rules to a stage and acknowledges the entries above on the matching
- * resources of that stage. Call after the stage's constructs exist.
+ * resources of that stage: once now, for what exists, and again from an Aspect for resources that
+ * aws-cdk-lib adds during synthesis (the IMDSv2 launch template of an instance, for one).
  */
 export function addControlTowerGuard(
   stage: Stage,
   acknowledgements: readonly GuardAcknowledgement[] = GUARD_ACKNOWLEDGEMENTS,
 ): void {
   Validations.of(stage).addPlugins(new CfnGuardValidator());
-  for (const c of stage.node.findAll()) {
-    if (!CfnResource.isCfnResource(c)) continue;
-    for (const a of acknowledgements) {
-      if (a.types.includes(c.cfnResourceType) && (!a.path || a.path.test(c.node.path))) {
-        Validations.of(c).acknowledge({ id: `cdk-validator-cfnguard::${a.rule}`, reason: `${a.control}: ${a.reason}` });
+  const acknowledger = new GuardAcknowledger(acknowledgements);
+  for (const c of stage.node.findAll()) acknowledger.visit(c);
+  Aspects.of(stage).add(acknowledger, { priority: AspectPriority.MUTATING });
+}
+
+class GuardAcknowledger implements IAspect {
+  private readonly done = new Set<string>();
+
+  constructor(private readonly acknowledgements: readonly GuardAcknowledgement[]) {}
+
+  visit(node: IConstruct): void {
+    if (!CfnResource.isCfnResource(node)) return;
+    for (const a of this.acknowledgements) {
+      const key = `${node.node.path}|${a.rule}`;
+      if (this.done.has(key)) continue;
+      if (a.types.includes(node.cfnResourceType) && (!a.path || a.path.test(node.node.path))) {
+        Validations.of(node).acknowledge({
+          id: `cdk-validator-cfnguard::${a.rule}`,
+          reason: `${a.control}: ${a.reason}`,
+        });
+        this.done.add(key);
       }
     }
   }

@@ -66,3 +66,11 @@ export function writeComplianceReports(app: App, guard: boolean): string[] {
   written.push(appFile);
   return written;
 }
+
+/** Number of findings in the validation report a synth wrote (0 when it wrote none). */
+export function validationViolations(app: App): number {
+  const file = path.join(app.outdir, 'validation-report.json');
+  if (!fs.existsSync(file)) return 0;
+  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as { pluginReports?: { violations?: unknown[] }[] };
+  return (report.pluginReports ?? []).reduce((n, r) => n + (r.violations?.length ?? 0), 0);
+}

@@ -125,7 +125,6 @@ export class LambdaStack extends Stack {
         STATE_TABLE_NAME: this.stateTable.tableName,
         QUEUE_URL: this.objectEventsQueue.queueUrl,
         DEAD_LETTER_QUEUE_URL: this.objectEventsDeadLetterQueue.queueUrl,
-        ALERTS_TOPIC_ARN: props.alertsTopic.topicArn,
         INCOMING_PREFIX: DATA_PREFIXES.incoming,
       },
     });
@@ -150,7 +149,6 @@ export class LambdaStack extends Stack {
     );
     // TableV2.grant covers table actions only; the table is encrypted with the data key.
     props.dataKey.grantEncryptDecrypt(this.glueTrigger);
-    props.alertsTopic.grantPublish(this.glueTrigger);
 
     // ---- results topic -> Step Functions trigger -----------------------------------------------
     this.sfnTrigger = new MigrationFunction(this, 'SfnTrigger', {

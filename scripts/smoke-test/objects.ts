@@ -17,22 +17,31 @@ export interface SmokeKeys {
   goodQuarantined: string;
   badValidated: string;
   badQuarantined: string;
-  /** The validation job's reports for the `smoke` dataset. */
+  /**
+   * The validation job's reports for the `smoke` dataset: `reports/smoke/<correlationId>.json`, one per
+   * upload, found by the keys they name (see README.md, "Where the job puts its report").
+   */
   reportsPrefix: string;
+  /** Every key above: what a report of this run can name. */
+  all: string[];
   /** Prefixes cleaned up after the run. */
   runPrefixes: string[];
 }
 
 export function smokeKeys(runId: string): SmokeKeys {
   const base = `smoke/${runId}`;
-  return {
+  const objects = {
     goodIncoming: `incoming/${base}/good.csv`,
     badIncoming: `incoming/${base}/bad.csv`,
     goodValidated: `validated/${base}/good.csv`,
     goodQuarantined: `quarantine/${base}/good.csv`,
     badValidated: `validated/${base}/bad.csv`,
     badQuarantined: `quarantine/${base}/bad.csv`,
+  };
+  return {
+    ...objects,
     reportsPrefix: 'reports/smoke/',
+    all: Object.values(objects),
     runPrefixes: ['incoming', 'validated', 'quarantine', 'reports'].map((p) => `${p}/${base}/`),
   };
 }
@@ -44,7 +53,8 @@ export async function putObject(
   body: string | Uint8Array,
 ): Promise<{ versionId?: string }> {
   const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/csv' }));
-  return out.VersionId ? { versionId: out.VersionId } : {};
+  // 'null' is the version every upload gets while versioning is suspended: it identifies nothing.
+  return out.VersionId && out.VersionId !== 'null' ? { versionId: out.VersionId } : {};
 }
 
 export async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
@@ -57,16 +67,28 @@ export async function objectExists(s3: S3Client, bucket: string, key: string): P
   }
 }
 
-/** The fields of a validation report the smoke test reads (see ValidationResult in lambda/shared/events.ts). */
+/**
+ * The fields of a validation report the smoke test reads. The job writes it to
+ * `reports/<dataset>/<correlationId>.json` (glue/src/migration_validation/actions.py, `full_report`) with the
+ * object's identity at the top level, named as in the published summary, and again under `source`.
+ */
 export interface ValidationReport {
   status?: string;
   correlationId?: string;
   dataset?: string | null;
   bucket?: string;
   key?: string;
+  versionId?: string | null;
   destinationKey?: string;
   reasons?: unknown;
+  source?: { bucket?: unknown; key?: unknown; versionId?: unknown; correlationId?: unknown };
   [field: string]: unknown;
+}
+
+/** The report's correlation id: top-level, or under `source` as reports written before it was lifted carry it. */
+export function reportCorrelationId(report: ValidationReport): string | undefined {
+  const candidates = [report.correlationId, report.source?.correlationId];
+  return candidates.find((c): c is string => typeof c === 'string' && c.trim() !== '');
 }
 
 export interface FoundReport {
@@ -86,6 +108,32 @@ export async function findReport(
   sinceMs: number,
   seen: Map<string, ValidationReport | null>,
 ): Promise<FoundReport | undefined> {
+  for await (const found of reportsNaming(s3, bucket, prefix, objectKeys, sinceMs, seen)) return found;
+  return undefined;
+}
+
+/** Every report under `prefix` written since `sinceMs` that names one of `objectKeys`. */
+export async function findReports(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  objectKeys: readonly string[],
+  sinceMs: number,
+  seen: Map<string, ValidationReport | null>,
+): Promise<FoundReport[]> {
+  const all: FoundReport[] = [];
+  for await (const found of reportsNaming(s3, bucket, prefix, objectKeys, sinceMs, seen)) all.push(found);
+  return all;
+}
+
+async function* reportsNaming(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  objectKeys: readonly string[],
+  sinceMs: number,
+  seen: Map<string, ValidationReport | null>,
+): AsyncGenerator<FoundReport> {
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
@@ -96,17 +144,16 @@ export async function findReport(
         report = await readJson(s3, bucket, obj.Key);
         seen.set(obj.Key, report);
       }
-      if (report && reportNames(report, bucket, objectKeys)) return { reportKey: obj.Key, report };
+      if (report && reportNames(report, bucket, objectKeys)) yield { reportKey: obj.Key, report };
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return undefined;
 }
 
 function reportNames(report: ValidationReport, bucket: string, objectKeys: readonly string[]): boolean {
-  if (typeof report.bucket === 'string' && report.bucket !== bucket) return false;
-  const source = report.source as { key?: unknown } | undefined;
-  const named = [report.key, report.sourceKey, report.destinationKey, source?.key];
+  const bucketNamed = [report.bucket, report.source?.bucket].find((b) => typeof b === 'string');
+  if (bucketNamed !== undefined && bucketNamed !== bucket) return false;
+  const named = [report.key, report.sourceKey, report.destinationKey, report.source?.key];
   return named.some((k) => typeof k === 'string' && objectKeys.includes(k));
 }
 

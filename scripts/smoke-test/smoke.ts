@@ -18,8 +18,10 @@ import {
 import {
   deleteEverything,
   findReport,
+  findReports,
   objectExists,
   putObject,
+  reportCorrelationId,
   smokeKeys,
   type FoundReport,
   type SmokeKeys,
@@ -246,7 +248,7 @@ async function checkBadFile(run: Run): Promise<string> {
       return { done: false, seen: `${quarantined ? 'quarantined' : 'not quarantined yet'}, ${reportSeen}` };
     },
   );
-  checkCorrelationId(run, `report ${found.reportKey}`, found.report.correlationId, keys.badIncoming, versionId);
+  checkCorrelationId(run, `report ${found.reportKey}`, reportCorrelationId(found.report), keys.badIncoming, versionId);
   return `quarantined at ${keys.badQuarantined}; report ${found.reportKey}: ${describeReport(found.report)}`;
 }
 
@@ -271,6 +273,9 @@ function checkCorrelationId(
 async function cleanUp(run: Run): Promise<CheckResult> {
   const { config, deps, keys } = run;
   try {
+    // Reports are named by correlation id, not by run: also sweep up those no check got as far as finding.
+    const leftovers = await findReports(deps.s3, config.bucket, keys.reportsPrefix, keys.all, run.since, run.reports);
+    for (const found of leftovers) run.extraKeys.add(found.reportKey);
     const result = await deleteEverything(deps.s3, config.bucket, {
       prefixes: keys.runPrefixes,
       keys: [...run.extraKeys],
@@ -298,7 +303,7 @@ async function cleanUp(run: Run): Promise<CheckResult> {
 function describeReport(r: ValidationReport): string {
   const reasons = Array.isArray(r.reasons) ? r.reasons.map(String) : [];
   return (
-    `status ${r.status ?? 'missing'}, correlation id ${r.correlationId ?? 'missing'}` +
+    `status ${r.status ?? 'missing'}, correlation id ${reportCorrelationId(r) ?? 'missing'}` +
     (reasons.length ? `, reasons: ${truncate(reasons.join('; '), 300)}` : '')
   );
 }

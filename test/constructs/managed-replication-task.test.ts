@@ -115,9 +115,9 @@ describe('ManagedReplicationTask', () => {
     expect(stack.resolve(task.taskResourceId)).toEqual({ 'Fn::GetAtt': [id, 'TaskResourceId'] });
   });
 
-  it('waits up to 2 hours, polling every 30 s, with the waiter logged', () => {
+  it('waits up to 55 minutes (CloudFormation allows a custom resource an hour), polling every 30 s, with the waiter logged', () => {
     const definition = JSON.stringify(built.template.findResources('AWS::StepFunctions::StateMachine'));
-    expect(definition).toContain('\\"IntervalSeconds\\":30,\\"MaxAttempts\\":240');
+    expect(definition).toContain('\\"IntervalSeconds\\":30,\\"MaxAttempts\\":110');
     built.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
     });

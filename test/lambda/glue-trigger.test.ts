@@ -8,8 +8,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   ConcurrentRunsExceededException,
+  EntityNotFoundException,
   GetJobRunsCommand,
   GlueClient,
+  InternalServiceException,
+  InvalidInputException,
   StartJobRunCommand,
 } from '@aws-sdk/client-glue';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -33,7 +36,6 @@ const sns = mockClient(SNSClient);
 const ENV = {
   GLUE_JOB_NAME: 'validation-job',
   STATE_TABLE_NAME: 'pipeline-state',
-  ALERTS_TOPIC_ARN: 'arn:aws:sns:us-west-2:123456789012:alerts',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-west-2.amazonaws.com/123456789012/glue-trigger-dlq',
   QUEUE_URL: 'https://sqs.us-west-2.amazonaws.com/123456789012/glue-trigger',
 };
@@ -139,6 +141,27 @@ describe('glue trigger: a new object under incoming/', () => {
     const args = glue.commandCalls(StartJobRunCommand)[0]!.args[0].input.Arguments!;
     expect(args['--version_id']).toBe('null');
     expect(args['--correlation_id']).toBe(correlationOf(event));
+  });
+
+  test('version id "null" (versioning suspended) is no identity: re-uploads of the key are new objects', async () => {
+    const first = s3Event(undefined, { versionId: 'null' });
+    const second = s3Event(undefined, { versionId: 'null' });
+    second.detail.object.sequencer = '0062E99A88DC407461';
+    second.detail.object.etag = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
+    await handler(sqsEvent(sqsRecord(first, 'first'), sqsRecord(second, 'second')), lambdaContext());
+
+    const ids = glue.commandCalls(StartJobRunCommand).map((c) => c.args[0].input.Arguments!['--correlation_id']);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(ids[0]).toBe(
+      correlationIdFor({
+        bucket: 'data-bucket',
+        key: first.detail.object.key as string,
+        etag: first.detail.object.etag as string,
+        sequencer: first.detail.object.sequencer as string,
+      }),
+    );
+    expect(glue.commandCalls(StartJobRunCommand)[0]!.args[0].input.Arguments!['--version_id']).toBe('null');
   });
 
   test('keys are used exactly as EventBridge delivers them, never URL-decoded', async () => {
@@ -256,6 +279,29 @@ describe('glue trigger: Glue concurrency and throttling', () => {
     expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
+  test.each([
+    ['InvalidInputException', () => new InvalidInputException({ message: 'bad argument', $metadata: {} })],
+    ['EntityNotFoundException', () => new EntityNotFoundException({ message: 'no such job', $metadata: {} })],
+  ])('a refusal (%s) frees the claim: the run certainly does not exist', async (_name, error) => {
+    glue.on(StartJobRunCommand).rejects(error());
+    const result = await handler(sqsEvent(sqsRecord(s3Event())), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
+    expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
+  });
+
+  test.each([
+    ['a 5xx', () => new InternalServiceException({ message: 'Internal failure', $metadata: { httpStatusCode: 500 } })],
+    ['a client timeout', () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })],
+  ])('after %s the run may exist: the claim is kept for the next taker to look it up', async (_name, error) => {
+    glue.on(StartJobRunCommand).rejects(error());
+    const result = await handler(sqsEvent(sqsRecord(s3Event())), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
+    expect(dynamodb).not.toHaveReceivedCommand(DeleteItemCommand);
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
+  });
+
   test('the retry delay doubles per receive, is capped at 15 minutes, and is jittered within the upper half', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 30].map((n) => retryVisibilitySeconds(n, () => 1))).toEqual([
       30, 60, 120, 240, 480, 900, 900, 900,
@@ -307,6 +353,17 @@ describe('glue trigger: input it does not validate', () => {
     );
   });
 
+  test('version id "null" without a sequencer cannot identify the upload: malformed, named', async () => {
+    const event = s3Event(undefined, { versionId: 'null' });
+    delete event.detail.object.sequencer;
+    await handler(sqsEvent(sqsRecord(event)), lambdaContext());
+    const attrs = sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.MessageAttributes!;
+    expect(attrs.error!.StringValue).toBe(
+      "detail.object.sequencer is missing (and detail.object.version-id is 'null'): expected an S3 Object Created event from EventBridge",
+    );
+    expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
+  });
+
   test('another S3 event type is malformed input, not data', async () => {
     const event = s3Event() as Record<string, unknown>;
     event['detail-type'] = 'Object Deleted';
@@ -328,25 +385,30 @@ describe('glue trigger: input it does not validate', () => {
     expect(dynamodb).not.toHaveReceivedAnyCommand();
   });
 
-  test.each([
-    ['a folder marker', 'incoming/sales/', 0, 'folder marker (key ends with /)'],
-    ['a zero-byte object', 'incoming/sales/empty.csv', 0, 'zero-byte object'],
-  ])('%s is reported to the alerts topic and counted, not validated', async (_name, key, size, reason) => {
-    const event = s3Event(key, { size });
+  test('a folder marker is logged and counted, not validated and not alerted', async () => {
+    const event = s3Event('incoming/sales/', { size: 0 });
+    const result = await handler(sqsEvent(sqsRecord(event), sqsRecord(event, 'msg-2')), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(glue).not.toHaveReceivedAnyCommand();
+    expect(dynamodb).not.toHaveReceivedAnyCommand();
+    expect(sns).not.toHaveReceivedAnyCommand();
+    const emf = stdout.lines().find((line) => line._aws !== undefined);
+    expect(emf).toMatchObject({ FolderMarkersSkipped: [1, 1] });
+  });
+
+  test('a zero-byte file is validated like any other, so the job can give it a FAILED report', async () => {
+    const event = s3Event('incoming/sales/empty.csv', { size: 0 });
     const result = await handler(sqsEvent(sqsRecord(event)), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
-    const publish = sns.commandCalls(PublishCommand)[0]!.args[0].input;
-    expect(publish.TopicArn).toBe(ENV.ALERTS_TOPIC_ARN);
-    expect(JSON.parse(publish.Message!)).toMatchObject({
-      type: 'object-skipped',
-      reason,
-      key,
-      correlationId: correlationOf(event),
+    expect(glue).toHaveReceivedCommandWith(StartJobRunCommand, {
+      Arguments: expect.objectContaining({
+        '--key': 'incoming/sales/empty.csv',
+        '--correlation_id': correlationOf(event),
+      }) as never,
     });
-    const emf = stdout.lines().find((line) => line._aws !== undefined);
-    expect(emf).toMatchObject({ SkippedObjects: 1 });
+    expect(sns).not.toHaveReceivedAnyCommand();
   });
 
   test('a missing variable fails the invocation naming it', async () => {

@@ -85,6 +85,9 @@ describe('transformEvent', () => {
     expect(decode(response.records[0]!.data)).toMatchObject({ logGroup: 'CloudTrail/logs', eventCount: 3 });
     expect(response.records[2]!.data).toBe(firehoseEvent.records[0]!.data);
     expect(summary).toMatchObject({ ok: 1, dropped: 1, failed: 1 });
+    // Firehose rejects a response record without data, whatever its result.
+    for (const record of response.records) expect(typeof record.data).toBe('string');
+    expect(response.records[1]!.data).toBe(ev.records[1]!.data);
   });
 
   it('sends batches beyond the Lambda response limit to the backup instead of failing the invocation', () => {

@@ -27,6 +27,10 @@ const n = (value: AttributeValue | undefined): number => Number(value?.N ?? Numb
  */
 export class FakeStateTable {
   readonly items = new Map<string, Item>();
+  /** Every attempt advance that won, in order. */
+  readonly advances: Array<{ id: string; from: number; to: number }> = [];
+  /** Runs before each UpdateItem is applied: lets a test change the table between a read and a write. */
+  beforeUpdate: (input: UpdateItemCommandInput) => void = () => undefined;
 
   install(mock: AwsClientStub<DynamoDBClient>): void {
     mock.on(PutItemCommand).callsFake((input: PutItemCommandInput) => this.put(input));
@@ -56,6 +60,7 @@ export class FakeStateTable {
   }
 
   private update(input: UpdateItemCommandInput) {
+    this.beforeUpdate(input);
     const id = input.Key!.id!.S!;
     const existing = this.items.get(id);
     const values = input.ExpressionAttributeValues ?? {};
@@ -71,12 +76,15 @@ export class FakeStateTable {
       this.items.set(id, next);
       return {};
     }
-    if (expression.startsWith('SET attempts = :attempts')) {
-      if (existing?.attempts !== undefined && !(n(existing.attempts) < n(values[':attempts'])))
-        throw conditionFailed(existing);
+    if (expression.startsWith('SET attempts = :to')) {
+      const current = existing?.attempts === undefined ? 0 : n(existing.attempts);
+      if (current !== n(values[':from'])) throw conditionFailed(existing);
+      this.advances.push({ id, from: current, to: n(values[':to']) });
       this.items.set(id, {
         ...(existing ?? { id: { S: id } }),
-        attempts: values[':attempts']!,
+        attempts: values[':to']!,
+        claimedBy: values[':claimedBy']!,
+        claimedAt: values[':now']!,
         expiration: values[':expiration']!,
       });
       return {};
@@ -103,8 +111,13 @@ export class FakeStateTable {
     return {};
   }
 
-  /** Pretends an earlier invocation recorded `attempts` for a key. */
-  seedAttempts(id: string, attempts: number, windowStart = Date.now()): void {
-    this.items.set(id, { id: { S: id }, attempts: { N: String(attempts) }, windowStart: { N: String(windowStart) } });
+  /** Pretends an earlier invocation recorded `attempts` for a key (claimed by `claimedBy`, if given). */
+  seedAttempts(id: string, attempts: number, windowStart = Date.now(), claimedBy?: string): void {
+    this.items.set(id, {
+      id: { S: id },
+      attempts: { N: String(attempts) },
+      windowStart: { N: String(windowStart) },
+      ...(claimedBy === undefined ? {} : { claimedBy: { S: claimedBy }, claimedAt: { N: String(windowStart) } }),
+    });
   }
 }

@@ -102,13 +102,39 @@ describe('state table counters', () => {
     expect(await table().bumpWindowedCounter('k', { now: 1, windowSeconds: 60 })).toBe(3);
   });
 
-  test('attempt records never go down', async () => {
-    dynamodb.on(UpdateItemCommand).rejects(failed());
-    await expect(table().recordAttempts('glue-attempts#c', 1, 0, 60)).resolves.toBeUndefined();
-    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input.ConditionExpression).toBe(
-      'attribute_not_exists(attempts) OR attempts < :attempts',
-    );
-    dynamodb.on(GetItemCommand).resolves({ Item: { id: { S: 'glue-attempts#c' }, attempts: { N: '2' } } });
-    expect(await table().readAttempts('glue-attempts#c')).toBe(2);
+  test('an attempt is advanced only from the number that was read, so of two racers one wins', async () => {
+    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(failed());
+    const options = { claimedBy: 'remediation#event#e1', now: 5_000, ttlSeconds: 60 };
+    expect(await table().advanceAttempts('glue-attempts#c', { ...options, from: 0, to: 1 })).toBe(true);
+    expect(await table().advanceAttempts('glue-attempts#c', { ...options, from: 1, to: 2 })).toBe(false);
+
+    const [first, second] = dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input);
+    expect(first!.ConditionExpression).toBe('attribute_not_exists(attempts) OR attempts = :from');
+    expect(second!.ConditionExpression).toBe('attempts = :from');
+    expect(second!.ExpressionAttributeValues).toMatchObject({
+      ':from': { N: '1' },
+      ':to': { N: '2' },
+      ':claimedBy': { S: 'remediation#event#e1' },
+    });
+    expect(second!.UpdateExpression).toContain('attempts = :to');
+  });
+
+  test('an attempt record is read with who claimed it', async () => {
+    dynamodb.on(GetItemCommand).resolves({
+      Item: {
+        id: { S: 'glue-attempts#c' },
+        attempts: { N: '2' },
+        claimedBy: { S: 'remediation#event#e1' },
+        claimedAt: { N: '5000' },
+      },
+    });
+    expect(await table().readAttemptRecord('glue-attempts#c')).toEqual({
+      attempts: 2,
+      claimedBy: 'remediation#event#e1',
+      claimedAt: 5000,
+    });
+    expect(dynamodb.commandCalls(GetItemCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
+    dynamodb.on(GetItemCommand).resolves({});
+    expect(await table().readAttemptRecord('glue-attempts#none')).toEqual({ attempts: 0 });
   });
 });

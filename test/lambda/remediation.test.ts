@@ -4,11 +4,18 @@ import {
   DescribeReplicationsCommand,
   DescribeReplicationTasksCommand,
   InvalidResourceStateFault,
+  ResourceNotFoundFault,
   StartReplicationCommand,
   StartReplicationTaskCommand,
 } from '@aws-sdk/client-database-migration-service';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetJobRunCommand, GetJobRunsCommand, GlueClient, StartJobRunCommand } from '@aws-sdk/client-glue';
+import {
+  GetJobRunCommand,
+  GetJobRunsCommand,
+  GlueClient,
+  InternalServiceException,
+  StartJobRunCommand,
+} from '@aws-sdk/client-glue';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -21,14 +28,17 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
+  ExecutionAlreadyExists,
   ExecutionNotRedrivable,
   RedriveExecutionCommand,
   SFNClient,
+  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { InternalErrorException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/remediation';
+import { parseRestartName, restartName } from '../../lambda/remediation/execution';
 import { renderAlert } from '../../lambda/shared/alerts';
 import { MalformedEventError } from '../../lambda/shared/events';
 import { captureStdout, lambdaContext, loadEvent } from '../fixtures/events';
@@ -41,11 +51,14 @@ const s3 = mockClient(S3Client);
 const sns = mockClient(SNSClient);
 const dynamodb = mockClient(DynamoDBClient);
 
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:012345678912:stateMachine:state-machine';
+
 const ENV = {
   ALERTS_TOPIC_ARN: 'arn:aws:sns:us-west-2:123456789012:migration-alerts',
   STATE_TABLE_NAME: 'pipeline-state',
   MAX_ATTEMPTS: '3',
   AWS_REGION: 'us-west-2',
+  STATE_MACHINE_ARN,
 };
 
 type AnyEvent = EventBridgeEvent<string, unknown> | SNSEvent;
@@ -91,7 +104,8 @@ beforeEach(() => {
 
 afterEach(() => {
   stdout.restore();
-  for (const name of [...Object.keys(ENV), 'ALLOW_RELOAD_TARGET', 'STATE_MACHINE_LOG_GROUP']) delete process.env[name];
+  for (const name of [...Object.keys(ENV), 'ALLOW_RELOAD_TARGET', 'STATE_MACHINE_LOG_GROUP', 'GLUE_JOB_MAX_RETRIES'])
+    delete process.env[name];
   // Whatever happened, remediation never deletes data and never fresh-starts a replication that has run before.
   expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
   for (const call of dms.commandCalls(StartReplicationTaskCommand)) {
@@ -116,6 +130,7 @@ const RUN_ARGUMENTS = {
 function glueRun(
   extra: Record<string, string> = {},
   errorMessage = 'An error occurred while calling o102.pyWriteDynamicFrame',
+  run: { Attempt?: number } = {},
 ) {
   glue.on(GetJobRunCommand).resolves({
     JobRun: {
@@ -124,6 +139,7 @@ function glueRun(
       JobRunState: 'FAILED',
       ErrorMessage: errorMessage,
       Arguments: { ...RUN_ARGUMENTS, ...extra },
+      ...run,
     },
   });
 }
@@ -144,6 +160,65 @@ describe('remediation: Glue job failed', () => {
     });
     expect(state.items.get('glue-attempts#cid-1')?.attempts).toEqual({ N: '1' });
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  test('a FAILED attempt that Glue will retry itself is left to Glue; only the last attempt counts', async () => {
+    process.env.GLUE_JOB_MAX_RETRIES = '2';
+    glueRun({}, 'boom', { Attempt: 1 });
+    const early = await invoke(sample('glue-job-state-change-failed'));
+
+    expect(early).toEqual([
+      { result: 'ignored', detail: { reason: 'Glue will retry the run', glueAttempt: 1, glueJobMaxRetries: 2 } },
+    ]);
+    expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
+    expect(state.items.has('glue-attempts#cid-1')).toBe(false);
+
+    glueRun({}, 'boom', { Attempt: 2 });
+    const last = await invoke(sample('glue-job-state-change-failed'));
+    expect(last[0]).toMatchObject({ result: 'retried', detail: { attempt: 1 } });
+  });
+
+  test('a TIMEOUT counts on any attempt: Glue does not restart a run that timed out', async () => {
+    process.env.GLUE_JOB_MAX_RETRIES = '2';
+    glueRun({}, 'timed out', { Attempt: 0 });
+    const outcomes = await invoke(sample('glue-job-state-change-timeout'));
+    expect(outcomes[0]).toMatchObject({ result: 'retried', detail: { attempt: 1 } });
+  });
+
+  test('two failures of one object racing for the same attempt start one re-run, not two', async () => {
+    glueRun();
+    // Another invocation advances the record between this one's read and its conditional write.
+    state.beforeUpdate = (input) => {
+      if (input.Key?.id?.S !== 'glue-attempts#cid-1') return;
+      state.beforeUpdate = () => undefined;
+      state.seedAttempts('glue-attempts#cid-1', 1, Date.now(), 'remediation#event#someone-else');
+    };
+    const outcomes = await invoke(sample('glue-job-state-change-failed'));
+
+    expect(outcomes).toEqual([
+      { result: 'ignored', detail: { reason: 'attempt taken by another remediation', attempt: 1 } },
+    ]);
+    expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
+    expect(state.items.get('glue-attempts#cid-1')?.claimedBy).toEqual({ S: 'remediation#event#someone-else' });
+  });
+
+  test('a failed StartJobRun releases the claim, and the retry starts the attempt it had taken', async () => {
+    glueRun();
+    const event = sample('glue-job-state-change-failed') as EventBridgeEvent<string, unknown>;
+    glue
+      .on(StartJobRunCommand)
+      .rejectsOnce(new InternalServiceException({ message: 'Internal failure', $metadata: {} }))
+      .resolves({ JobRunId: 'jr_retry' });
+    await expect(invoke(event)).rejects.toThrow('Internal failure');
+    expect(state.items.has(`remediation#event#${event.id}`)).toBe(false);
+
+    // Lambda's asynchronous retry of the same event, a minute later.
+    const outcomes = await invoke(event);
+    expect(outcomes).toEqual([{ result: 'retried', detail: { jobRunId: 'jr_retry', attempt: 1 } }]);
+    expect(state.advances).toEqual([{ id: 'glue-attempts#cid-1', from: 0, to: 1 }]);
+    expect(glue).toHaveReceivedCommand(GetJobRunsCommand);
+    expect(glue).toHaveReceivedCommandTimes(StartJobRunCommand, 2);
+    expect(state.items.get(`remediation#event#${event.id}`)?.claimState).toEqual({ S: 'COMPLETED' });
   });
 
   test('a timed-out run is retried the same way', async () => {
@@ -176,7 +251,7 @@ describe('remediation: Glue job failed', () => {
     });
     const [alert, ...others] = published();
     expect(others).toHaveLength(0);
-    expect(alert!.subject.length).toBeLessThanOrEqual(100);
+    expect(alert!.subject.length).toBeLessThan(100);
     expect(alert!.json).toMatchObject({
       type: 'glue-job-retries-exhausted',
       correlationId: 'cid-1',
@@ -252,6 +327,8 @@ describe('remediation: Glue job failed', () => {
   test('taking over from an invocation that died after starting the re-run does not start another', async () => {
     glueRun();
     const event = sample('glue-job-state-change-failed') as EventBridgeEvent<string, unknown>;
+    // The dead invocation took attempt 1 for this event, then started the run and died before completing.
+    state.seedAttempts('glue-attempts#cid-1', 1, Date.now() - 110_000, `remediation#event#${event.id}`);
     state.items.set(`remediation#event#${event.id}`, {
       id: { S: `remediation#event#${event.id}` },
       claimState: { S: 'IN_PROGRESS' },
@@ -272,6 +349,23 @@ describe('remediation: Glue job failed', () => {
 
     expect(outcomes[0]).toMatchObject({ result: 'retried', detail: { jobRunId: 'jr_already', attempt: 1 } });
     expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
+    expect(state.advances).toEqual([]);
+  });
+
+  test('taking over from an invocation that died before taking an attempt takes it and starts the run', async () => {
+    glueRun();
+    const event = sample('glue-job-state-change-failed') as EventBridgeEvent<string, unknown>;
+    state.items.set(`remediation#event#${event.id}`, {
+      id: { S: `remediation#event#${event.id}` },
+      claimState: { S: 'IN_PROGRESS' },
+      leaseOwner: { S: 'dead-request' },
+      leasedAt: { N: String(Date.now() - 120_000) },
+      leaseExpiresAt: { N: String(Date.now() - 60_000) },
+    });
+    const outcomes = await invoke(event);
+
+    expect(outcomes[0]).toMatchObject({ result: 'retried', detail: { jobRunId: 'jr_retry', attempt: 1 } });
+    expect(glue).toHaveReceivedCommandTimes(StartJobRunCommand, 1);
   });
 
   test('an event another invocation is handling right now is retried later', async () => {
@@ -348,6 +442,20 @@ describe('remediation: DMS task failed', () => {
     });
   });
 
+  test('an alert that could not be sent is not taken for sent: the retry sends it', async () => {
+    dmsTask('failed', 'Got fatal error 1236 from master when reading data from binary log');
+    sns
+      .on(PublishCommand)
+      .rejectsOnce(new InternalErrorException({ message: 'SNS is down', $metadata: {} }))
+      .resolves({ MessageId: 'alert-2' });
+    const event = sample('dms-replication-task-failed');
+    await expect(invoke(event)).rejects.toThrow('SNS is down');
+    const retried = await invoke(event);
+
+    expect(retried).toEqual([{ result: 'alerted' }]);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+  });
+
   test('a different failure message on the same task is a new alert', async () => {
     dmsTask('failed', "Access denied for user 'dms'");
     await invoke(sample('dms-replication-task-failed'));
@@ -392,6 +500,27 @@ describe('remediation: DMS task failed', () => {
     expect((await invoke(sample('dms-replication-task-failed')))[0]).toMatchObject({ result: 'ignored' });
   });
 
+  test.each([
+    ['task', 'dms-replication-task-failed', DescribeReplicationTasksCommand],
+    ['replication-config', 'dms-replication-failed-serverless', DescribeReplicationsCommand],
+  ] as const)(
+    'a %s that DMS no longer knows (ResourceNotFoundFault) is alerted as not found, nothing started',
+    async (target, fixture, command) => {
+      dms
+        .on(command as typeof DescribeReplicationTasksCommand)
+        .rejects(new ResourceNotFoundFault({ message: 'No Resources Found', $metadata: {} }));
+      const outcomes = await invoke(sample(fixture));
+
+      expect(outcomes).toEqual([{ result: 'alerted', detail: { reason: 'not found' } }]);
+      expect(dms).not.toHaveReceivedCommand(StartReplicationTaskCommand);
+      expect(dms).not.toHaveReceivedCommand(StartReplicationCommand);
+      expect(published()[0]!.json).toMatchObject({
+        type: 'dms-resource-not-found',
+        title: `DMS ${target} failed and can no longer be found`,
+      });
+    },
+  );
+
   test('a planned stop is ignored without calling DMS or writing state', async () => {
     const outcomes = await invoke(sample('dms-replication-task-stopped'));
 
@@ -430,13 +559,15 @@ describe('remediation: DMS task failed', () => {
 // -------------------------------------------------------------------------------------------------
 
 const EXECUTION_ARN = 'arn:aws:states:us-east-1:012345678912:execution:state-machine-name:execution-name';
+const INPUT = JSON.stringify({ correlationId: 'cid-9', dataset: 'sales' });
 
 function execution(overrides: Record<string, unknown>) {
   sfn.on(DescribeExecutionCommand).resolves({
     executionArn: EXECUTION_ARN,
-    stateMachineArn: 'arn:aws:states:us-east-1:012345678912:stateMachine:state-machine',
+    stateMachineArn: STATE_MACHINE_ARN,
+    name: 'execution-name',
     status: 'FAILED',
-    input: JSON.stringify({ correlationId: 'cid-9', dataset: 'sales' }),
+    input: INPUT,
     error: 'DMS.TaskFailed',
     cause: 'Replication task failed',
     redriveCount: 0,
@@ -446,34 +577,40 @@ function execution(overrides: Record<string, unknown>) {
   } as never);
 }
 
-describe('remediation: Step Functions execution failed', () => {
+describe('remediation: Step Functions execution FAILED', () => {
   beforeEach(() => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${EXECUTION_ARN}-r1`, startDate: new Date() });
     sfn.on(RedriveExecutionCommand).resolves({ redriveDate: new Date() });
   });
 
-  test('a redrivable failure under the bound is redriven with an idempotency token', async () => {
-    execution({ redriveCount: 1 });
+  test('starts a new execution with the same input (a redrive would only re-run the Fail state)', async () => {
+    execution({});
     const outcomes = await invoke(sample('sfn-execution-failed'));
 
-    expect(outcomes).toEqual([{ result: 'redriven', detail: { attempt: 2 } }]);
-    const input = sfn.commandCalls(RedriveExecutionCommand)[0]!.args[0].input;
-    expect(input.executionArn).toBe(EXECUTION_ARN);
-    expect(input.clientToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(outcomes).toEqual([{ result: 'restarted', detail: { attempt: 1, name: 'execution-name-r1' } }]);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: 'execution-name-r1',
+      input: INPUT,
+    });
+    expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
   });
 
-  test('a timed-out execution is redriven too', async () => {
-    execution({ status: 'TIMED_OUT' });
-    expect((await invoke(sample('sfn-execution-timed-out')))[0]!.result).toBe('redriven');
+  test('a failed restart is restarted under the next number, counted from its name', async () => {
+    execution({ name: 'execution-name-r1', executionArn: `${EXECUTION_ARN}-r1` });
+    const outcomes = await invoke(sample('sfn-execution-failed'));
+
+    expect(outcomes[0]).toMatchObject({ result: 'restarted', detail: { attempt: 2, name: 'execution-name-r2' } });
   });
 
   test('at the bound it alerts with the correlation id from the execution input', async () => {
-    execution({ redriveCount: 3 });
+    execution({ name: 'execution-name-r3' });
     const outcomes = await invoke(sample('sfn-execution-failed'));
 
     expect(outcomes[0]!.result).toBe('alerted');
-    expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(published()[0]!.json).toMatchObject({
-      type: 'execution-redrives-exhausted',
+      type: 'execution-retries-exhausted',
       correlationId: 'cid-9',
       attempts: 3,
       lastError: 'DMS.TaskFailed: Replication task failed',
@@ -481,36 +618,92 @@ describe('remediation: Step Functions execution failed', () => {
     });
   });
 
-  test('an execution Step Functions will not redrive (e.g. older than 14 days) is alerted with the reason', async () => {
-    execution({ redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is older than 14 days' });
-    await invoke(sample('sfn-execution-failed'));
+  test('redrives of a timed-out run count towards the bound too', async () => {
+    execution({ name: 'execution-name-r1', redriveCount: 2 });
+    expect((await invoke(sample('sfn-execution-failed')))[0]!.result).toBe('alerted');
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
 
-    expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
-    expect(published()[0]!.json).toMatchObject({
-      type: 'execution-not-redrivable',
-      summary: expect.stringContaining('older than 14 days'),
+  test('a restart that already exists (a repeated remediation) is not an error and not a second execution', async () => {
+    execution({});
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    const outcomes = await invoke(sample('sfn-execution-failed'));
+    expect(outcomes[0]).toMatchObject({ result: 'restarted', detail: { alreadyStarted: true } });
+  });
+
+  test('restart names stay valid execution names however long the original', () => {
+    expect(restartName('a'.repeat(80), 12)).toBe(`${'a'.repeat(76)}-r12`);
+    expect(restartName('odd name:x', 1)).toBe('odd_name_x-r1');
+    expect(parseRestartName(restartName('a'.repeat(80), 9))).toEqual({ base: 'a'.repeat(77), attempts: 9 });
+    expect(parseRestartName('0123456789abcdef0123456789abcdef')).toEqual({
+      base: '0123456789abcdef0123456789abcdef',
+      attempts: 0,
     });
   });
 
-  test('ExecutionNotRedrivable from the redrive itself ends in an alert', async () => {
-    execution({});
-    sfn.on(RedriveExecutionCommand).rejects(new ExecutionNotRedrivable({ message: 'not redrivable', $metadata: {} }));
-    expect((await invoke(sample('sfn-execution-failed')))[0]!.result).toBe('alerted');
+  test('an execution of another state machine is alerted, not started on ours', async () => {
+    execution({ stateMachineArn: 'arn:aws:states:us-east-1:012345678912:stateMachine:someone-elses' });
+    const outcomes = await invoke(sample('sfn-execution-failed'));
+
+    expect(outcomes[0]).toMatchObject({ result: 'alerted', detail: { type: 'execution-not-retryable' } });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   test('an execution already running again is left alone', async () => {
     execution({ status: 'RUNNING' });
     expect((await invoke(sample('sfn-execution-failed')))[0]!.result).toBe('ignored');
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
   });
+});
 
-  test('an aborted execution is reported and never redriven', async () => {
+describe('remediation: Step Functions execution TIMED_OUT or ABORTED', () => {
+  beforeEach(() => {
+    sfn.on(RedriveExecutionCommand).resolves({ redriveDate: new Date() });
+  });
+
+  test('a timed-out execution is redriven from where it stopped, with an idempotency token', async () => {
+    execution({ status: 'TIMED_OUT', redriveCount: 1 });
+    const outcomes = await invoke(sample('sfn-execution-timed-out'));
+
+    expect(outcomes).toEqual([{ result: 'redriven', detail: { attempt: 2 } }]);
+    const input = sfn.commandCalls(RedriveExecutionCommand)[0]!.args[0].input;
+    expect(input.executionArn).toBe(EXECUTION_ARN);
+    expect(input.clientToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  test('a timed-out execution Step Functions will not redrive (e.g. older than 14 days) is alerted with the reason', async () => {
+    execution({
+      status: 'TIMED_OUT',
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution is older than 14 days',
+    });
+    await invoke(sample('sfn-execution-timed-out'));
+
+    expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
+    expect(published()[0]!.json).toMatchObject({
+      type: 'execution-not-retryable',
+      summary: expect.stringContaining('older than 14 days'),
+    });
+  });
+
+  test('ExecutionNotRedrivable from the redrive itself ends in an alert', async () => {
+    execution({ status: 'TIMED_OUT' });
+    sfn.on(RedriveExecutionCommand).rejects(new ExecutionNotRedrivable({ message: 'not redrivable', $metadata: {} }));
+    expect((await invoke(sample('sfn-execution-timed-out')))[0]!.result).toBe('alerted');
+  });
+
+  test('an aborted execution is reported and never redriven or restarted', async () => {
     process.env.STATE_MACHINE_LOG_GROUP = '/aws/vendedlogs/states/orchestration';
     execution({ status: 'ABORTED' });
     const outcomes = await invoke(sample('sfn-execution-aborted'));
 
     expect(outcomes[0]!.result).toBe('alerted');
     expect(sfn).not.toHaveReceivedCommand(RedriveExecutionCommand);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     const alert = published()[0]!.json;
     expect(alert).toMatchObject({ type: 'execution-aborted', correlationId: 'cid-9' });
     expect(alert.links.logs).toContain(
@@ -606,19 +799,18 @@ describe('remediation: input it cannot use', () => {
 });
 
 describe('alert rendering', () => {
-  test('the subject fits SNS (100 printable ASCII characters) however long the key', () => {
-    const rendered = renderAlert(
-      {
-        type: 't',
-        title: `Validation FAILED: incoming/${'très-long-nom-de-fichier/'.repeat(10)}x.csv`,
-        summary: 's',
-        resource: {},
-        attempts: 0,
-        links: {},
-      },
-      new Date(0),
-    );
-    expect(rendered.subject.length).toBeLessThanOrEqual(100);
-    expect(rendered.subject).toMatch(/^[\x20-\x7E]+$/);
+  const subjectOf = (title: string) =>
+    renderAlert({ type: 't', title, summary: 's', resource: {}, attempts: 0, links: {} }, new Date(0)).subject;
+
+  test('the subject fits SNS (printable ASCII, less than 100 characters) however long the key', () => {
+    const subject = subjectOf(`Validation FAILED: incoming/${'très-long-nom-de-fichier/'.repeat(10)}x.csv`);
+    expect(subject).toHaveLength(99);
+    expect(subject.endsWith('...')).toBe(true);
+    expect(subject).toMatch(/^[\x20-\x7E]+$/);
+  });
+
+  test('a title of exactly 100 characters is shortened; 99 is kept as it is', () => {
+    expect(subjectOf('x'.repeat(100))).toBe(`${'x'.repeat(96)}...`);
+    expect(subjectOf('y'.repeat(99))).toBe('y'.repeat(99));
   });
 });

@@ -1,20 +1,17 @@
 /**
  * The smoke test end to end against a real S3 API (s3rver on 127.0.0.1) and a stand-in pipeline:
- * uploads under incoming/ are validated against the smoke contract's header, copied to validated/
- * or quarantine/ with a report, and a passed file starts a local execution of the OrchestrationStack's
- * synthesized state machine against a fake DMS task (test/support/dms-simulator.ts). The smoke code's
- * Step Functions calls are answered from those local executions.
+ * each upload under incoming/ is validated by the real validation job code (test/smoke/glue-job.py runs
+ * migration_validation.job.run_job with the shipped contracts), and what it writes (the report at
+ * reports/<dataset>/<correlationId>.json, the validated/ or quarantine/ copy) is put into s3rver. A PASSED
+ * summary starts a local execution of the OrchestrationStack's synthesized state machine against a fake DMS
+ * task (test/support/dms-simulator.ts), with the input the Step Functions trigger builds from it. The smoke
+ * code's Step Functions calls are answered from those local executions.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import {
-  CopyObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, type ExecutionStatus } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import S3rver from 's3rver';
@@ -35,7 +32,8 @@ import {
 const BUCKET = 'migration-data-e2e';
 const STATE_MACHINE_ARN = 'arn:aws:states:us-west-2:111111111111:stateMachine:Orchestration';
 const FIXTURES = path.join(__dirname, '..', '..', 'scripts', 'smoke-test', 'fixtures');
-const SMOKE_HEADER = 'id,name,amount'; // the `smoke` dataset contract's columns
+const GLUE_JOB = path.join(__dirname, 'glue-job.py');
+const REPO = path.join(__dirname, '..', '..');
 
 /**
  * The orchestration workflow the smoke test drives: the OrchestrationStack's state machine as
@@ -68,6 +66,7 @@ let dir: string;
 let s3: S3Client;
 const sfn = mockClient(SFNClient);
 let executions: LocalExecution[];
+let jobSummaries: JobSummary[];
 let background: Promise<void>[];
 /** The DMS task the next orchestration runs meet (a fresh fake per execution). */
 let dmsScenario: DmsScenario;
@@ -111,6 +110,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   executions = [];
+  jobSummaries = [];
   background = [];
   sfn.reset();
   sfn.on(ListExecutionsCommand).callsFake(() => ({
@@ -136,37 +136,62 @@ afterEach(async () => {
   await Promise.all(background);
 });
 
+/** The summary the validation job publishes (its shape: ValidationResult in lambda/shared/events.ts). */
+interface JobSummary {
+  status: 'PASSED' | 'FAILED';
+  dataset: string;
+  correlationId: string;
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  reportKey: string;
+  destinationKey: string;
+}
+
+interface JobOutput {
+  summary: JobSummary;
+  /** Objects the job wrote: its report and the object's copy. */
+  writes: { key: string; body: string }[];
+}
+
+/** Runs the real validation job on one object (see glue-job.py) and returns what it wrote and published. */
+function runValidationJob(key: string, correlationId: string, body: Uint8Array): Promise<JobOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', [GLUE_JOB], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new Error(`glue-job.py exited with ${code}: ${Buffer.concat(err).toString('utf8')}`));
+        return;
+      }
+      resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as JobOutput);
+    });
+    child.stdin.end(JSON.stringify({ bucket: BUCKET, key, correlationId, body: Buffer.from(body).toString('base64') }));
+  });
+}
+
 /** What the Glue job and the Step Functions trigger do with one upload. */
 async function processUpload(key: string, correlationId: string): Promise<void> {
   const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  const text = (await object.Body!.transformToString('utf-8')).replace(/\r\n/g, '\n');
-  const header = text.split('\n', 1)[0];
-  const passed = header === SMOKE_HEADER;
-  const destinationKey = key.replace(/^incoming\//, passed ? 'validated/' : 'quarantine/');
-  const reportKey = `${key.replace(/^incoming\//, 'reports/')}.json`;
-  await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: destinationKey, CopySource: `${BUCKET}/${key}` }));
-  const report = {
-    schemaVersion: 1,
-    status: passed ? 'PASSED' : 'FAILED',
-    dataset: 'smoke',
-    correlationId,
-    bucket: BUCKET,
-    key,
-    versionId: object.VersionId ?? null,
-    reportKey,
-    destinationKey,
-    reasons: passed ? [] : [`header mismatch: expected ${SMOKE_HEADER}, found ${header}`],
-  };
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: reportKey, Body: JSON.stringify(report) }));
-  if (!passed) return;
+  const { summary, writes } = await runValidationJob(key, correlationId, await object.Body!.transformToByteArray());
+  jobSummaries.push(summary);
+  for (const write of writes) {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: write.key, Body: Buffer.from(write.body, 'base64') }));
+  }
+  if (summary.status !== 'PASSED') return;
 
+  // The Step Functions trigger's input (lambda/sfn-trigger/start-orchestration.ts).
   const input = {
-    correlationId,
-    dataset: 'smoke',
-    bucket: BUCKET,
-    key: destinationKey,
-    versionId: report.versionId,
-    reportKey,
+    correlationId: summary.correlationId,
+    dataset: summary.dataset,
+    bucket: summary.bucket,
+    key: summary.destinationKey,
+    versionId: summary.versionId,
+    reportKey: summary.reportKey,
   };
   const execution: LocalExecution = {
     executionArn: `arn:aws:states:us-west-2:111111111111:execution:Orchestration:${executionNameFor(correlationId)}`,
@@ -235,8 +260,13 @@ describe('smoke test against s3rver and a local orchestration run', () => {
     ]);
     // s3rver has no versioning API, so cleanup falls back to current objects: both uploads, their copies and reports.
     expect(result.checks[2]!.detail).toBe('deleted 6 objects (endpoint lists no versions)');
-    expect(result.checks[1]!.detail).toContain(
-      'header mismatch: expected id,name,amount, found identifier,full_name,amount',
+    // The report the job wrote, at the job's own key for it, is the one the bad-file check read.
+    const badRun = jobSummaries.find((j) => j.key === 'incoming/smoke/e2e-pass/bad.csv')!;
+    expect(badRun.reportKey).toBe(`reports/smoke/${badRun.correlationId}.json`);
+    expect(result.checks[1]!.detail).toBe(
+      `quarantined at quarantine/smoke/e2e-pass/bad.csv; report ${badRun.reportKey}: status FAILED, ` +
+        `correlation id ${badRun.correlationId}, reasons: header does not match the contract: missing column(s) 'id', 'name'; ` +
+        "unexpected column(s) 'identifier', 'full_name'",
     );
     const goodId = (JSON.parse(executions[0]!.input) as { correlationId: string }).correlationId;
     expect(goodId).toMatch(/^[0-9a-f]{32}$/);

@@ -39,21 +39,41 @@ interface PipelineBehaviour {
   /** Statuses DescribeExecution reports, one per call; the last one sticks. */
   execution?: ('RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED')[];
   executionError?: { error: string; cause: string };
+  /**
+   * `job`: what the validation job writes (glue/src/migration_validation/actions.py `full_report`); `source-only`:
+   * what it wrote before the object's identity was lifted to the top level (only under `source`).
+   */
+  reportShape?: 'job' | 'source-only';
+  /** Whether a PASSED file starts an execution (the Step Functions trigger). @default true */
+  startsExecution?: boolean;
 }
 
 function pipeline(b: PipelineBehaviour): void {
   aws.onPut = (key) => {
     const name = key.split('/').pop()!;
     const correlationId = `corr-${name}`;
-    const reportKey = `reports/smoke/${RUN}/${name}.json`;
+    // The job's report key: reports/<dataset>/<correlationId>.json, not under the run's prefixes.
+    const reportKey = `reports/smoke/${correlationId}.json`;
     const action = key === good ? (b.good ?? 'validate') : key === bad ? (b.bad ?? 'quarantine') : 'ignore';
     if (action === 'ignore') return;
     const destinationKey = key.replace('incoming/', action === 'validate' ? 'validated/' : 'quarantine/');
     aws.put(destinationKey, 'copy');
     const status = action === 'validate' ? 'PASSED' : 'FAILED';
     const reasons = action === 'validate' ? [] : ['header mismatch: expected id,name,amount'];
-    aws.put(reportKey, JSON.stringify({ status, correlationId, bucket: BUCKET, key, destinationKey, reasons }));
-    if (action === 'validate' && key === good) {
+    const identity = { correlationId, bucket: BUCKET, key, versionId: 'v1' };
+    const report = {
+      schemaVersion: 1,
+      dataset: 'smoke',
+      status,
+      reasons,
+      rowCount: 1,
+      errorRows: action === 'validate' ? 0 : 1,
+      ...(b.reportShape === 'source-only' ? {} : identity),
+      destinationKey,
+      source: identity,
+    };
+    aws.put(reportKey, JSON.stringify(report));
+    if (action === 'validate' && key === good && b.startsExecution !== false) {
       const [first = 'RUNNING', ...rest] = b.execution ?? ['RUNNING', 'RUNNING', 'SUCCEEDED'];
       aws.startExecution(
         correlationId,
@@ -71,8 +91,8 @@ beforeEach(() => {
   // Another run's leftovers and unrelated data must survive cleanup.
   aws.put('incoming/sales/2026/orders.csv', 'x');
   aws.put(
-    'reports/smoke/run-0/good.csv.json',
-    JSON.stringify({ status: 'PASSED', key: 'incoming/smoke/run-0/good.csv' }),
+    'reports/smoke/corr-run-0.json',
+    JSON.stringify({ status: 'PASSED', correlationId: 'corr-run-0', key: 'incoming/smoke/run-0/good.csv' }),
   );
 });
 afterEach(() => aws.restore());
@@ -97,7 +117,7 @@ describe('runSmokeTest', () => {
     expect(outcome.ok).toBe(true);
     expect(logs).toContain('[good] execution corr-good.csv is RUNNING (0s)');
     expect(runObjects()).toEqual([]);
-    expect(aws.keys()).toEqual(['incoming/sales/2026/orders.csv', 'reports/smoke/run-0/good.csv.json']);
+    expect(aws.keys()).toEqual(['incoming/sales/2026/orders.csv', 'reports/smoke/corr-run-0.json']);
     expect(aws.s3).toHaveReceivedCommandWith(DeleteObjectsCommand, {
       Delete: expect.objectContaining({
         Objects: expect.arrayContaining([{ Key: good, VersionId: expect.any(String) }]),
@@ -143,7 +163,7 @@ describe('runSmokeTest', () => {
     const outcome = await runSmokeTest(config, deps());
     expect(outcome.checks[0]!.detail).toBe(
       `expected ${good} to pass validation and start an execution; saw it quarantined at quarantine/smoke/run-1/good.csv ` +
-        'with report reports/smoke/run-1/good.csv.json: status FAILED, correlation id corr-good.csv, reasons: header mismatch: expected id,name,amount',
+        'with report reports/smoke/corr-good.csv.json: status FAILED, correlation id corr-good.csv, reasons: header mismatch: expected id,name,amount',
     );
     expect(clock.now()).toBe(new FakeClock().now()); // no waiting
   });
@@ -166,9 +186,33 @@ describe('runSmokeTest', () => {
     pipeline({ bad: 'validate' });
     const outcome = await runSmokeTest(config, deps());
     expect(outcome.checks[1]!.detail).toMatch(
-      /^expected a FAILED report for incoming\/smoke\/run-1\/bad.csv; saw reports\/smoke\/run-1\/bad.csv.json: status PASSED/,
+      /^expected a FAILED report for incoming\/smoke\/run-1\/bad.csv; saw reports\/smoke\/corr-bad.csv.json: status PASSED/,
     );
     expect(runObjects()).toEqual([]);
+  });
+
+  it('reads the correlation id under source when the report has none at the top level', async () => {
+    pipeline({ reportShape: 'source-only' });
+    const outcome = await runSmokeTest(config, deps({ correlationIdOf: (_b, key) => `corr-${key.split('/').pop()!}` }));
+    expect(outcome.checks[1]).toEqual({
+      name: 'bad file',
+      ok: true,
+      detail: expect.stringContaining(
+        'report reports/smoke/corr-bad.csv.json: status FAILED, correlation id corr-bad.csv',
+      ),
+    });
+    expect(outcome.ok).toBe(true);
+  });
+
+  it('deletes the reports of its uploads even when no check got as far as reading them', async () => {
+    pipeline({ startsExecution: false });
+    const outcome = await runSmokeTest({ ...config, timeoutSeconds: 60 }, deps());
+    expect(outcome.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['good file', false],
+      ['bad file', true],
+      ['cleanup', true],
+    ]);
+    expect(aws.keys()).toEqual(['incoming/sales/2026/orders.csv', 'reports/smoke/corr-run-0.json']);
   });
 
   it('checks correlation ids against the trigger derivation when one is given', async () => {
@@ -182,7 +226,7 @@ describe('runSmokeTest', () => {
       'expected the input of execution corr-good.csv to carry correlation id something-else; saw corr-good.csv',
     );
     expect(wrong.checks[1]!.detail).toBe(
-      'expected report reports/smoke/run-1/bad.csv.json to carry correlation id something-else; saw corr-bad.csv',
+      'expected report reports/smoke/corr-bad.csv.json to carry correlation id something-else; saw corr-bad.csv',
     );
   });
 

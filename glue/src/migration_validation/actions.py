@@ -2,7 +2,8 @@
 
 Order, and why:
 
-1. write the full report to ``reports/<dataset>/<correlation id>.json``;
+1. write the full report to ``reports/<dataset>/<correlation id>.json``
+   (see :func:`full_report` for what it holds);
 2. copy the exact object version to ``validated/`` or ``quarantine/``
    (same path below ``incoming/``);
 3. confirm the copy with HeadObject (the copy exists and has the source size);
@@ -57,6 +58,36 @@ def _prefix(prefix: str) -> str:
     if not prefix or prefix.startswith("/"):
         raise ValueError(f"prefix {prefix!r} must be a non-empty relative S3 prefix")
     return prefix if prefix.endswith("/") else prefix + "/"
+
+
+def full_report(
+    report: dict,
+    *,
+    bucket: str,
+    key: str,
+    version_id: Optional[str],
+    correlation_id: str,
+    destination_key: str,
+) -> dict:
+    """The report as written to ``reports/<dataset>/<correlation id>.json``.
+
+    The object's identity is at the top level under the same names the
+    published summary uses (``correlationId``, ``bucket``, ``key``,
+    ``versionId``), so whoever reads a report (the smoke test, a person) finds
+    it where the summary put it; ``source`` repeats it for older readers.
+    """
+    full = dict(report)
+    full.update(
+        {
+            "correlationId": correlation_id,
+            "bucket": bucket,
+            "key": key,
+            "versionId": version_id,
+            "destinationKey": destination_key,
+            "source": {"bucket": bucket, "key": key, "versionId": version_id, "correlationId": correlation_id},
+        }
+    )
+    return full
 
 
 def write_report(s3, bucket: str, key: str, report: dict) -> None:
@@ -166,9 +197,7 @@ def settle(
     published summary."""
     report_at = report_key(reports_prefix, report["dataset"], correlation_id)
     dest = destination_key(key, report["status"], incoming_prefix, validated_prefix, quarantine_prefix)
-    full = dict(report)
-    full["source"] = {"bucket": bucket, "key": key, "versionId": version_id, "correlationId": correlation_id}
-    full["destinationKey"] = dest
+    full = full_report(report, bucket=bucket, key=key, version_id=version_id, correlation_id=correlation_id, destination_key=dest)
     write_report(s3, bucket, report_at, full)
     confirmed = copy_version(s3, bucket, key, version_id, dest, size)
     summary = build_summary(

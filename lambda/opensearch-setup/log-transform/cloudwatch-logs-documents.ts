@@ -146,10 +146,9 @@ export function transformEvent(event: FirehoseTransformationEvent): {
       failed++;
       reasons.add(outcome.reason);
     }
-    // Failed records keep their original bytes so the S3 backup holds exactly what arrived.
-    return outcome.result === 'Dropped'
-      ? { recordId: rec.recordId, result: 'Dropped' }
-      : { recordId: rec.recordId, result: outcome.result, data };
+    // Firehose requires recordId, result and data on every record, Dropped ones included (it ignores their
+    // data). Failed and dropped records keep their original bytes, so the S3 backup holds exactly what arrived.
+    return { recordId: rec.recordId, result: outcome.result, data };
   });
   return { response: { records }, summary: { ok, dropped, failed, failureReasons: [...reasons] } };
 }
