@@ -3,12 +3,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { NfsOrSmb } from '../config/environment-config';
 import { MigrationFunction } from './migration-function';
-import { acknowledgeProviderFindings } from './provider-findings';
+import { waitingProvider } from './waiting-provider';
 
 export interface DataSyncAgentSetupProps {
   /** VPC of the agent instance; the activation handler runs in it to reach the agent on port 80. */
@@ -114,24 +113,13 @@ export class DataSyncAgentSetup extends Construct {
 
     const taskLogPolicy = this.allowDataSyncToWriteTaskLogs(props.taskLogGroup);
 
-    const providerLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', {
-      retention: props.logRetention,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    this.provider = new cr.Provider(this, 'Provider', {
+    this.provider = waitingProvider(this, {
       onEventHandler: this.onEventHandler,
       isCompleteHandler: this.isCompleteHandler,
-      queryInterval: Duration.seconds(30),
       totalTimeout: budget.plus(PROVIDER_MARGIN),
-      logGroup: providerLogGroup,
-      disableWaiterStateMachineLogging: false,
-      waiterStateMachineLogOptions: {
-        destination: providerLogGroup,
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
+      logRetention: props.logRetention,
+      ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
     });
-    acknowledgeProviderFindings(this.provider, [this.onEventHandler, this.isCompleteHandler]);
 
     this.agentResource = new CustomResource(this, 'Agent', {
       serviceToken: this.provider.serviceToken,

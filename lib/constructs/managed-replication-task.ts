@@ -2,11 +2,10 @@ import { ArnFormat, CustomResource, Duration, Names, RemovalPolicy, Stack, Token
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { MigrationFunction } from './migration-function';
-import { acknowledgeProviderFindings } from './provider-findings';
+import { waitingProvider } from './waiting-provider';
 
 export type ReplicationMigrationType = 'full-load-and-cdc' | 'full-load' | 'cdc';
 
@@ -144,25 +143,14 @@ export class ManagedReplicationTask extends Construct {
       );
     }
 
-    const providerLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', {
-      retention: props.logRetention,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    this.provider = new cr.Provider(this, 'Provider', {
+    this.provider = waitingProvider(this, {
       onEventHandler: this.onEventHandler,
       isCompleteHandler: this.isCompleteHandler,
-      queryInterval: Duration.seconds(30),
       // CloudFormation waits at most an hour for a custom resource.
       totalTimeout: props.totalTimeout ?? Duration.minutes(55),
-      logGroup: providerLogGroup,
-      disableWaiterStateMachineLogging: false,
-      waiterStateMachineLogOptions: {
-        destination: providerLogGroup,
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
+      logRetention: props.logRetention,
+      ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
     });
-    acknowledgeProviderFindings(this.provider, [this.onEventHandler, this.isCompleteHandler]);
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,

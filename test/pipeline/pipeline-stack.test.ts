@@ -2,21 +2,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/app-builder';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
-import { CDK_JSON_CONTEXT } from '../support/stage-fixture';
+import { CDK_JSON_CONTEXT, STACK_IDS } from '../support/stage-fixture';
 
-const STACKS = [
-  'Network',
-  'Storage',
-  'Messaging',
-  'Logging',
-  'DataSync',
-  'Database',
-  'Dms',
-  'Glue',
-  'Orchestration',
-  'Lambda',
-  'Monitoring',
-];
+const STACKS = STACK_IDS;
 const CONNECTION = 'arn:aws:codeconnections:us-west-2:111111111111:connection/0b5e6f1c-1111-2222-3333-444455556666';
 
 // The default app, as `npx cdk synth` builds it (cfn-guard off here only to keep the test fast).

@@ -3,21 +3,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ENV_NAMES } from '../../lib/config/environment-config';
 import { loadEnvironmentConfig } from '../../lib/config/load';
 import { MigrationStage } from '../../stages/migration-stage';
-import { newApp, stripHashes, synthStage } from '../support/stage-fixture';
+import { newApp, STACK_IDS, stripHashes, synthStage } from '../support/stage-fixture';
 
-const STACKS = [
-  'Network',
-  'Storage',
-  'Messaging',
-  'Logging',
-  'DataSync',
-  'Database',
-  'Dms',
-  'Glue',
-  'Orchestration',
-  'Lambda',
-  'Monitoring',
-];
+const STACKS = STACK_IDS;
 
 describe.each(ENV_NAMES)('MigrationStage (%s)', (env) => {
   // synthStage runs cdk-nag AwsSolutions inside the stage: it throws on any unacknowledged finding.

@@ -13,6 +13,21 @@ export interface SynthesizedStage {
   readonly templates: Record<string, Template>;
 }
 
+/** The eleven stacks of a MigrationStage, by construct id. */
+export const STACK_IDS = [
+  'Network',
+  'Storage',
+  'Messaging',
+  'Logging',
+  'DataSync',
+  'Database',
+  'Dms',
+  'Glue',
+  'Orchestration',
+  'Lambda',
+  'Monitoring',
+] as const;
+
 const cache = new Map<string, SynthesizedStage>();
 
 /** The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does. */
