@@ -72,7 +72,7 @@ describe('Control Tower rules reach the stacks inside the stage', () => {
     addControlTowerGuard(stage);
     const exitCode = process.exitCode;
     try {
-      // cfn-guard findings set a failing exit code (which fails `cdk synth`) rather than throwing.
+      // cfn-guard findings land in the validation report (which fails `cdk synth`) instead of throwing.
       app.synth();
       const validation = JSON.parse(fs.readFileSync(`${app.outdir}/validation-report.json`, 'utf8')) as {
         pluginReports: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
