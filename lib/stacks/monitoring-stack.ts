@@ -167,36 +167,47 @@ export class MonitoringStack extends Stack {
 
     // ---- alarms -------------------------------------------------------------------------------
     const fiveMinutes = Duration.minutes(5);
+    /** Alarms on any occurrence in one period; no data means nothing happened. */
+    const anyInPeriod = (id: string, description: string, metric: cloudwatch.IMetric) =>
+      alarm(id, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    /** Alarms on any occurrence, and on silence: for health metrics that must always report. */
+    const anyInPeriodOrSilent = (id: string, description: string, metric: cloudwatch.IMetric) =>
+      alarm(id, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
     for (const { name, fn } of props.functions) {
-      alarm(`${name}ErrorsAlarm`, {
-        alarmDescription: `${name} handler reported errors`,
-        metric: fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm(`${name}ThrottlesAlarm`, {
-        alarmDescription: `${name} handler was throttled`,
-        metric: fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      anyInPeriod(
+        `${name}ErrorsAlarm`,
+        `${name} handler reported errors`,
+        fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+      );
+      anyInPeriod(
+        `${name}ThrottlesAlarm`,
+        `${name} handler was throttled`,
+        fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+      );
     }
     for (const { name, queue } of [
       ...props.deadLetterQueues,
       { name: 'EventsDlq', queue: this.eventsDeadLetterQueue },
     ]) {
-      alarm(`${name}DepthAlarm`, {
-        alarmDescription: `Messages waiting in dead-letter queue ${name}`,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      anyInPeriod(
+        `${name}DepthAlarm`,
+        `Messages waiting in dead-letter queue ${name}`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
+      );
     }
     // Rule matches are counted by EventBridge under the rule's own name: derived, not rebuilt.
     const matched = (rule: events.Rule) =>
@@ -207,17 +218,11 @@ export class MonitoringStack extends Stack {
         period: fiveMinutes,
         statistic: 'Sum',
       });
-    alarm('GlueJobFailuresAlarm', {
-      alarmDescription: 'Validation job runs failed or timed out',
-      metric: matched(this.failureRules.glue),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm('WorkflowFailuresAlarm', {
-      alarmDescription: 'Replication workflow executions failed, timed out or were aborted',
-      metric: new cloudwatch.MathExpression({
+    anyInPeriod('GlueJobFailuresAlarm', 'Validation job runs failed or timed out', matched(this.failureRules.glue));
+    anyInPeriod(
+      'WorkflowFailuresAlarm',
+      'Replication workflow executions failed, timed out or were aborted',
+      new cloudwatch.MathExpression({
         expression: 'failed + timedOut + aborted',
         usingMetrics: {
           failed: props.stateMachine.metricFailed({ period: fiveMinutes }),
@@ -226,11 +231,7 @@ export class MonitoringStack extends Stack {
         },
         period: fiveMinutes,
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    );
     const cdcLatency = new cloudwatch.Metric({
       namespace: 'AWS/DMS',
       metricName: 'CDCLatencyTarget',
@@ -266,30 +267,17 @@ export class MonitoringStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    alarm('OpenSearchRedAlarm', {
-      alarmDescription: 'OpenSearch cluster status red',
-      metric: props.domain.metricClusterStatusRed({ period: Duration.minutes(1) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
-    alarm('OpenSearchWritesBlockedAlarm', {
-      alarmDescription: 'OpenSearch blocks index writes (audit events are going to the backup bucket)',
-      metric: props.domain.metricClusterIndexWritesBlocked({ period: Duration.minutes(1) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
-    alarm('DataSyncErrorsAlarm', {
-      alarmDescription: 'DataSync task executions ended in ERROR',
-      metric: matched(this.failureRules.dataSync),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    anyInPeriodOrSilent(
+      'OpenSearchRedAlarm',
+      'OpenSearch cluster status red',
+      props.domain.metricClusterStatusRed({ period: Duration.minutes(1) }),
+    );
+    anyInPeriodOrSilent(
+      'OpenSearchWritesBlockedAlarm',
+      'OpenSearch blocks index writes (audit events are going to the backup bucket)',
+      props.domain.metricClusterIndexWritesBlocked({ period: Duration.minutes(1) }),
+    );
+    anyInPeriod('DataSyncErrorsAlarm', 'DataSync task executions ended in ERROR', matched(this.failureRules.dataSync));
 
     // ---- dashboard ----------------------------------------------------------------------------
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
