@@ -2,14 +2,10 @@ import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { addControlTowerGuard } from './compliance/cfn-guard';
 import { StageAwsSolutionsChecks } from './compliance/nag';
 import { ENV_NAMES } from './config/environment-config';
-import { loadEnvironmentConfig, validateSandboxName } from './config/load';
+import { loadEnvironmentConfig, str, validateSandboxName } from './config/load';
 import { loadPipelineConfig } from './config/pipeline-config';
 import { PipelineStack } from './pipeline/pipeline-stack';
 import { MigrationStage } from '../stages/migration-stage';
-
-function str(v: unknown): string | undefined {
-  return v === undefined || v === null || String(v).trim() === '' ? undefined : String(v).trim();
-}
 
 /**
  * Builds the app from context:

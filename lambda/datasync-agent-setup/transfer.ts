@@ -31,6 +31,7 @@ import {
   waitingForAgentInstructions,
 } from './instructions';
 import { readSmbPassword } from './smb-password';
+import type { NfsOrSmb } from '../../lib/config/environment-config';
 
 /**
  * `Custom::DataSyncTransfer`: the on-premises source location and the task that copies it to the
@@ -57,16 +58,8 @@ export const TASK_OPTIONS: Options = {
   PreserveDeletedFiles: 'PRESERVE',
 };
 
-export type SourceShare =
-  | { readonly protocol: 'NFS'; readonly serverHostname: string; readonly subdirectory: string }
-  | {
-      readonly protocol: 'SMB';
-      readonly serverHostname: string;
-      readonly subdirectory: string;
-      readonly user: string;
-      readonly domain?: string;
-      readonly passwordSecretArn: string;
-    };
+/** The share as configured (`dataSync.source`), passed through the custom resource's properties. */
+export type SourceShare = NfsOrSmb;
 
 export interface TransferProperties {
   /** Empty while the agent is not activated. */

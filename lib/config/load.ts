@@ -22,7 +22,8 @@ const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/;
 const SCHEDULE = /^(cron|rate)\(.+\)$/;
 const SANDBOX = /^[a-z][a-z0-9-]{1,14}$/;
 
-function str(v: unknown): string | undefined {
+/** A context or environment value as a trimmed string; `undefined` when absent or blank. */
+export function str(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
   const s = String(v).trim();
   return s === '' ? undefined : s;

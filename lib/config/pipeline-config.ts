@@ -1,4 +1,4 @@
-import { ConfigError, ContextReader } from './load';
+import { ConfigError, ContextReader, str } from './load';
 
 /** Where the pipeline lives and what it watches. */
 export interface PipelineConfig {
@@ -23,10 +23,7 @@ const PLACEHOLDER_CONNECTION =
  * Without them `cdk synth` still works offline, with an all-zero connection that `assertPipelineDeployable` refuses.
  */
 export function loadPipelineConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.env): PipelineConfig {
-  const get = (key: string, envKey: string) => {
-    const v = ctx(key) ?? env[envKey];
-    return v === undefined || v === null || String(v).trim() === '' ? undefined : String(v).trim();
-  };
+  const get = (key: string, envKey: string) => str(ctx(key)) ?? str(env[envKey]);
   const account = get('pipelineAccount', 'PIPELINE_ACCOUNT');
   const notificationEmail = get('pipelineNotificationEmail', 'PIPELINE_NOTIFICATION_EMAIL');
   const c: PipelineConfig = {

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, type ExecutionStatus } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import S3rver from 's3rver';
 import { correlationIdFor } from '../../lambda/glue-trigger/correlation';
@@ -21,6 +21,7 @@ import { systemClock } from '../../scripts/smoke-test/clock';
 import type { SmokeConfig } from '../../scripts/smoke-test/config';
 import { runSmokeTest } from '../../scripts/smoke-test/smoke';
 import { taskError, type AslDefinition } from '../support/asl';
+import type { FakeExecution } from './fake-aws';
 import {
   simulate,
   synthesizeOrchestrationWorkflow,
@@ -48,15 +49,7 @@ function loadOrchestrationDefinition(): AslDefinition {
   return loadOrchestrationWorkflow().definition;
 }
 
-interface LocalExecution {
-  executionArn: string;
-  name: string;
-  status: ExecutionStatus;
-  input: string;
-  startDate: Date;
-  stopDate?: Date;
-  error?: string;
-  cause?: string;
+interface LocalExecution extends Omit<FakeExecution, 'script'> {
   visited?: string[];
   simulation?: Simulation;
 }
