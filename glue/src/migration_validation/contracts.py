@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from .patterns import PatternError, compile_pattern
 from .values import ORDERED_TYPES, TYPES, contract_value
 
 DEFAULT_MAX_LINE_BYTES = 1024 * 1024
@@ -248,9 +249,9 @@ def _parse_columns(raw: object, fmt, where: str) -> tuple:
         pattern = _string(obj, "pattern", col_where)
         if pattern is not None:
             try:
-                re.compile(pattern)
-            except re.error as err:
-                raise ContractError(f"{col_where}: pattern does not compile: {err}") from None
+                compile_pattern(pattern)
+            except PatternError as err:
+                raise ContractError(f"{col_where}: pattern {pattern!r}: {err}") from None
         low = high = None
         if "range" in obj:
             if column_type not in ORDERED_TYPES:
