@@ -27,6 +27,7 @@ import re
 from typing import Optional
 
 from .report import PASSED, UNKNOWN_DATASET
+from .values import utf8_json
 
 SUMMARY_SCHEMA_VERSION = 1
 MAX_SINGLE_COPY_BYTES = 5 * 1024**3  # CopyObject limit; larger objects use a multipart copy
@@ -91,7 +92,7 @@ def full_report(
 
 
 def write_report(s3, bucket: str, key: str, report: dict) -> None:
-    body = json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
+    body = utf8_json(report, indent=2).encode("utf-8")
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
 
 
@@ -166,7 +167,7 @@ def publish_summary(sns, topic_arn: str, summary: dict) -> str:
     """Publish with the String attributes subscriptions filter on."""
     response = sns.publish(
         TopicArn=topic_arn,
-        Message=json.dumps(summary, ensure_ascii=False),
+        Message=utf8_json(summary),
         MessageAttributes={
             "status": {"DataType": "String", "StringValue": summary["status"]},
             "dataset": {"DataType": "String", "StringValue": summary["dataset"]},

@@ -35,17 +35,19 @@ def text_digests(values) -> list:
     b2 = hashlib.blake2b
     from_bytes = int.from_bytes
     return [
-        (from_bytes(b2(v.encode("utf-8"), digest_size=8).digest(), "little") or 1) if v else 0
+        (from_bytes(b2(v.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") or 1) if v else 0
         for v in values
     ]
 
 
 def json_digests(values) -> list:
-    """Digests of JSON values; null or absent (missing) gets 0."""
+    """Digests of JSON values; null or absent (missing) gets 0. A JSON string
+    may hold lone surrogates (``"\\ud800"``): ``surrogatepass`` encodes them
+    to distinct bytes, so distinct strings keep distinct keys."""
     b2 = hashlib.blake2b
     from_bytes = int.from_bytes
     return [
-        (from_bytes(b2(json_text(v).encode("utf-8"), digest_size=8).digest(), "little") or 1)
+        (from_bytes(b2(json_text(v).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") or 1)
         if v is not None
         else 0
         for v in values

@@ -28,6 +28,7 @@ from .contracts import DEFAULT_SAMPLE_SIZE, Contract
 from .crc import crc32_combine
 from .digests import DigestTable
 from .rules import RULE_RANK
+from .values import printable
 
 SCHEMA_VERSION = 1
 PASSED = "PASSED"
@@ -243,7 +244,7 @@ class Report:
         out = []
         for ci, _, rule, shown in failures:
             if ci < 0:
-                out.append({"column": None, "rule": rule, "detail": shown})
+                out.append({"column": None, "rule": rule, "detail": printable(shown)})
                 continue
             item = {"column": self.column_names[ci], "rule": rule}
             if rule != "unique":
@@ -280,5 +281,5 @@ def shown_value(text: str, redact: bool) -> str:
     if redact:
         return "<redacted>"
     if len(text) > SHOWN_VALUE_CHARS:
-        return text[:SHOWN_VALUE_CHARS] + "…"
-    return text
+        text = text[:SHOWN_VALUE_CHARS] + "…"
+    return printable(text)
