@@ -71,6 +71,7 @@ def main(argv: list) -> dict:
     from pyspark.context import SparkContext
 
     from migration_validation.job import default_s3_client, run_job
+    from migration_validation.shuffle import run_spark
 
     options = getResolvedOptions(argv, REQUIRED + optional_args(argv))
     args = to_job_args(options)
@@ -79,15 +80,14 @@ def main(argv: list) -> dict:
     job = Job(glue_context)
     job.init(options["JOB_NAME"], options)
 
-    def map_ranges(task, ranges):
-        # One Spark task per byte range; collect() keeps range order.
-        return sc.parallelize(ranges, len(ranges)).map(task).collect()
+    def run_partitions(records, indexed_ranges, shuffle):
+        return run_spark(sc, records, indexed_ranges, shuffle)
 
     summary = run_job(
         args,
         s3=boto3.client("s3"),
         sns=boto3.client("sns"),
-        map_ranges=map_ranges,
+        run_partitions=run_partitions,
         client_factory=default_s3_client,
     )
     print(json.dumps({"validation": summary}))  # lands in the job's CloudWatch log

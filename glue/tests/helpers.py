@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 import json
 import zipfile
 from pathlib import Path
@@ -170,3 +171,57 @@ class FakeSNS:
 
 def message_body(published: dict) -> dict:
     return json.loads(published["Message"])
+
+
+class FakeSparkContext:
+    """Just enough of the RDD API for ``shuffle.run_spark``, run on lists.
+
+    Functions and every record crossing a stage are pickled as Spark ships
+    them; ``reduceByKey`` hash-partitions keys into ``n`` shuffle partitions
+    and combines within each (map-side first, like Spark's combiner). The
+    last ``collect()`` result is kept in ``collected``."""
+
+    def __init__(self):
+        self.collected = None
+        self.tasks = []  # functions run per partition, for inspection
+
+    def parallelize(self, items, n):
+        items = list(items)
+        size = max(1, -(-len(items) // n)) if items else 1
+        return FakeRDD(self, [items[i : i + size] for i in range(0, len(items), size)] or [[]])
+
+
+class FakeRDD:
+    def __init__(self, sc, partitions):
+        self.sc = sc
+        self.partitions = partitions
+
+    @staticmethod
+    def _ship(obj):
+        return pickle.loads(pickle.dumps(obj))
+
+    def flatMap(self, f):
+        f = self._ship(f)
+        return FakeRDD(self.sc, [[self._ship(x) for item in part for x in f(item)] for part in self.partitions])
+
+    def map(self, f):
+        f = self._ship(f)
+        return FakeRDD(self.sc, [[self._ship(f(item)) for item in part] for part in self.partitions])
+
+    def reduceByKey(self, f, n):
+        f = self._ship(f)
+        shuffled = [dict() for _ in range(n)]
+        for part in self.partitions:
+            combined = {}
+            for key, value in part:
+                combined[key] = f(combined[key], value) if key in combined else value
+            for key, value in combined.items():
+                target = shuffled[hash(key) % n]
+                value = self._ship(value)
+                target[key] = f(target[key], value) if key in target else value
+        return FakeRDD(self.sc, [list(d.items()) for d in shuffled])
+
+    def collect(self):
+        result = [self._ship(item) for part in self.partitions for item in part]
+        self.sc.collected = result
+        return result

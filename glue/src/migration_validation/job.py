@@ -1,8 +1,10 @@
 """What the Glue job does, with every AWS client and the Spark map injected.
 
 ``glue/jobs/validate_object.py`` only parses the job arguments, builds the
-clients and passes ``sc.parallelize(ranges).map(task).collect()`` as
-``map_ranges``; the tests pass fakes and a plain list comprehension.
+clients and passes a runner that executes the partition plan on Spark
+(``shuffle.run_spark``: one task per byte range, ``unique`` keys shuffled to
+the executors, only reports, counts and samples collected); the tests and the
+default runner execute the very same functions on lists (``shuffle.run_plan``).
 
 Partitioning: the driver reads the object size (HeadObject, which also pins
 the version when the trigger gave none) and the first line (header checks),
@@ -22,7 +24,7 @@ from typing import Callable, Optional
 from .actions import settle
 from .contracts import load_contracts_zip
 from .ranges import S3RangeReader, split_ranges
-from .report import merge_reports
+from .shuffle import UniqueShuffle, run_plan
 from .validator import Plan, plan_file, resolve_contract, validate_range
 
 DEFAULT_PARTITION_BYTES = 64 * 1024 * 1024
@@ -92,11 +94,26 @@ class RangeTask:
             return validate_range(self.plan, read, self.size, start, end)
 
 
-def local_map(task: Callable, ranges: list) -> list:
-    return [task(r) for r in ranges]
+class PartitionRecords:
+    """``(index, range) -> records`` of the shuffle plan: validate the range,
+    then emit its report and unique keys (see ``shuffle``)."""
+
+    def __init__(self, task: RangeTask, shuffle: UniqueShuffle):
+        self.task = task
+        self.shuffle = shuffle
+
+    def __call__(self, indexed_range):
+        index, byte_range = indexed_range
+        return self.shuffle.emit(index, self.task(byte_range))
 
 
-def validate_s3_object(args: JobArgs, s3, contracts: list, map_ranges=local_map, client_factory=default_s3_client):
+def local_run(records: Callable, indexed_ranges: list, shuffle: UniqueShuffle):
+    """Run the partition plan in this process (tests, a job without Spark)."""
+    report, _ = run_plan(shuffle, (item for r in indexed_ranges for item in records(r)))
+    return report
+
+
+def validate_s3_object(args: JobArgs, s3, contracts: list, run_partitions=local_run, client_factory=default_s3_client):
     """``(report, size, version_id)`` for the object version named in ``args``."""
     head_params = {"Bucket": args.bucket, "Key": args.key}
     if args.version_id:
@@ -113,18 +130,19 @@ def validate_s3_object(args: JobArgs, s3, contracts: list, map_ranges=local_map,
     if failed is not None:
         return failed, size, version_id
     count = 1 if plan.single_partition else partition_count(size, args.partition_bytes, args.max_partitions)
-    task = RangeTask(plan, args.bucket, args.key, version_id, size, client_factory)
-    reports = map_ranges(task, split_ranges(size, count))
-    return merge_reports(reports), size, version_id
+    shuffle = UniqueShuffle(contract.sample_size)
+    records = PartitionRecords(RangeTask(plan, args.bucket, args.key, version_id, size, client_factory), shuffle)
+    report = run_partitions(records, list(enumerate(split_ranges(size, count))), shuffle)
+    return report, size, version_id
 
 
-def run_job(args: JobArgs, s3, sns, map_ranges=local_map, client_factory=default_s3_client) -> dict:
+def run_job(args: JobArgs, s3, sns, run_partitions=local_run, client_factory=default_s3_client) -> dict:
     """Validate, then report, copy, confirm, publish (and delete if asked).
     Returns the published summary. Bad *data* never raises: it yields a
     FAILED report and a quarantined copy. Broken contracts or AWS errors do
     raise, so the job run fails and its retries and alarms take over."""
     contracts = load_contracts(s3, args.contracts_uri)
-    report, size, version_id = validate_s3_object(args, s3, contracts, map_ranges, client_factory)
+    report, size, version_id = validate_s3_object(args, s3, contracts, run_partitions, client_factory)
     return settle(
         s3,
         sns,
