@@ -13,7 +13,9 @@ executor opens one ranged GetObject on the same version, skips the partial
 line it starts in and reads past its end to finish its last line (see
 ``ranges``). Reports come back in range order and are merged there, which is
 what makes line numbers, samples, unique keys and the CRC-32 exact. A
-contract with ``multiline: true`` (quoted newlines) is validated as one range.
+contract with ``multiline: true`` (quoted newlines) is split too: each range
+guesses its first record boundary, the driver checks the ranges meet, and
+re-runs from the previous range's last record end where they do not.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Callable, Optional
 from .actions import settle
 from .contracts import load_contracts_zip
 from .ranges import S3RangeReader, split_ranges
-from .shuffle import UniqueShuffle, run_plan
+from .shuffle import BoundaryMismatch, UniqueShuffle, run_plan
 from .validator import Plan, plan_file, resolve_contract, validate_range
 
 DEFAULT_PARTITION_BYTES = 64 * 1024 * 1024
@@ -89,9 +91,9 @@ class RangeTask:
         self.client_factory = client_factory
 
     def __call__(self, byte_range):
-        start, end = byte_range
+        start, end, *first_record = byte_range
         with S3RangeReader(self.client_factory(), self.bucket, self.key, self.version_id) as read:
-            return validate_range(self.plan, read, self.size, start, end)
+            return validate_range(self.plan, read, self.size, start, end, first_record=(first_record or [None])[0])
 
 
 class PartitionRecords:
@@ -129,11 +131,28 @@ def validate_s3_object(args: JobArgs, s3, contracts: list, run_partitions=local_
         plan, failed = plan_file(contract, read, size)
     if failed is not None:
         return failed, size, version_id
-    count = 1 if plan.single_partition else partition_count(size, args.partition_bytes, args.max_partitions)
+    count = partition_count(size, args.partition_bytes, args.max_partitions)
     shuffle = UniqueShuffle(contract.sample_size)
     records = PartitionRecords(RangeTask(plan, args.bucket, args.key, version_id, size, client_factory), shuffle)
-    report = run_partitions(records, list(enumerate(split_ranges(size, count))), shuffle)
-    return report, size, version_id
+    return run_ranges(run_partitions, records, split_ranges(size, count), shuffle), size, version_id
+
+
+def run_ranges(run_partitions, records, ranges: list, shuffle: UniqueShuffle):
+    """Run the plan; for multiline CSV, where a range guessed its first record
+    wrong, run again with that range starting where the previous one ended
+    (a second miss folds the rest of the file into that one range, which
+    then cannot miss)."""
+    ranges = [tuple(r) for r in ranges]
+    for attempt in range(3):
+        try:
+            return run_partitions(records, list(enumerate(ranges)), shuffle)
+        except BoundaryMismatch as miss:
+            start, end = ranges[miss.index][:2]
+            if attempt == 0:
+                ranges[miss.index] = (start, end, miss.expected)
+            else:
+                ranges[miss.index :] = [(start, ranges[-1][1], miss.expected)]
+    raise RuntimeError("multiline ranges did not meet after folding the tail into one range")
 
 
 def run_job(args: JobArgs, s3, sns, run_partitions=local_run, client_factory=default_s3_client) -> dict:

@@ -250,3 +250,72 @@ class S3RangeReader:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def guess_record_start(read: Read, size: int, start: int, quote: bytes, delimiter: bytes, window: int = 64 * 1024) -> int:
+    """First record boundary at or after ``start`` in a CSV whose quoted fields
+    may hold newlines (``multiline``): the offset just after the first
+    newline at or after ``start - 1`` that lies outside quotes.
+
+    A byte range cannot know whether it starts inside quotes, so both cases
+    are tried on the first ``window`` bytes and the one under which the
+    quotes sit where CSV puts them (an opening quote after a delimiter or a
+    line break, a closing one before a delimiter, a line break or another
+    quote) is kept. This is a guess: the caller checks that the previous
+    range's last record ends exactly here and re-reads from there if not
+    (``validator.validate_range(first_record=...)``), so a wrong guess costs
+    time, never exactness. ``size`` when no boundary follows.
+    """
+    if start <= 0:
+        return 0
+    pos = start - 1
+    data = read(pos, min(window, size - pos))
+    scores = [_quote_violations(data, inside, quote[0], delimiter[0]) for inside in (False, True)]
+    inside = scores[1] < scores[0]
+    while True:
+        found = _boundary(data, inside, quote[0])
+        if isinstance(found, int):
+            return pos + found
+        inside = found[1]
+        pos += len(data)
+        if pos >= size:
+            return size
+        data = read(pos, min(window, size - pos))
+
+
+def _quote_violations(data: bytes, inside: bool, quote: int, delimiter: int) -> int:
+    violations = 0
+    n = len(data)
+    i = data.find(quote)
+    while i >= 0:
+        if inside:
+            if i + 1 < n and data[i + 1] == quote:
+                i = data.find(quote, i + 2)  # doubled quote inside a field
+                continue
+            if i + 1 < n and data[i + 1] not in (delimiter, 10, 13):
+                violations += 1
+            inside = False
+        else:
+            if i > 0 and data[i - 1] not in (delimiter, 10):
+                violations += 1
+            inside = True
+        i = data.find(quote, i + 1)
+    return violations
+
+
+def _boundary(data: bytes, inside: bool, quote: int):
+    """Offset after the first newline outside quotes, or ``(None, inside)``
+    at the end of ``data``."""
+    pos = 0
+    while True:
+        newline = data.find(b"\n", pos)
+        q = data.find(bytes((quote,)), pos)
+        if newline < 0 and q < 0:
+            return (None, inside)
+        if newline >= 0 and (q < 0 or newline < q):
+            if not inside:
+                return newline + 1
+            pos = newline + 1
+        else:
+            inside = not inside
+            pos = q + 1

@@ -80,6 +80,8 @@ class Report:
         self.nbytes = 0
         self.read_file = False
         self.unique = {i: DigestTable() for i, c in enumerate(columns) if c.unique}
+        self.record_start = None  # multiline CSV: bytes [record_start, record_end) of the records owned
+        self.record_end = None
         self.unique_keys = None  # column -> distinct keys, once the tables went to the shuffle
 
     def strip_unique_tables(self) -> None:
@@ -120,6 +122,8 @@ class Report:
         room = ISSUE_LIMIT - len(self.issues)
         if room > 0:
             self.issues.extend((o, line + shift, k, d) for o, line, k, d in other.issues[:room])
+        if self.record_end is not None:
+            self.record_end = other.record_end
         self.crc32 = crc32_combine(self.crc32, other.crc32, other.nbytes)
         self.nbytes += other.nbytes
         self.read_file = self.read_file or other.read_file

@@ -45,6 +45,16 @@ REPORT, KEY, DISTINCT, FAILED_ROW = "r", "k", "n", "f"
 _UNIQUE_RANK = RULE_RANK["unique"]
 
 
+class BoundaryMismatch(Exception):
+    """Multiline CSV: range ``index`` did not start where the previous range's
+    last record ended (``expected``); the caller re-runs it from there."""
+
+    def __init__(self, index: int, expected: int):
+        super().__init__(f"range {index} must start at byte {expected}")
+        self.index = index
+        self.expected = expected
+
+
 class PartSummary:
     """What the driver receives for one range."""
 
@@ -141,6 +151,12 @@ class UniqueShuffle:
         parts = sorted(collected, key=lambda item: item[0])
         if [p for p, _ in parts] != list(range(len(parts))) or any(s.report is None for _, s in parts):
             raise ValueError("every range must send exactly one report")
+        expected = 0
+        for p, summary in parts:
+            start = summary.report.record_start
+            if start is not None and start != expected:
+                raise BoundaryMismatch(p, expected)
+            expected = summary.report.record_end
         shifts, lines = [], 0
         for _, summary in parts:
             shifts.append(lines)
