@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import urllib.parse
 import json
 import zipfile
 from pathlib import Path
@@ -96,6 +97,7 @@ class FakeS3:
         self.calls = []
         self._next_version = 0
         self.copy_length_override = None
+        self.attributes = {}  # (bucket, key, version) -> {"Metadata", "ContentType", "TagSet"}
 
     def add(self, bucket: str, key: str, data: bytes) -> str:
         self._next_version += 1
@@ -129,7 +131,16 @@ class FakeS3:
         length = len(data)
         if self.copy_length_override is not None and params["Key"].startswith(("validated/", "quarantine/")):
             length = self.copy_length_override  # simulate a copy that is not what we copied
-        return {"ContentLength": length, "VersionId": version}
+        attrs = self.attributes.get((params["Bucket"], params["Key"], version), {})
+        head = {"ContentLength": length, "VersionId": version, "Metadata": dict(attrs.get("Metadata", {}))}
+        if attrs.get("ContentType"):
+            head["ContentType"] = attrs["ContentType"]
+        return head
+
+    def get_object_tagging(self, **params):
+        self.calls.append(("get_object_tagging", params))
+        version, _ = self._get(params["Bucket"], params["Key"], params.get("VersionId"))
+        return {"TagSet": list(self.attributes.get((params["Bucket"], params["Key"], version), {}).get("TagSet", []))}
 
     def put_object(self, **params):
         self.calls.append(("put_object", {k: v for k, v in params.items() if k != "Body"}))
@@ -139,13 +150,22 @@ class FakeS3:
     def copy_object(self, **params):
         self.calls.append(("copy_object", params))
         source = params["CopySource"]
-        _, data = self._get(source["Bucket"], source["Key"], source.get("VersionId"))
-        return {"VersionId": self.add(params["Bucket"], params["Key"], data)}
+        version, data = self._get(source["Bucket"], source["Key"], source.get("VersionId"))
+        new = self.add(params["Bucket"], params["Key"], data)
+        # CopyObject copies metadata and tags by default (COPY directives).
+        attrs = self.attributes.get((source["Bucket"], source["Key"], version))
+        if attrs:
+            self.attributes[(params["Bucket"], params["Key"], new)] = dict(attrs)
+        return {"VersionId": new}
 
-    def copy(self, source, bucket, key):
-        self.calls.append(("copy", {"CopySource": source, "Bucket": bucket, "Key": key}))
+    def copy(self, source, bucket, key, ExtraArgs=None):
+        """boto3's managed (multipart) copy: only what ExtraArgs gives."""
+        self.calls.append(("copy", {"CopySource": source, "Bucket": bucket, "Key": key, "ExtraArgs": ExtraArgs}))
         _, data = self._get(source["Bucket"], source["Key"], source.get("VersionId"))
-        self.add(bucket, key, data)
+        new = self.add(bucket, key, data)
+        extra = ExtraArgs or {}
+        tags = [{"Key": k, "Value": v} for k, v in urllib.parse.parse_qsl(extra.get("Tagging", ""), keep_blank_values=True)]
+        self.attributes[(bucket, key, new)] = {"Metadata": dict(extra.get("Metadata", {})), "ContentType": extra.get("ContentType"), "TagSet": tags}
 
     def delete_object(self, **params):
         self.calls.append(("delete_object", params))

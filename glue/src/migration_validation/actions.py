@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Optional
+from urllib.parse import quote, urlencode
 
 from .report import PASSED, UNKNOWN_DATASET
 from .values import utf8_json
@@ -107,9 +108,15 @@ def copy_version(s3, bucket: str, key: str, version_id: Optional[str], dest_key:
         # Metadata and tags are copied by default (MetadataDirective/TaggingDirective COPY).
         response = s3.copy_object(CopySource=source, Bucket=bucket, Key=dest_key)
         copy_version_id = (response or {}).get("VersionId")
+        expected = None
     else:
-        # boto3's managed transfer splits the copy into UploadPartCopy calls.
-        s3.copy(source, bucket, dest_key)
+        # boto3's managed transfer splits the copy into UploadPartCopy calls
+        # under a CreateMultipartUpload that starts with no metadata and no
+        # tags: pass the source's explicitly (the role reads tags on
+        # incoming/ and may put them on the destination prefixes).
+        extra = multipart_copy_args(s3, source)
+        s3.copy(source, bucket, dest_key, ExtraArgs=extra)
+        expected = extra
     head_params = {"Bucket": bucket, "Key": dest_key}
     if copy_version_id:
         head_params["VersionId"] = copy_version_id
@@ -118,7 +125,24 @@ def copy_version(s3, bucket: str, key: str, version_id: Optional[str], dest_key:
         raise CopyNotConfirmed(
             f"copy s3://{bucket}/{dest_key} has {head.get('ContentLength')} bytes, the source has {size}"
         )
+    if expected is not None and (head.get("Metadata") or {}) != expected.get("Metadata", {}):
+        raise CopyNotConfirmed(f"copy s3://{bucket}/{dest_key} lost the source's metadata")
     return head
+
+
+_KEPT_HEADERS = ("ContentType", "ContentEncoding", "ContentDisposition", "ContentLanguage", "CacheControl", "Expires")
+
+
+def multipart_copy_args(s3, source: dict) -> dict:
+    """ExtraArgs that give a multipart copy the source version's metadata,
+    content headers and tags, as CopyObject does by default."""
+    head = s3.head_object(**source)
+    extra = {name: head[name] for name in _KEPT_HEADERS if head.get(name)}
+    extra["Metadata"] = dict(head.get("Metadata") or {})
+    tags = s3.get_object_tagging(**source).get("TagSet", [])
+    if tags:
+        extra["Tagging"] = urlencode([(t["Key"], t["Value"]) for t in tags], quote_via=quote)  # %20, not +
+    return extra
 
 
 def delete_version(s3, bucket: str, key: str, version_id: Optional[str], confirmed_copy: dict) -> bool:

@@ -40,6 +40,7 @@ class CsvFormat:
     multiline: bool = False
     encoding: str = "utf-8"
     type: str = "csv"
+    min_fields: Optional[int] = None  # fewest fields a line may have (the rest are optional trailing columns)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ _CONTRACT_FIELDS = {
     "additional_columns",
     "sample_size",
 }
-_CSV_FIELDS = {"type", "delimiter", "header", "quote_char", "encoding", "multiline"}
+_CSV_FIELDS = {"type", "delimiter", "header", "quote_char", "encoding", "multiline", "min_fields"}
 _JSONL_FIELDS = {"type", "encoding"}
 _COLUMN_FIELDS = {
     "name",
@@ -156,6 +157,8 @@ def parse_contract(doc: object, source: str = "<contract>") -> Contract:
         raise ContractError(f"{where}: keys must be a non-empty list of glob patterns")
     fmt = _parse_format(obj.get("format"), f"{where}: format")
     columns = _parse_columns(obj.get("columns"), fmt, f"{where}: columns")
+    if fmt.type == "csv" and fmt.min_fields is not None and fmt.min_fields > len(columns):
+        raise ContractError(f"{where}: format.min_fields {fmt.min_fields} is more than the {len(columns)} columns")
     min_rows = _int(obj, "min_rows", where, default=1, minimum=0)
     max_rows = _int(obj, "max_rows", where, default=None, minimum=0)
     if max_rows is not None and max_rows < min_rows:
@@ -207,7 +210,9 @@ def _parse_format(raw: object, where: str):
         header = obj.get("header", True)
         if type(header) is not bool:
             raise ContractError(f"{where}: header must be true or false")
+        min_fields = _int(obj, "min_fields", where, default=None, minimum=1)
         return CsvFormat(
+            min_fields=min_fields,
             delimiter=delimiter,
             header=header,
             quote_char=quote,

@@ -21,7 +21,7 @@ import random
 from array import array
 from typing import Optional
 
-from .values import json_text
+from .values import INTEGER_RE, json_text
 
 _EMPTY = 0
 _MAX_LOAD_NUM, _MAX_LOAD_DEN = 2, 3  # grow past 2/3 full
@@ -42,6 +42,24 @@ def text_digests(values) -> list:
         (from_bytes(b2(v.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") or 1) if v else 0
         for v in values
     ]
+
+
+def canonical_integers(values) -> list:
+    """CSV integer fields as the number they write: ``+1``, ``01`` and ``1``
+    are one key, ``-0`` is ``0``. Text that is not an integer stays as it is
+    (it already failed ``type``). Done on the text, so integers longer than
+    ``int()`` accepts compare too."""
+    out = []
+    append = out.append
+    for v in values:
+        if v.isdigit() and v.isascii() and (v[0] != "0" or len(v) == 1):
+            append(v)  # already canonical: the common case
+        elif INTEGER_RE.fullmatch(v):
+            digits = v.lstrip("+-").lstrip("0") or "0"
+            append("-" + digits if v[0] == "-" and digits != "0" else digits)
+        else:
+            append(v)
+    return out
 
 
 def json_digests(values) -> list:

@@ -89,9 +89,13 @@ class LineBlocks:
             raise IOError(f"short read at byte {offset} of {self.size}")
         return data
 
-    def _first_owned_offset(self) -> Optional[int]:
+    def _first_owned(self):
+        """``(offset of the first owned line, bytes already read from there)``
+        or ``(None, b"")``. The bytes read to find the line start are kept, so
+        the range continues from them instead of reading (on S3: opening a
+        second GetObject) again."""
         if self.start == 0:
-            return 0
+            return 0, b""
         # The line containing byte start-1 belongs to an earlier range; ours
         # begins after the first newline at or after start-1.
         pos = self.start - 1
@@ -99,12 +103,12 @@ class LineBlocks:
             data = self._chunk(pos)
             i = data.find(b"\n")
             if i >= 0:
-                return pos + i + 1
+                return pos + i + 1, data[i + 1 :]
             pos += len(data)
-        return None
+        return None, b""
 
     def __iter__(self) -> Iterator[tuple]:
-        first = self._first_owned_offset()
+        first, ahead = self._first_owned()
         if first is None or first >= self.end:
             return
         size, end, limit = self.size, self.end, self.max_line_bytes
@@ -113,9 +117,14 @@ class LineBlocks:
         carry = b""  # bytes [line_start, pos) of an unfinished line
         skipping = False  # inside a line already known to be too long
         skipped = 0
-        while line_start < end and pos < size:
-            chunk = self._chunk(pos)
-            pos += len(chunk)
+        if ahead:
+            pos += len(ahead)
+        while line_start < end and (pos < size or ahead):
+            if ahead:
+                chunk, ahead = ahead, b""
+            else:
+                chunk = self._chunk(pos)
+                pos += len(chunk)
             if skipping:
                 i = chunk.find(b"\n")
                 if i < 0:
@@ -215,9 +224,20 @@ class S3RangeReader:
         self._version_id = version_id
         self._body = None
         self._pos = -1
+        self._last = (0, b"")  # offset and bytes of the last read, for a step back
         self.requests = 0
 
     def __call__(self, offset: int, length: int) -> bytes:
+        head = b""
+        last_start, last = self._last
+        if self._body is not None and last_start <= offset and offset + length <= self._pos:
+            return last[offset - last_start : offset - last_start + length]
+        if self._body is not None and last_start <= offset < self._pos and offset + length >= self._pos:
+            # A step back into the bytes just read (finding a line or record
+            # start reads ahead): serve them again instead of a new request.
+            head = last[offset - last_start :]
+            length -= len(head)
+            offset = self._pos
         if self._body is None or self._pos != offset:
             self.close()
             params = {"Bucket": self._bucket, "Key": self._key, "Range": f"bytes={offset}-"}
@@ -226,7 +246,7 @@ class S3RangeReader:
             self._body = self._client.get_object(**params)["Body"]
             self._pos = offset
             self.requests += 1
-        parts, wanted = [], length
+        parts, wanted = [head], length
         while wanted > 0:
             data = self._body.read(wanted)
             if not data:
@@ -234,7 +254,8 @@ class S3RangeReader:
             parts.append(data)
             wanted -= len(data)
         data = b"".join(parts)
-        self._pos += len(data)
+        self._last = (self._pos - len(head), data)
+        self._pos += len(data) - len(head)
         return data
 
     def close(self) -> None:
@@ -244,6 +265,7 @@ class S3RangeReader:
             finally:
                 self._body = None
                 self._pos = -1
+                self._last = (0, b"")
 
     def __enter__(self):
         return self

@@ -24,7 +24,7 @@ from itertools import chain, repeat
 from typing import Iterable, Optional, Sequence
 
 from .contracts import Contract, describe_delimiter, match_contracts, other_delimiters
-from .digests import json_digests, text_digests
+from .digests import canonical_integers, json_digests, text_digests
 from .crc import crc32_combine
 from .ranges import DEFAULT_CHUNK_BYTES, LINES, LineBlocks, Read, guess_record_start, read_first_line, split_ranges
 from .report import ROW_RULE_RANK, Report, merge_reports, shown_value
@@ -253,10 +253,16 @@ class _RangeValidator:
         self.redact = [c.redact for c in contract.columns]
         self.unique = list(report.unique.items())
         self.digest = text_digests if fmt.type == "csv" else json_digests
+        # unique compares typed values for integers (CSV text "+1", "01" and "1"
+        # are the same number); JSON integers are typed already.
+        self.canonical = {
+            i: canonical_integers for i, c in enumerate(contract.columns) if c.unique and c.type == "integer" and fmt.type == "csv"
+        }
         self.names = contract.column_names
         self.name_set = frozenset(self.names)
         self.line = 0  # lines consumed so far, counted from this range's first line
         if fmt.type == "csv":
+            self.min_fields = fmt.min_fields or plan.file_columns
             self.dialect = _dialect(fmt.delimiter, fmt.quote_char)
             # csv refuses fields over 128 KiB by default; lines up to
             # max_line_bytes are allowed, so their fields must be too.
@@ -405,7 +411,13 @@ class _RangeValidator:
                 elif not record:
                     self.report.blank_lines += 1
                 elif len(record) != width:
-                    detail = f"expected {width} fields, found {len(record)}"
+                    if self.min_fields <= len(record) < width:
+                        # Optional trailing columns left out: missing values.
+                        good.append(record + [""] * (width - len(record)))
+                        good_numbers.append(number)
+                        continue
+                    expected = f"{width}" if self.min_fields == width else f"{self.min_fields} to {width}"
+                    detail = f"expected {expected} fields, found {len(record)}"
                     row_failures[number] = [(-1, ROW_RULE_RANK["field_count"], "field_count", detail)]
                 else:
                     good.append(record)
@@ -592,7 +604,8 @@ class _RangeValidator:
             packed = [number << 1 for number in numbers]
         seen = []
         for ci, table in self.unique:
-            digests = self.digest(columns[ci])
+            canonical = self.canonical.get(ci)
+            digests = self.digest(canonical(columns[ci]) if canonical else columns[ci])
             duplicates = table.insert_batch(digests, packed)
             dup_rows = set()
             if duplicates:
