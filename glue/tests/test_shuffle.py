@@ -17,7 +17,9 @@ from migration_validation.shuffle import PartSummary, UniqueShuffle, run_plan, r
 
 def shuffled(data: bytes, c, partitions: int, chunk: int = 1 << 20):
     reports = partition_reports(data, c, partitions, chunk)
-    return run_plan(UniqueShuffle(c.sample_size), (item for p, r in enumerate(reports) for item in UniqueShuffle(c.sample_size).emit(p, r)))
+    shuffle = UniqueShuffle(c.sample_size)
+    collected = run_plan(shuffle, (item for p, r in enumerate(reports) for item in shuffle.emit(p, r)))
+    return shuffle.finish(collected), collected
 
 
 class _Validate:
@@ -60,7 +62,7 @@ class ShufflePlanTest(unittest.TestCase):
             sc = FakeSparkContext()
             shuffle = UniqueShuffle(c.sample_size)
             records = PartitionRecords(_Validate(plan, data), shuffle)
-            report = run_spark(sc, records, list(enumerate(split_ranges(len(data), partitions))), shuffle)
+            report = shuffle.finish(run_spark(sc, records, list(enumerate(split_ranges(len(data), partitions))), shuffle))
             self.assertEqual(report.to_dict(), whole, partitions)
             self.assertEqual(whole["uniqueKeys"], {"id": 37, "code": 53})
             self.assertEqual(whole["ruleCounts"]["id"]["unique"], 399 - 37)

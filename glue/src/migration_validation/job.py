@@ -109,10 +109,10 @@ class PartitionRecords:
         return self.shuffle.emit(index, self.task(byte_range))
 
 
-def local_run(records: Callable, indexed_ranges: list, shuffle: UniqueShuffle):
-    """Run the partition plan in this process (tests, a job without Spark)."""
-    report, _ = run_plan(shuffle, (item for r in indexed_ranges for item in records(r)))
-    return report
+def local_run(records: Callable, indexed_ranges: list, shuffle: UniqueShuffle) -> list:
+    """Run the partition plan in this process (tests, a job without Spark);
+    returns what the driver collects."""
+    return run_plan(shuffle, (item for r in indexed_ranges for item in records(r)))
 
 
 def validate_s3_object(args: JobArgs, s3, contracts: list, run_partitions=local_run, client_factory=default_s3_client):
@@ -145,7 +145,7 @@ def run_ranges(run_partitions, records, ranges: list, shuffle: UniqueShuffle):
     ranges = [tuple(r) for r in ranges]
     for attempt in range(3):
         try:
-            return run_partitions(records, list(enumerate(ranges)), shuffle)
+            return shuffle.finish(run_partitions(records, list(enumerate(ranges)), shuffle))
         except BoundaryMismatch as miss:
             start, end = ranges[miss.index][:2]
             if attempt == 0:

@@ -41,7 +41,7 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 from .report import Report, failure_order, merge_reports
 from .rules import RULE_RANK
 
-REPORT, KEY, DISTINCT, FAILED_ROW = "r", "k", "n", "f"
+REPORT, KEY, DISTINCT, FAILED_ROW, ERROR = "r", "k", "n", "f", "e"
 _UNIQUE_RANK = RULE_RANK["unique"]
 
 
@@ -55,23 +55,28 @@ class BoundaryMismatch(Exception):
         self.expected = expected
 
 
+class RangeFailed(RuntimeError):
+    """A range raised on its executor (an S3 error, for example)."""
+
+
 class PartSummary:
     """What the driver receives for one range."""
 
-    __slots__ = ("report", "distinct", "counts", "new_error_rows", "rows")
+    __slots__ = ("report", "distinct", "counts", "new_error_rows", "rows", "errors")
 
     def __init__(self, report: Optional[Report] = None):
         self.report = report
+        self.errors = ()  # a range that raised (batch runs: only its object fails)
         self.distinct = {}  # column index -> keys whose first occurrence is here
         self.counts = {}  # column index -> unique failures added here
         self.new_error_rows = 0  # rows that had not failed before
         self.rows = []  # (line, columns, flag), lowest lines, at most sample_size
 
     def __getstate__(self):
-        return (self.report, self.distinct, self.counts, self.new_error_rows, self.rows)
+        return (self.report, self.distinct, self.counts, self.new_error_rows, self.rows, self.errors)
 
     def __setstate__(self, state):
-        self.report, self.distinct, self.counts, self.new_error_rows, self.rows = state
+        self.report, self.distinct, self.counts, self.new_error_rows, self.rows, self.errors = state
 
 
 class UniqueShuffle:
@@ -82,13 +87,21 @@ class UniqueShuffle:
 
     # -- stage 1: executor ----------------------------------------------------
 
-    def emit(self, p: int, report: Report) -> Iterator[tuple]:
+    def emit(self, p, report: Report) -> Iterator[tuple]:
+        """``p`` is the range index, or ``(object, range index)`` in a batch:
+        keys are then compared within their object only."""
         tables = report.unique
         report.strip_unique_tables()
+        group = p[0] if isinstance(p, tuple) else None
         yield (REPORT, p), report
         for ci, table in tables.items():
             for d, packed in table.items():
-                yield (KEY, ci, d), ((p, packed >> 1, packed & 1),)
+                yield (KEY, group, ci, d), ((p, packed >> 1, packed & 1),)
+
+    @staticmethod
+    def failed(p, message: str) -> list:
+        """The record of a range that raised instead of producing a report."""
+        return [((ERROR, p), ((message,),))]
 
     @staticmethod
     def combine_occurrences(a: tuple, b: tuple) -> tuple:
@@ -102,7 +115,10 @@ class UniqueShuffle:
         if key[0] == REPORT:
             yield key, value
             return
-        _, ci, _ = key
+        if key[0] == ERROR:
+            yield key, (ERROR, value[0])
+            return
+        ci = key[2]
         first, *later = sorted(value)
         yield (DISTINCT, first[0], ci), 1
         for p, line, flag in later:
@@ -112,6 +128,8 @@ class UniqueShuffle:
     def combine_rows(a, b):
         if isinstance(a, int):
             return a + b  # distinct key counts
+        if a[0] == ERROR:
+            return (ERROR, a[1] + b[1])
         return (a[0] | b[0], a[1] + b[1])
 
     # -- stage 3: per range ------------------------------------------------------
@@ -122,6 +140,9 @@ class UniqueShuffle:
         if kind == REPORT:
             return p, PartSummary(value)
         summary = PartSummary()
+        if kind == ERROR:
+            summary.errors = value[1]
+            return p, summary
         if kind == DISTINCT:
             summary.distinct[key[2]] = value
             return p, summary
@@ -136,6 +157,7 @@ class UniqueShuffle:
 
     def combine_summaries(self, a: PartSummary, b: PartSummary) -> PartSummary:
         a.report = a.report if a.report is not None else b.report
+        a.errors = a.errors + b.errors
         for ci, n in b.distinct.items():
             a.distinct[ci] = a.distinct.get(ci, 0) + n
         for ci, n in b.counts.items():
@@ -147,8 +169,12 @@ class UniqueShuffle:
 
     # -- driver ----------------------------------------------------------------
 
-    def finish(self, collected: Iterable[Tuple[int, PartSummary]]) -> Report:
-        parts = sorted(collected, key=lambda item: item[0])
+    def finish(self, collected: Iterable[tuple]) -> Report:
+        """The merged report of one object from its ranges' summaries."""
+        parts = sorted(((p[1] if isinstance(p, tuple) else p), s) for p, s in collected)
+        errors = [message for _, s in parts for message in s.errors]
+        if errors:
+            raise RangeFailed("; ".join(errors))
         if [p for p, _ in parts] != list(range(len(parts))) or any(s.report is None for _, s in parts):
             raise ValueError("every range must send exactly one report")
         expected = 0
@@ -183,6 +209,14 @@ class UniqueShuffle:
         return merged
 
 
+def by_object(collected: Iterable[tuple]) -> dict:
+    """Batch runs: the collected summaries grouped by object index."""
+    groups = {}
+    for p, summary in collected:
+        groups.setdefault(p[0], []).append((p, summary))
+    return groups
+
+
 def reduce_by_key(pairs: Iterable[tuple], combine) -> List[tuple]:
     """``rdd.reduceByKey(combine)`` on a list, in one process."""
     out = {}
@@ -191,21 +225,20 @@ def reduce_by_key(pairs: Iterable[tuple], combine) -> List[tuple]:
     return list(out.items())
 
 
-def run_plan(shuffle: UniqueShuffle, records: Iterable[tuple]) -> Tuple[Report, list]:
+def run_plan(shuffle: UniqueShuffle, records: Iterable[tuple]) -> list:
     """The reductions on lists, in one process, from the records of every
-    range; returns the merged report and what the driver received (the tests
-    check it holds only counts and samples)."""
+    range; returns what the driver receives (``finish`` merges it)."""
     stage1 = reduce_by_key(records, shuffle.combine_occurrences)
     stage2 = reduce_by_key(chain.from_iterable(map(shuffle.outcomes, stage1)), shuffle.combine_rows)
-    collected = reduce_by_key(map(shuffle.summarize, stage2), shuffle.combine_summaries)
-    return shuffle.finish(collected), collected
+    return reduce_by_key(map(shuffle.summarize, stage2), shuffle.combine_summaries)
 
 
-def run_spark(sc, records, indexed_ranges: list, shuffle: UniqueShuffle) -> Report:
+def run_spark(sc, records, indexed_ranges: list, shuffle: UniqueShuffle) -> list:
     """The same plan on a SparkContext: one task per range, then the keyed
-    reductions spread over as many shuffle partitions."""
+    reductions spread over as many shuffle partitions; returns what the
+    driver collects."""
     n = max(1, len(indexed_ranges))
-    collected = (
+    return (
         sc.parallelize(indexed_ranges, n)
         .flatMap(records)
         .reduceByKey(shuffle.combine_occurrences, n)
@@ -215,4 +248,3 @@ def run_spark(sc, records, indexed_ranges: list, shuffle: UniqueShuffle) -> Repo
         .reduceByKey(shuffle.combine_summaries, n)
         .collect()
     )
-    return shuffle.finish(collected)
