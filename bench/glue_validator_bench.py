@@ -4,13 +4,15 @@
         [--merge-rows 3000000] [--repeat 3]
 
 It writes CSVs (8 columns, every column under at least one rule) to a
-temporary folder and measures, each figure the median of ``--repeat`` runs in
-fresh subprocesses:
+temporary folder and measures, each time the median of ``--repeat`` runs in
+fresh subprocesses (about 3 minutes on 2 idle vCPUs; several times that on a
+loaded machine):
 
 * ``bare``      ``csv.reader`` over the file, counting rows (the baseline);
 * ``validate``  the validator with a contract without ``unique`` columns;
 * ``unique``    the same contract with ``email`` unique (digest table);
-* peak memory of ``validate`` at ``--rows`` and ``--memory-rows`` (flat?);
+* peak memory of ``validate`` at ``--rows`` and ``--memory-rows`` (flat?; one
+  run at ``--memory-rows``, peak RSS does not depend on the machine's load);
 * ``merge``     ``--merge-rows`` rows validated as 5 partitions with two
   unique columns (``customer_id``, ``email``), then the partition reports
   merged: merge time against validation time;
@@ -249,7 +251,7 @@ def main() -> None:
         if args.memory_rows:
             big = Path(tmp) / "bench-memory.csv"
             generate(big, args.memory_rows)
-            peak = measure("validate", big, args.repeat)
+            peak = measure("validate", big, 1)  # memory, not time: one run keeps the default run short
             print(f"  {args.memory_rows:>10,} rows  {peak['peakDeltaKiB'] / 1024:6.1f} MiB")
             big.unlink()
         if args.merge_rows:
