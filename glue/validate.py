@@ -9,7 +9,6 @@ Prints the report as JSON. Exit status: 0 PASSED, 1 FAILED, 2 usage error
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path

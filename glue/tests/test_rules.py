@@ -1,5 +1,4 @@
 import random
-import re
 import unittest
 
 from migration_validation import parse_contract

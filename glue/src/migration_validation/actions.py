@@ -22,7 +22,6 @@ Step Functions trigger treats as a no-op.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Optional
 from urllib.parse import quote, urlencode
