@@ -12,14 +12,14 @@ entry runs them with ``reduceByKey`` and the tests (and the local job
 runner) run them on lists with :func:`run_local`:
 
 1. ``emit(p, report)`` (executor, after validating range ``p``): the report,
-   its tables stripped, keyed ``("r", p)``; and for each distinct key of a
-   unique column ``ci`` in the range, ``("k", ci, digest) -> ((p, line, flag),)``
+   its tables stripped, keyed ``(REPORT, p)``; and for each distinct key of a
+   unique column ``ci`` in the range, ``(KEY, object, ci, digest) -> ((p, line, flag),)``
    where ``line`` is the key's first line in the range and ``flag`` says that
    row already failed a rule there.
 2. ``combine_occurrences`` gathers the ranges that hold a key. ``outcomes``
    then keeps the lowest range as the key's first occurrence (one distinct
-   key, counted ``("n", p, ci)``) and turns every later range's first
-   occurrence into a ``unique`` failure of that row, ``("f", p, line)``.
+   key, counted ``(DISTINCT, p, ci)``) and turns every later range's first
+   occurrence into a ``unique`` failure of that row, ``(FAILED_ROW, p, line)``.
    Later occurrences inside one range were already counted by the range.
 3. ``combine_rows`` joins the columns a row fails on (a row failing on two
    columns is one error row); ``summarize`` and ``combine_summaries`` fold
@@ -41,7 +41,10 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 from .report import Report, failure_order, merge_reports
 from .rules import RULE_RANK
 
-REPORT, KEY, DISTINCT, FAILED_ROW, ERROR = "r", "k", "n", "f", "e"
+# Record kinds are small ints (and keys hold ints, None and tuples only) so
+# PySpark's portable_hash partitions them the same in every worker, without
+# depending on string hash seeds. ERROR is never a row flag (0 or 1).
+REPORT, KEY, DISTINCT, FAILED_ROW, ERROR = 10, 11, 12, 13, 14
 _UNIQUE_RANK = RULE_RANK["unique"]
 
 
