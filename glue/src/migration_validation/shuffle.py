@@ -9,7 +9,7 @@ with the lowest line numbers: at most ``sample_size`` rows a partition.
 
 The plan is three keyed reductions, written as plain functions so the Glue
 entry runs them with ``reduceByKey`` and the tests (and the local job
-runner) run them on lists with :func:`run_local`:
+runner) run them on lists with :func:`run_plan`:
 
 1. ``emit(p, report)`` (executor, after validating range ``p``): the report,
    its tables stripped, keyed ``(REPORT, p)``; and for each distinct key of a
