@@ -312,8 +312,21 @@ class _Analysis:
         key = (x, y) if repr(x) <= repr(y) else (y, x)
         known = self._disjoint.get(key)
         if known is None:
-            known = self._disjoint[key] = _atoms_disjoint(self.state, x, y)
+            known = self._disjoint[key] = _atoms_disjoint(self.state, x, y, self._members)
         return known
+
+    def _members(self, atom) -> Optional[str]:
+        """The characters an atom matches when there are at most 512 (one
+        scan of all code points per atom, not per pair); None if more."""
+        key = ("members", atom)
+        if key not in self._disjoint:
+            chars = _finite_chars(atom, self.state.flags)
+            if chars is None:
+                counter = _cc.compile(_p.SubPattern(self.state, [_atom_item(self.state, atom)]), self.state.flags)
+                if counter.subn("", _all_chars())[1] <= 512:
+                    chars = counter.findall(_all_chars())
+            self._disjoint[key] = None if chars is None else "".join(chars)
+        return self._disjoint[key]
 
 
 def _scoped(flags: tuple, add: int, delete: int) -> tuple:
@@ -348,18 +361,22 @@ def _atom_matcher(state, atom):
     return _cc.compile(_p.SubPattern(state, [_atom_item(state, atom)]), state.flags).match
 
 
-def _atoms_disjoint(state, x, y) -> bool:
-    """True if no character matches both atoms (exact, through re itself)."""
-    for small, other in ((x, y), (y, x)):
-        chars = _finite_chars(small, state.flags)
-        if chars is not None:
-            match = _atom_matcher(state, other)
-            return not any(match(ch) for ch in chars)
+def _all_chars() -> str:
     global _ALL_CHARS
     if _ALL_CHARS is None:
         _ALL_CHARS = "".join(map(chr, range(0x110000)))
+    return _ALL_CHARS
+
+
+def _atoms_disjoint(state, x, y, members) -> bool:
+    """True if no character matches both atoms (exact, through re itself)."""
+    for small, other in ((x, y), (y, x)):
+        chars = members(small)
+        if chars is not None:
+            match = _atom_matcher(state, other)
+            return not any(match(ch) for ch in chars)
     both = [(_c.ASSERT, (1, _p.SubPattern(state, [_atom_item(state, x)]))), _atom_item(state, y)]
-    return _cc.compile(_p.SubPattern(state, both), state.flags).search(_ALL_CHARS) is None
+    return _cc.compile(_p.SubPattern(state, both), state.flags).search(_all_chars()) is None
 
 
 def _finite_chars(atom, global_flags: int) -> Optional[list]:
