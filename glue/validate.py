@@ -9,7 +9,6 @@ Prints the report as JSON. Exit status: 0 PASSED, 1 FAILED, 2 usage error
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from migration_validation import (  # noqa: E402  (needs the path above)
     load_contracts_dir,
     validate_object,
 )
+from migration_validation.values import utf8_json  # noqa: E402
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -89,8 +89,11 @@ def main(argv=None) -> int:
         report = validate_object(contracts, key, FileReader(handle), size, partitions=args.partitions)
     result = report.to_dict()
     result["source"] = {"file": str(path), "key": key, "partitions": args.partitions}
-    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    # Bytes, not text: stdout's own encoding (C locale, a Windows console)
+    # must not decide whether the report can be printed.
+    sys.stdout.flush()
+    sys.stdout.buffer.write(utf8_json(result, indent=2).encode("utf-8") + b"\n")
+    sys.stdout.buffer.flush()
     return EXIT_PASSED if result["status"] == PASSED else EXIT_FAILED
 
 

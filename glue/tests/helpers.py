@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import pickle
+import urllib.parse
 import json
 import zipfile
 from pathlib import Path
@@ -95,6 +97,7 @@ class FakeS3:
         self.calls = []
         self._next_version = 0
         self.copy_length_override = None
+        self.attributes = {}  # (bucket, key, version) -> {"Metadata", "ContentType", "TagSet"}
 
     def add(self, bucket: str, key: str, data: bytes) -> str:
         self._next_version += 1
@@ -128,7 +131,16 @@ class FakeS3:
         length = len(data)
         if self.copy_length_override is not None and params["Key"].startswith(("validated/", "quarantine/")):
             length = self.copy_length_override  # simulate a copy that is not what we copied
-        return {"ContentLength": length, "VersionId": version}
+        attrs = self.attributes.get((params["Bucket"], params["Key"], version), {})
+        head = {"ContentLength": length, "VersionId": version, "Metadata": dict(attrs.get("Metadata", {}))}
+        if attrs.get("ContentType"):
+            head["ContentType"] = attrs["ContentType"]
+        return head
+
+    def get_object_tagging(self, **params):
+        self.calls.append(("get_object_tagging", params))
+        version, _ = self._get(params["Bucket"], params["Key"], params.get("VersionId"))
+        return {"TagSet": list(self.attributes.get((params["Bucket"], params["Key"], version), {}).get("TagSet", []))}
 
     def put_object(self, **params):
         self.calls.append(("put_object", {k: v for k, v in params.items() if k != "Body"}))
@@ -138,13 +150,22 @@ class FakeS3:
     def copy_object(self, **params):
         self.calls.append(("copy_object", params))
         source = params["CopySource"]
-        _, data = self._get(source["Bucket"], source["Key"], source.get("VersionId"))
-        return {"VersionId": self.add(params["Bucket"], params["Key"], data)}
+        version, data = self._get(source["Bucket"], source["Key"], source.get("VersionId"))
+        new = self.add(params["Bucket"], params["Key"], data)
+        # CopyObject copies metadata and tags by default (COPY directives).
+        attrs = self.attributes.get((source["Bucket"], source["Key"], version))
+        if attrs:
+            self.attributes[(params["Bucket"], params["Key"], new)] = dict(attrs)
+        return {"VersionId": new}
 
-    def copy(self, source, bucket, key):
-        self.calls.append(("copy", {"CopySource": source, "Bucket": bucket, "Key": key}))
+    def copy(self, source, bucket, key, ExtraArgs=None):
+        """boto3's managed (multipart) copy: only what ExtraArgs gives."""
+        self.calls.append(("copy", {"CopySource": source, "Bucket": bucket, "Key": key, "ExtraArgs": ExtraArgs}))
         _, data = self._get(source["Bucket"], source["Key"], source.get("VersionId"))
-        self.add(bucket, key, data)
+        new = self.add(bucket, key, data)
+        extra = ExtraArgs or {}
+        tags = [{"Key": k, "Value": v} for k, v in urllib.parse.parse_qsl(extra.get("Tagging", ""), keep_blank_values=True)]
+        self.attributes[(bucket, key, new)] = {"Metadata": dict(extra.get("Metadata", {})), "ContentType": extra.get("ContentType"), "TagSet": tags}
 
     def delete_object(self, **params):
         self.calls.append(("delete_object", params))
@@ -170,3 +191,57 @@ class FakeSNS:
 
 def message_body(published: dict) -> dict:
     return json.loads(published["Message"])
+
+
+class FakeSparkContext:
+    """Just enough of the RDD API for ``shuffle.run_spark``, run on lists.
+
+    Functions and every record crossing a stage are pickled as Spark ships
+    them; ``reduceByKey`` hash-partitions keys into ``n`` shuffle partitions
+    and combines within each (map-side first, like Spark's combiner). The
+    last ``collect()`` result is kept in ``collected``."""
+
+    def __init__(self):
+        self.collected = None
+        self.tasks = []  # functions run per partition, for inspection
+
+    def parallelize(self, items, n):
+        items = list(items)
+        size = max(1, -(-len(items) // n)) if items else 1
+        return FakeRDD(self, [items[i : i + size] for i in range(0, len(items), size)] or [[]])
+
+
+class FakeRDD:
+    def __init__(self, sc, partitions):
+        self.sc = sc
+        self.partitions = partitions
+
+    @staticmethod
+    def _ship(obj):
+        return pickle.loads(pickle.dumps(obj))
+
+    def flatMap(self, f):
+        f = self._ship(f)
+        return FakeRDD(self.sc, [[self._ship(x) for item in part for x in f(item)] for part in self.partitions])
+
+    def map(self, f):
+        f = self._ship(f)
+        return FakeRDD(self.sc, [[self._ship(f(item)) for item in part] for part in self.partitions])
+
+    def reduceByKey(self, f, n):
+        f = self._ship(f)
+        shuffled = [dict() for _ in range(n)]
+        for part in self.partitions:
+            combined = {}
+            for key, value in part:
+                combined[key] = f(combined[key], value) if key in combined else value
+            for key, value in combined.items():
+                target = shuffled[hash(key) % n]
+                value = self._ship(value)
+                target[key] = f(target[key], value) if key in target else value
+        return FakeRDD(self.sc, [list(d.items()) for d in shuffled])
+
+    def collect(self):
+        result = [self._ship(item) for part in self.partitions for item in part]
+        self.sc.collected = result
+        return result

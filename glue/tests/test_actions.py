@@ -152,9 +152,28 @@ class SettleTest(unittest.TestCase):
         from migration_validation.actions import copy_version
 
         self.s3.copy_length_override = MAX_SINGLE_COPY_BYTES + 1
+        self.s3.attributes[("data", "big.csv", "v9")] = {
+            "Metadata": {"source-system": "crm"},
+            "ContentType": "text/csv",
+            "TagSet": [{"Key": "owner", "Value": "team a"}, {"Key": "pii", "Value": "yes"}],
+        }
         head = copy_version(self.s3, "data", "big.csv", "v9", "validated/big.csv", MAX_SINGLE_COPY_BYTES + 1)
-        self.assertEqual(self.s3.names(), ["copy", "head_object"])
+        self.assertEqual(self.s3.names(), ["head_object", "get_object_tagging", "copy", "head_object"])
+        self.assertEqual(self.s3.calls[1][1], {"Bucket": "data", "Key": "big.csv", "VersionId": "v9"})
         self.assertEqual(head["ContentLength"], MAX_SINGLE_COPY_BYTES + 1)
+        copy_version_id = self.s3.objects[("data", "validated/big.csv")][-1][0]
+        self.assertEqual(self.s3.attributes[("data", "validated/big.csv", copy_version_id)], self.s3.attributes[("data", "big.csv", "v9")])
+
+    def test_a_multipart_copy_that_loses_metadata_is_not_confirmed(self):
+        from migration_validation.actions import copy_version
+
+        self.s3.objects[("data", "big.csv")] = [("v9", b"x")]
+        self.s3.attributes[("data", "big.csv", "v9")] = {"Metadata": {"a": "1"}}
+        self.s3.copy_length_override = MAX_SINGLE_COPY_BYTES + 1
+        original = self.s3.copy
+        self.s3.copy = lambda source, bucket, key, ExtraArgs=None: original(source, bucket, key)
+        with self.assertRaises(CopyNotConfirmed):
+            copy_version(self.s3, "data", "big.csv", "v9", "validated/big.csv", MAX_SINGLE_COPY_BYTES + 1)
 
 
 if __name__ == "__main__":

@@ -42,10 +42,29 @@ class GlueEntryTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             module.to_job_args(dict(self.OPTIONS, delete_source="maybe"))
 
+    def test_batch_arguments(self):
+        module = load_entry()
+        common = {k: v for k, v in self.OPTIONS.items() if k not in module.SINGLE}
+        objects = '[{"bucket": "data", "key": "incoming/a.csv", "versionId": null, "correlationId": "c-1"}]'
+        options = dict(common, objects=objects, partition_bytes="5000")
+        self.assertTrue(module.is_batch(options))
+        args = module.to_batch_args(options)
+        self.assertEqual((args.objects[0].key, args.objects[0].version_id, args.partition_bytes), ("incoming/a.csv", None, 5000))
+        self.assertFalse(module.is_batch(self.OPTIONS))  # the single-object arguments keep working
+        for options, message in [
+            (dict(self.OPTIONS, objects=objects), "not both"),
+            (common, "missing --bucket"),
+            (dict(common, objects="[{"), "--objects is not valid JSON"),
+        ]:
+            with self.subTest(message=message):
+                with self.assertRaises(ValueError) as caught:
+                    module.is_batch(options) and module.to_batch_args(options)
+                self.assertIn(message, str(caught.exception))
+
     def test_only_given_optional_arguments_are_resolved(self):
         module = load_entry()
         argv = ["script.py", "--JOB_NAME", "j", "--delete_source", "true", "--bucket", "b"]
-        self.assertEqual(module.optional_args(argv), ["delete_source"])
+        self.assertEqual(module.optional_args(argv), ["bucket", "delete_source"])
 
 
 if __name__ == "__main__":

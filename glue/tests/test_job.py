@@ -2,7 +2,8 @@ import json
 import pickle
 import unittest
 
-from glue.tests.helpers import CONTRACTS, FIXTURES, SAMPLES, FakeS3, FakeSNS, contracts_zip, message_body
+from glue.tests.helpers import CONTRACTS, FIXTURES, SAMPLES, FakeS3, FakeSNS, FakeSparkContext, contracts_zip, message_body
+from migration_validation.shuffle import run_spark
 from migration_validation.job import JobArgs, RangeTask, load_contracts, parse_s3_uri, partition_count, run_job
 
 TOPIC = "arn:aws:sns:us-west-2:111122223333:validation-results"
@@ -41,12 +42,11 @@ class JobTest(unittest.TestCase):
         return JobArgs(**values)
 
     def run_job(self, args):
-        def spark_like_map(task, ranges):
-            self.ranges_seen.append(list(ranges))
-            task = pickle.loads(pickle.dumps(task))  # shipped to executors
-            return [pickle.loads(pickle.dumps(task(r))) for r in ranges]  # and back
+        def spark(records, indexed_ranges, shuffle):
+            self.ranges_seen.append([r for _, r in indexed_ranges])
+            return run_spark(FakeSparkContext(), records, indexed_ranges, shuffle)
 
-        return run_job(args, self.s3, self.sns, map_ranges=spark_like_map, client_factory=FakeClientFactory(self.id()))
+        return run_job(args, self.s3, self.sns, run_partitions=spark, client_factory=FakeClientFactory(self.id()))
 
     def test_valid_object_is_copied_to_validated_and_announced(self):
         data = (SAMPLES / "customers.csv").read_bytes()

@@ -133,6 +133,21 @@ class S3RangeReaderTest(unittest.TestCase):
             local = list(LineBlocks(lambda o, n: data[o : o + n], len(data), start, end, 8192, 1000))
             self.assertEqual(remote, local)
 
+    def test_each_range_costs_one_get_object(self):
+        # Finding a range's first line (or multiline record) reads ahead; the
+        # range then continues from those bytes instead of a second request.
+        data = (SAMPLES / "customers.csv").read_bytes()
+        s3 = FakeS3()
+        version = s3.add("b", "incoming/customers/c.csv", data)
+        for start, end in split_ranges(len(data), 6):
+            with S3RangeReader(s3, "b", "incoming/customers/c.csv", version) as read:
+                list(LineBlocks(read, len(data), start, end, 8192, 1000))
+                self.assertEqual(read.requests, 1, (start, end))
+        reader = S3RangeReader(s3, "b", "incoming/customers/c.csv", version)
+        self.assertEqual(reader(100, 50) + reader(120, 200) + reader(130, 10), data[100:150] + data[120:320] + data[130:140])
+        self.assertEqual(reader.requests, 1)
+        reader.close()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -134,7 +134,9 @@ export class GlueStack extends Stack {
       enableMetrics: true,
       enableObservabilityMetrics: true,
       defaultArguments: {
-        '--job-bookmark-option': 'job-bookmark-enable',
+        // The job reads S3 through boto3, which bookmarks do not track; each run
+        // is told which object version to validate (docs/glue.md).
+        '--job-bookmark-option': 'job-bookmark-disable',
         '--custom-logGroup-prefix': this.logGroupPrefix,
         '--results_topic_arn': props.resultsTopic.topicArn,
         '--contracts_uri': contracts.s3ObjectUrl,

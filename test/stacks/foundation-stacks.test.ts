@@ -313,9 +313,9 @@ describe('GlueStack', () => {
     expect(JSON.stringify(job().DefaultArguments['--extra-py-files'])).toContain('cdk-hnb659fds-assets');
   });
 
-  it('turns on bookmarks, continuous logs and metrics, with a 60-minute timeout and configured retries', () => {
+  it('turns off bookmarks (boto3 reads), turns on continuous logs and metrics, with a 60-minute timeout and configured retries', () => {
     expect(job().DefaultArguments).toMatchObject({
-      '--job-bookmark-option': 'job-bookmark-enable',
+      '--job-bookmark-option': 'job-bookmark-disable',
       '--custom-logGroup-prefix': '/aws-glue/jobs/Test-Glue',
       '--enable-metrics': '',
       '--reports_prefix': 'reports/',

@@ -22,11 +22,12 @@ Step Functions trigger treats as a no-op.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Optional
+from urllib.parse import quote, urlencode
 
 from .report import PASSED, UNKNOWN_DATASET
+from .values import utf8_json
 
 SUMMARY_SCHEMA_VERSION = 1
 MAX_SINGLE_COPY_BYTES = 5 * 1024**3  # CopyObject limit; larger objects use a multipart copy
@@ -91,7 +92,7 @@ def full_report(
 
 
 def write_report(s3, bucket: str, key: str, report: dict) -> None:
-    body = json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
+    body = utf8_json(report, indent=2).encode("utf-8")
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
 
 
@@ -106,9 +107,15 @@ def copy_version(s3, bucket: str, key: str, version_id: Optional[str], dest_key:
         # Metadata and tags are copied by default (MetadataDirective/TaggingDirective COPY).
         response = s3.copy_object(CopySource=source, Bucket=bucket, Key=dest_key)
         copy_version_id = (response or {}).get("VersionId")
+        expected = None
     else:
-        # boto3's managed transfer splits the copy into UploadPartCopy calls.
-        s3.copy(source, bucket, dest_key)
+        # boto3's managed transfer splits the copy into UploadPartCopy calls
+        # under a CreateMultipartUpload that starts with no metadata and no
+        # tags: pass the source's explicitly (the role reads tags on
+        # incoming/ and may put them on the destination prefixes).
+        extra = multipart_copy_args(s3, source)
+        s3.copy(source, bucket, dest_key, ExtraArgs=extra)
+        expected = extra
     head_params = {"Bucket": bucket, "Key": dest_key}
     if copy_version_id:
         head_params["VersionId"] = copy_version_id
@@ -117,7 +124,24 @@ def copy_version(s3, bucket: str, key: str, version_id: Optional[str], dest_key:
         raise CopyNotConfirmed(
             f"copy s3://{bucket}/{dest_key} has {head.get('ContentLength')} bytes, the source has {size}"
         )
+    if expected is not None and (head.get("Metadata") or {}) != expected.get("Metadata", {}):
+        raise CopyNotConfirmed(f"copy s3://{bucket}/{dest_key} lost the source's metadata")
     return head
+
+
+_KEPT_HEADERS = ("ContentType", "ContentEncoding", "ContentDisposition", "ContentLanguage", "CacheControl", "Expires")
+
+
+def multipart_copy_args(s3, source: dict) -> dict:
+    """ExtraArgs that give a multipart copy the source version's metadata,
+    content headers and tags, as CopyObject does by default."""
+    head = s3.head_object(**source)
+    extra = {name: head[name] for name in _KEPT_HEADERS if head.get(name)}
+    extra["Metadata"] = dict(head.get("Metadata") or {})
+    tags = s3.get_object_tagging(**source).get("TagSet", [])
+    if tags:
+        extra["Tagging"] = urlencode([(t["Key"], t["Value"]) for t in tags], quote_via=quote)  # %20, not +
+    return extra
 
 
 def delete_version(s3, bucket: str, key: str, version_id: Optional[str], confirmed_copy: dict) -> bool:
@@ -166,7 +190,7 @@ def publish_summary(sns, topic_arn: str, summary: dict) -> str:
     """Publish with the String attributes subscriptions filter on."""
     response = sns.publish(
         TopicArn=topic_arn,
-        Message=json.dumps(summary, ensure_ascii=False),
+        Message=utf8_json(summary),
         MessageAttributes={
             "status": {"DataType": "String", "StringValue": summary["status"]},
             "dataset": {"DataType": "String", "StringValue": summary["dataset"]},

@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from .patterns import PatternError, compile_pattern
 from .values import ORDERED_TYPES, TYPES, contract_value
 
 DEFAULT_MAX_LINE_BYTES = 1024 * 1024
@@ -39,6 +40,7 @@ class CsvFormat:
     multiline: bool = False
     encoding: str = "utf-8"
     type: str = "csv"
+    min_fields: Optional[int] = None  # fewest fields a line may have (the rest are optional trailing columns)
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ _CONTRACT_FIELDS = {
     "additional_columns",
     "sample_size",
 }
-_CSV_FIELDS = {"type", "delimiter", "header", "quote_char", "encoding", "multiline"}
+_CSV_FIELDS = {"type", "delimiter", "header", "quote_char", "encoding", "multiline", "min_fields"}
 _JSONL_FIELDS = {"type", "encoding"}
 _COLUMN_FIELDS = {
     "name",
@@ -155,6 +157,8 @@ def parse_contract(doc: object, source: str = "<contract>") -> Contract:
         raise ContractError(f"{where}: keys must be a non-empty list of glob patterns")
     fmt = _parse_format(obj.get("format"), f"{where}: format")
     columns = _parse_columns(obj.get("columns"), fmt, f"{where}: columns")
+    if fmt.type == "csv" and fmt.min_fields is not None and fmt.min_fields > len(columns):
+        raise ContractError(f"{where}: format.min_fields {fmt.min_fields} is more than the {len(columns)} columns")
     min_rows = _int(obj, "min_rows", where, default=1, minimum=0)
     max_rows = _int(obj, "max_rows", where, default=None, minimum=0)
     if max_rows is not None and max_rows < min_rows:
@@ -206,7 +210,9 @@ def _parse_format(raw: object, where: str):
         header = obj.get("header", True)
         if type(header) is not bool:
             raise ContractError(f"{where}: header must be true or false")
+        min_fields = _int(obj, "min_fields", where, default=None, minimum=1)
         return CsvFormat(
+            min_fields=min_fields,
             delimiter=delimiter,
             header=header,
             quote_char=quote,
@@ -248,9 +254,9 @@ def _parse_columns(raw: object, fmt, where: str) -> tuple:
         pattern = _string(obj, "pattern", col_where)
         if pattern is not None:
             try:
-                re.compile(pattern)
-            except re.error as err:
-                raise ContractError(f"{col_where}: pattern does not compile: {err}") from None
+                compile_pattern(pattern)
+            except PatternError as err:
+                raise ContractError(f"{col_where}: pattern {pattern!r}: {err}") from None
         low = high = None
         if "range" in obj:
             if column_type not in ORDERED_TYPES:

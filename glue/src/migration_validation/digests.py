@@ -17,12 +17,16 @@ and the flag says whether that row had already failed another rule.
 from __future__ import annotations
 
 import hashlib
+import random
 from array import array
+from typing import Optional
 
-from .values import json_text
+from .values import INTEGER_RE, json_text
 
 _EMPTY = 0
 _MAX_LOAD_NUM, _MAX_LOAD_DEN = 2, 3  # grow past 2/3 full
+_M64 = (1 << 64) - 1
+_random = random.Random()  # slot multipliers only; results never depend on them
 
 
 def _zeros(size: int) -> array:
@@ -35,17 +39,37 @@ def text_digests(values) -> list:
     b2 = hashlib.blake2b
     from_bytes = int.from_bytes
     return [
-        (from_bytes(b2(v.encode("utf-8"), digest_size=8).digest(), "little") or 1) if v else 0
+        (from_bytes(b2(v.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") or 1) if v else 0
         for v in values
     ]
 
 
+def canonical_integers(values) -> list:
+    """CSV integer fields as the number they write: ``+1``, ``01`` and ``1``
+    are one key, ``-0`` is ``0``. Text that is not an integer stays as it is
+    (it already failed ``type``). Done on the text, so integers longer than
+    ``int()`` accepts compare too."""
+    out = []
+    append = out.append
+    for v in values:
+        if v.isdigit() and v.isascii() and (v[0] != "0" or len(v) == 1):
+            append(v)  # already canonical: the common case
+        elif INTEGER_RE.fullmatch(v):
+            digits = v.lstrip("+-").lstrip("0") or "0"
+            append("-" + digits if v[0] == "-" and digits != "0" else digits)
+        else:
+            append(v)
+    return out
+
+
 def json_digests(values) -> list:
-    """Digests of JSON values; null or absent (missing) gets 0."""
+    """Digests of JSON values; null or absent (missing) gets 0. A JSON string
+    may hold lone surrogates (``"\\ud800"``): ``surrogatepass`` encodes them
+    to distinct bytes, so distinct strings keep distinct keys."""
     b2 = hashlib.blake2b
     from_bytes = int.from_bytes
     return [
-        (from_bytes(b2(json_text(v).encode("utf-8"), digest_size=8).digest(), "little") or 1)
+        (from_bytes(b2(json_text(v).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") or 1)
         if v is not None
         else 0
         for v in values
@@ -53,14 +77,24 @@ def json_digests(values) -> list:
 
 
 class DigestTable:
-    """Digest -> packed first occurrence (``line << 1 | flag``)."""
+    """Digest -> packed first occurrence (``line << 1 | flag``).
 
-    __slots__ = ("_keys", "_vals", "_mask", "_count", "_limit")
+    The slot of a digest is the top bits of ``digest * multiplier`` with an
+    odd multiplier drawn per table. Digests are random, so one table alone
+    would do with any bits; but a merge inserts one table's keys into another
+    in the first table's slot order, and with the same slot function those
+    keys arrive sorted by slot and pile up into one long probe run (what made
+    a 3 M-row merge take minutes). A per-table multiplier makes the two slot
+    orders unrelated.
+    """
 
-    def __init__(self, capacity: int = 1024):
+    __slots__ = ("_keys", "_vals", "_mask", "_shift", "_mult", "_count", "_limit")
+
+    def __init__(self, capacity: int = 1024, multiplier: Optional[int] = None):
         size = 1024
         while size * _MAX_LOAD_NUM < capacity * _MAX_LOAD_DEN:
             size *= 2
+        self._mult = multiplier if multiplier is not None else (_random.getrandbits(64) | 1)
         self._alloc(size)
         self._count = 0
 
@@ -68,7 +102,11 @@ class DigestTable:
         self._keys = _zeros(size)
         self._vals = _zeros(size)
         self._mask = size - 1
+        self._shift = 64 - (size.bit_length() - 1)
         self._limit = size * _MAX_LOAD_NUM // _MAX_LOAD_DEN
+
+    def _slot(self, d: int) -> int:
+        return ((d * self._mult) & _M64) >> self._shift
 
     def __len__(self) -> int:
         return self._count
@@ -81,10 +119,10 @@ class DigestTable:
     def _grow(self) -> None:
         old_keys, old_vals = self._keys, self._vals
         self._alloc(len(old_keys) * 2)
-        keys, vals, mask = self._keys, self._vals, self._mask
+        keys, vals, mask, mult, shift = self._keys, self._vals, self._mask, self._mult, self._shift
         for d, v in zip(old_keys, old_vals):
             if d:
-                j = d & mask
+                j = ((d * mult) & _M64) >> shift
                 while keys[j]:
                     j = (j + 1) & mask
                 keys[j] = d
@@ -94,13 +132,13 @@ class DigestTable:
         """Insert each non-zero ``digests[i]`` with value ``packed[i]`` unless
         present. Returns ``(i, stored_value)`` for every digest already present
         (including one inserted earlier in the same batch), in order."""
-        keys, vals, mask = self._keys, self._vals, self._mask
+        keys, vals, mask, mult, shift = self._keys, self._vals, self._mask, self._mult, self._shift
         count, limit = self._count, self._limit
         duplicates = []
         for i, d in enumerate(digests):
             if not d:
                 continue
-            j = d & mask
+            j = ((d * mult) & _M64) >> shift
             k = keys[j]
             while k and k != d:
                 j = (j + 1) & mask
@@ -114,13 +152,27 @@ class DigestTable:
             if count > limit:
                 self._count = count
                 self._grow()
-                keys, vals, mask, limit = self._keys, self._vals, self._mask, self._limit
+                keys, vals, mask, shift = self._keys, self._vals, self._mask, self._shift
+                limit = self._limit
         self._count = count
         return duplicates
 
+    def absorb(self, other: "DigestTable", line_shift: int) -> list:
+        """Merge ``other`` (a later partition, its lines shifted by
+        ``line_shift``) into this table: keys new here are inserted; for keys
+        already here, returns ``(digest, other's packed value)`` (not shifted)."""
+        shift_packed = line_shift << 1
+        digests, packed = [], []
+        for d, v in zip(other._keys, other._vals):
+            if d:
+                digests.append(d)
+                packed.append(v + shift_packed)
+        found = self.insert_batch(digests, packed)
+        return [(digests[i], packed[i] - shift_packed) for i, _ in found]
+
     def get(self, d: int):
         keys, mask = self._keys, self._mask
-        j = d & mask
+        j = self._slot(d)
         k = keys[j]
         while k:
             if k == d:
@@ -132,7 +184,7 @@ class DigestTable:
     def put(self, d: int, value: int) -> None:
         """Insert or overwrite."""
         keys, mask = self._keys, self._mask
-        j = d & mask
+        j = self._slot(d)
         k = keys[j]
         while k and k != d:
             j = (j + 1) & mask
@@ -156,9 +208,11 @@ class DigestTable:
                 yield d, v
 
     def __getstate__(self):
-        return (self._keys, self._vals, self._count)
+        return (self._keys, self._vals, self._count, self._mult)
 
     def __setstate__(self, state):
-        self._keys, self._vals, self._count = state
-        self._mask = len(self._keys) - 1
-        self._limit = len(self._keys) * _MAX_LOAD_NUM // _MAX_LOAD_DEN
+        self._keys, self._vals, self._count, self._mult = state
+        size = len(self._keys)
+        self._mask = size - 1
+        self._shift = 64 - (size.bit_length() - 1)
+        self._limit = size * _MAX_LOAD_NUM // _MAX_LOAD_DEN

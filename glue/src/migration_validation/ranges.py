@@ -89,9 +89,13 @@ class LineBlocks:
             raise IOError(f"short read at byte {offset} of {self.size}")
         return data
 
-    def _first_owned_offset(self) -> Optional[int]:
+    def _first_owned(self):
+        """``(offset of the first owned line, bytes already read from there)``
+        or ``(None, b"")``. The bytes read to find the line start are kept, so
+        the range continues from them instead of reading (on S3: opening a
+        second GetObject) again."""
         if self.start == 0:
-            return 0
+            return 0, b""
         # The line containing byte start-1 belongs to an earlier range; ours
         # begins after the first newline at or after start-1.
         pos = self.start - 1
@@ -99,12 +103,12 @@ class LineBlocks:
             data = self._chunk(pos)
             i = data.find(b"\n")
             if i >= 0:
-                return pos + i + 1
+                return pos + i + 1, data[i + 1 :]
             pos += len(data)
-        return None
+        return None, b""
 
     def __iter__(self) -> Iterator[tuple]:
-        first = self._first_owned_offset()
+        first, ahead = self._first_owned()
         if first is None or first >= self.end:
             return
         size, end, limit = self.size, self.end, self.max_line_bytes
@@ -113,9 +117,14 @@ class LineBlocks:
         carry = b""  # bytes [line_start, pos) of an unfinished line
         skipping = False  # inside a line already known to be too long
         skipped = 0
-        while line_start < end and pos < size:
-            chunk = self._chunk(pos)
-            pos += len(chunk)
+        if ahead:
+            pos += len(ahead)
+        while line_start < end and (pos < size or ahead):
+            if ahead:
+                chunk, ahead = ahead, b""
+            else:
+                chunk = self._chunk(pos)
+                pos += len(chunk)
             if skipping:
                 i = chunk.find(b"\n")
                 if i < 0:
@@ -215,9 +224,20 @@ class S3RangeReader:
         self._version_id = version_id
         self._body = None
         self._pos = -1
+        self._last = (0, b"")  # offset and bytes of the last read, for a step back
         self.requests = 0
 
     def __call__(self, offset: int, length: int) -> bytes:
+        head = b""
+        last_start, last = self._last
+        if self._body is not None and last_start <= offset and offset + length <= self._pos:
+            return last[offset - last_start : offset - last_start + length]
+        if self._body is not None and last_start <= offset < self._pos and offset + length >= self._pos:
+            # A step back into the bytes just read (finding a line or record
+            # start reads ahead): serve them again instead of a new request.
+            head = last[offset - last_start :]
+            length -= len(head)
+            offset = self._pos
         if self._body is None or self._pos != offset:
             self.close()
             params = {"Bucket": self._bucket, "Key": self._key, "Range": f"bytes={offset}-"}
@@ -226,7 +246,7 @@ class S3RangeReader:
             self._body = self._client.get_object(**params)["Body"]
             self._pos = offset
             self.requests += 1
-        parts, wanted = [], length
+        parts, wanted = [head], length
         while wanted > 0:
             data = self._body.read(wanted)
             if not data:
@@ -234,7 +254,8 @@ class S3RangeReader:
             parts.append(data)
             wanted -= len(data)
         data = b"".join(parts)
-        self._pos += len(data)
+        self._last = (self._pos - len(head), data)
+        self._pos += len(data) - len(head)
         return data
 
     def close(self) -> None:
@@ -244,9 +265,79 @@ class S3RangeReader:
             finally:
                 self._body = None
                 self._pos = -1
+                self._last = (0, b"")
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def guess_record_start(read: Read, size: int, start: int, quote: bytes, delimiter: bytes, window: int = 64 * 1024) -> int:
+    """First record boundary at or after ``start`` in a CSV whose quoted fields
+    may hold newlines (``multiline``): the offset just after the first
+    newline at or after ``start - 1`` that lies outside quotes.
+
+    A byte range cannot know whether it starts inside quotes, so both cases
+    are tried on the first ``window`` bytes and the one under which the
+    quotes sit where CSV puts them (an opening quote after a delimiter or a
+    line break, a closing one before a delimiter, a line break or another
+    quote) is kept. This is a guess: the caller checks that the previous
+    range's last record ends exactly here and re-reads from there if not
+    (``validator.validate_range(first_record=...)``), so a wrong guess costs
+    time, never exactness. ``size`` when no boundary follows.
+    """
+    if start <= 0:
+        return 0
+    pos = start - 1
+    data = read(pos, min(window, size - pos))
+    scores = [_quote_violations(data, inside, quote[0], delimiter[0]) for inside in (False, True)]
+    inside = scores[1] < scores[0]
+    while True:
+        found = _boundary(data, inside, quote[0])
+        if isinstance(found, int):
+            return pos + found
+        inside = found[1]
+        pos += len(data)
+        if pos >= size:
+            return size
+        data = read(pos, min(window, size - pos))
+
+
+def _quote_violations(data: bytes, inside: bool, quote: int, delimiter: int) -> int:
+    violations = 0
+    n = len(data)
+    i = data.find(quote)
+    while i >= 0:
+        if inside:
+            if i + 1 < n and data[i + 1] == quote:
+                i = data.find(quote, i + 2)  # doubled quote inside a field
+                continue
+            if i + 1 < n and data[i + 1] not in (delimiter, 10, 13):
+                violations += 1
+            inside = False
+        else:
+            if i > 0 and data[i - 1] not in (delimiter, 10):
+                violations += 1
+            inside = True
+        i = data.find(quote, i + 1)
+    return violations
+
+
+def _boundary(data: bytes, inside: bool, quote: int):
+    """Offset after the first newline outside quotes, or ``(None, inside)``
+    at the end of ``data``."""
+    pos = 0
+    while True:
+        newline = data.find(b"\n", pos)
+        q = data.find(bytes((quote,)), pos)
+        if newline < 0 and q < 0:
+            return (None, inside)
+        if newline >= 0 and (q < 0 or newline < q):
+            if not inside:
+                return newline + 1
+            pos = newline + 1
+        else:
+            inside = not inside
+            pos = q + 1

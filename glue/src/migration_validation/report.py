@@ -28,6 +28,7 @@ from .contracts import DEFAULT_SAMPLE_SIZE, Contract
 from .crc import crc32_combine
 from .digests import DigestTable
 from .rules import RULE_RANK
+from .values import printable
 
 SCHEMA_VERSION = 1
 PASSED = "PASSED"
@@ -79,6 +80,14 @@ class Report:
         self.nbytes = 0
         self.read_file = False
         self.unique = {i: DigestTable() for i, c in enumerate(columns) if c.unique}
+        self.record_start = None  # multiline CSV: bytes [record_start, record_end) of the records owned
+        self.record_end = None
+        self.unique_keys = None  # column -> distinct keys, once the tables went to the shuffle
+
+    def strip_unique_tables(self) -> None:
+        """Drop the digest tables (their keys went to the shuffle, see ``shuffle``)."""
+        self.unique_keys = dict.fromkeys(self.unique, 0)
+        self.unique = {}
 
     # -- recording (used by the validator) ---------------------------------
 
@@ -113,6 +122,8 @@ class Report:
         room = ISSUE_LIMIT - len(self.issues)
         if room > 0:
             self.issues.extend((o, line + shift, k, d) for o, line, k, d in other.issues[:room])
+        if self.record_end is not None:
+            self.record_end = other.record_end
         self.crc32 = crc32_combine(self.crc32, other.crc32, other.nbytes)
         self.nbytes += other.nbytes
         self.read_file = self.read_file or other.read_file
@@ -129,17 +140,13 @@ class Report:
         unique_rank = RULE_RANK["unique"]
         newly = {}  # line in other -> [already_failing, [column indexes]]
         for ci, mine in self.unique.items():
-            theirs = other.unique[ci]
-            for d, packed in theirs.items():
-                if mine.get(d) is not None:
-                    # Seen earlier in the file: other's first occurrence fails.
-                    line = (packed >> 1) + shift
-                    entry = newly.get(line)
-                    if entry is None:
-                        entry = newly[line] = [packed & 1, []]
-                    entry[1].append(ci)
-                else:
-                    mine.put(d, packed + (shift << 1))
+            # Keys of other already held here: other's first occurrence fails.
+            for _, packed in mine.absorb(other.unique[ci], shift):
+                line = (packed >> 1) + shift
+                entry = newly.get(line)
+                if entry is None:
+                    entry = newly[line] = [packed & 1, []]
+                entry[1].append(ci)
         if not newly:
             return later_sample
         for line, (already_failing, columns) in newly.items():
@@ -149,17 +156,20 @@ class Report:
                 self.error_rows += 1
         if len(self.unique) > 1:
             # A row that now fails may be the first occurrence of a key of
-            # another unique column: mark it failed there, for later merges.
-            for mine in self.unique.values():
-                for d, packed in list(mine.items()):
-                    if not packed & 1 and (packed >> 1) in newly:
-                        mine.put(d, packed | 1)
+            # another unique column (just inserted here from other): mark it
+            # failed, for later merges. Only other's keys are visited, never
+            # the whole accumulated table.
+            for ci, mine in self.unique.items():
+                for d, packed in other.unique[ci].items():
+                    line = (packed >> 1) + shift
+                    if not packed & 1 and line in newly and mine.get(d) == packed + (shift << 1):
+                        mine.put(d, (line << 1) | 1)
         by_line = {entry[0]: entry for entry in later_sample}
         for line, (already_failing, columns) in newly.items():
             failures = [(ci, unique_rank, "unique", None) for ci in columns]
             entry = by_line.get(line)
             if entry is not None:
-                entry[1] = sorted(entry[1] + failures, key=_failure_order)
+                entry[1] = sorted(entry[1] + failures, key=failure_order)
             elif not already_failing:
                 # Had no failure before, so it was in no sample: it may now be
                 # among the lowest failing lines.
@@ -233,17 +243,22 @@ class Report:
             "bytes": self.nbytes,
             "checksum": {"algorithm": "crc32", "value": f"{self.crc32:08x}"} if self.read_file else None,
             "ruleCounts": rule_counts,
-            "uniqueKeys": {self.column_names[i]: len(t) for i, t in self.unique.items()},
+            "uniqueKeys": self._unique_keys(),
             "structural": {"counts": dict(sorted(counts.items(), key=lambda kv: _kind_order(kv[0]))), "issues": issues},
             "sampleLimit": self.sample_limit,
             "sample": [self._sample_entry(line, failures) for line, failures in self.sample],
         }
 
+    def _unique_keys(self) -> dict:
+        if self.unique_keys is not None:
+            return {self.column_names[i]: n for i, n in sorted(self.unique_keys.items())}
+        return {self.column_names[i]: len(t) for i, t in self.unique.items()}
+
     def _sample_entry(self, line: int, failures: list) -> dict:
         out = []
         for ci, _, rule, shown in failures:
             if ci < 0:
-                out.append({"column": None, "rule": rule, "detail": shown})
+                out.append({"column": None, "rule": rule, "detail": printable(shown)})
                 continue
             item = {"column": self.column_names[ci], "rule": rule}
             if rule != "unique":
@@ -256,7 +271,7 @@ def _kind_order(kind: str) -> tuple:
     return (STRUCTURAL_KINDS.index(kind) if kind in STRUCTURAL_KINDS else len(STRUCTURAL_KINDS), kind)
 
 
-def _failure_order(failure: tuple) -> tuple:
+def failure_order(failure: tuple) -> tuple:
     return failure[0], failure[1]
 
 
@@ -280,5 +295,5 @@ def shown_value(text: str, redact: bool) -> str:
     if redact:
         return "<redacted>"
     if len(text) > SHOWN_VALUE_CHARS:
-        return text[:SHOWN_VALUE_CHARS] + "…"
-    return text
+        text = text[:SHOWN_VALUE_CHARS] + "…"
+    return printable(text)

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Callable, Optional
 
 from .contracts import Column
-from .patterns import batch_matcher
+from .patterns import compile_pattern
 from .values import DATE_RE, INTEGER_RE, TIMESTAMP_RE, as_utc, json_parser, json_text, text_parser
 
 RULE_ORDER = ("required", "type", "pattern", "max_length", "allowed", "range", "unique")
@@ -75,7 +75,7 @@ def _integer_syntax(text: str) -> str:
 
 def _value_check(column: Column, parse, missing, text_of):
     required = column.required
-    matcher = re.compile(column.pattern).fullmatch if column.pattern is not None else None
+    matcher = compile_pattern(column.pattern).fullmatch if column.pattern is not None else None
     max_length = column.max_length
     allowed = column.allowed
     low, high = column.min, column.max
@@ -93,7 +93,7 @@ def _value_check(column: Column, parse, missing, text_of):
         failed = []
         if matcher is not None or max_length is not None:
             text = text_of(value)
-            if matcher is not None and matcher(text) is None:
+            if matcher is not None and not matcher(text):
                 failed.append("pattern")
             if max_length is not None and len(text) > max_length:
                 failed.append("max_length")
@@ -109,7 +109,7 @@ def _value_check(column: Column, parse, missing, text_of):
 def _csv_batch(column: Column):
     """Fast screen for CSV text fields (see module docstring)."""
     required = column.required
-    matcher = re.compile(column.pattern).fullmatch if column.pattern is not None else None
+    matcher = compile_pattern(column.pattern) if column.pattern is not None else None
     max_length = column.max_length
     allowed = column.allowed
     low, high = column.min, column.max
@@ -121,9 +121,7 @@ def _csv_batch(column: Column):
             return lambda values: True
         return all  # every field non-empty
 
-    all_match = None
-    if matcher is not None:
-        all_match = batch_matcher(column.pattern) or (lambda values: all(map(matcher, values)))
+    all_match = matcher.all_match if matcher is not None else None
     typed_of = _csv_typed_screen(column, need_typed=allowed is not None or has_range)
     float_low = float(low) if has_range and low is not None and column_type == "decimal" else None
     float_high = float(high) if has_range and high is not None and column_type == "decimal" else None

@@ -24,8 +24,9 @@ from itertools import chain, repeat
 from typing import Iterable, Optional, Sequence
 
 from .contracts import Contract, describe_delimiter, match_contracts, other_delimiters
-from .digests import json_digests, text_digests
-from .ranges import LINES, LineBlocks, Read, read_first_line, split_ranges, DEFAULT_CHUNK_BYTES
+from .digests import canonical_integers, json_digests, text_digests
+from .crc import crc32_combine
+from .ranges import DEFAULT_CHUNK_BYTES, LINES, LineBlocks, Read, guess_record_start, read_first_line, split_ranges
 from .report import ROW_RULE_RANK, Report, merge_reports, shown_value
 from .rules import RULE_RANK, compile_column
 from .values import json_text
@@ -44,7 +45,7 @@ class Plan:
     file_columns: int = 0  # CSV: fields per line in the file
 
     @property
-    def single_partition(self) -> bool:
+    def multiline(self) -> bool:
         return bool(self.contract.format.multiline)
 
 
@@ -173,18 +174,52 @@ def _dialect(delimiter: str, quote_char: Optional[str]) -> dict:
 
 
 def validate_range(
-    plan: Plan, read: Read, size: int, start: int, end: int, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    plan: Plan,
+    read: Read,
+    size: int,
+    start: int,
+    end: int,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    first_record: Optional[int] = None,
 ) -> Report:
-    """Validate the lines owned by ``[start, end)`` (see ``ranges``)."""
+    """Validate the lines owned by ``[start, end)`` (see ``ranges``).
+
+    Multiline CSV: the range owns the records that *start* in it, from its
+    first record boundary (``first_record``, or ``guess_record_start``) to
+    the end of the record holding byte ``end - 1``; the report's
+    ``record_start``/``record_end`` say which bytes that was, so the caller
+    can check that consecutive ranges meet (and re-run one from the
+    previous range's ``record_end`` if they do not)."""
     report = Report(plan.contract)
     report.read_file = True
-    blocks = LineBlocks(read, size, start, end, plan.contract.max_line_bytes, chunk_bytes)
     validator = _RangeValidator(plan, report)
+    if plan.multiline:
+        fmt = plan.contract.format
+        if first_record is None:
+            first_record = guess_record_start(read, size, start, fmt.quote_char.encode(), fmt.delimiter.encode())
+        validator.run_records(read, size, first_record, end, chunk_bytes)
+        return report
+    blocks = LineBlocks(read, size, start, end, plan.contract.max_line_bytes, chunk_bytes)
     validator.run(blocks)
     report.lines = validator.line
     report.crc32 = blocks.crc32
     report.nbytes = blocks.nbytes
     return report
+
+
+def validate_ranges(plan: Plan, read: Read, size: int, ranges: list, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list:
+    """Partition reports of consecutive ranges, in one process. For multiline
+    CSV a range whose guessed first record is not where the previous range's
+    last record ended is validated again from there (re-reading across the
+    boundary), so the reports always meet exactly."""
+    reports, expected = [], 0
+    for start, end in ranges:
+        report = validate_range(plan, read, size, start, end, chunk_bytes)
+        if report.record_start is not None and report.record_start != expected:
+            report = validate_range(plan, read, size, start, end, chunk_bytes, first_record=expected)
+        reports.append(report)
+        expected = report.record_end
+    return reports
 
 
 def validate_object(
@@ -203,8 +238,7 @@ def validate_object(
     plan, failed = plan_file(contract, read, size)
     if failed is not None:
         return failed
-    count = 1 if plan.single_partition else partitions
-    return merge_reports(validate_range(plan, read, size, s, e, chunk_bytes) for s, e in split_ranges(size, count))
+    return merge_reports(validate_ranges(plan, read, size, split_ranges(size, partitions), chunk_bytes))
 
 
 class _RangeValidator:
@@ -219,10 +253,16 @@ class _RangeValidator:
         self.redact = [c.redact for c in contract.columns]
         self.unique = list(report.unique.items())
         self.digest = text_digests if fmt.type == "csv" else json_digests
+        # unique compares typed values for integers (CSV text "+1", "01" and "1"
+        # are the same number); JSON integers are typed already.
+        self.canonical = {
+            i: canonical_integers for i, c in enumerate(contract.columns) if c.unique and c.type == "integer" and fmt.type == "csv"
+        }
         self.names = contract.column_names
         self.name_set = frozenset(self.names)
         self.line = 0  # lines consumed so far, counted from this range's first line
         if fmt.type == "csv":
+            self.min_fields = fmt.min_fields or plan.file_columns
             self.dialect = _dialect(fmt.delimiter, fmt.quote_char)
             # csv refuses fields over 128 KiB by default; lines up to
             # max_line_bytes are allowed, so their fields must be too.
@@ -230,9 +270,6 @@ class _RangeValidator:
                 csv.field_size_limit(contract.max_line_bytes)
 
     def run(self, blocks: Iterable) -> None:
-        if self.fmt.type == "csv" and self.fmt.multiline:
-            self._run_multiline(blocks)
-            return
         handle = self._csv_block if self.fmt.type == "csv" else self._json_block
         for kind, offset, payload in blocks:
             if kind == LINES:
@@ -374,7 +411,13 @@ class _RangeValidator:
                 elif not record:
                     self.report.blank_lines += 1
                 elif len(record) != width:
-                    detail = f"expected {width} fields, found {len(record)}"
+                    if self.min_fields <= len(record) < width:
+                        # Optional trailing columns left out: missing values.
+                        good.append(record + [""] * (width - len(record)))
+                        good_numbers.append(number)
+                        continue
+                    expected = f"{width}" if self.min_fields == width else f"{self.min_fields} to {width}"
+                    detail = f"expected {expected} fields, found {len(record)}"
                     row_failures[number] = [(-1, ROW_RULE_RANK["field_count"], "field_count", detail)]
                 else:
                     good.append(record)
@@ -386,25 +429,43 @@ class _RangeValidator:
             columns = [()] * len(self.checks)
         self._check(columns, good_numbers, row_failures)
 
-    def _run_multiline(self, blocks: Iterable) -> None:
-        """Quoted fields may hold newlines: csv.reader pulls physical lines and
-        we note where each record starts. Runs as a single partition."""
+    def run_records(self, read: Read, size: int, first: int, end: int, chunk_bytes: int) -> None:
+        """Multiline CSV: csv.reader pulls physical lines and we note where
+        each record starts. Records starting at ``first`` up to before
+        ``end`` are validated; the last one may run past ``end``, its lines
+        read one at a time until it closes."""
+        report = self.report
+        limit = self.plan.contract.max_line_bytes
+        report.record_start = first
         pending = []  # physical line numbers read for the current record
+        parts = []  # LineBlocks read, in order (each knows its bytes and CRC)
 
         def lines():
-            for kind, offset, payload in blocks:
-                if kind != LINES:
-                    self._oversized(offset, payload)
-                    continue
-                offset, data = self._start_of_file(offset, payload)
-                if not data:
-                    continue
-                texts, numbers, text = self._split_block(offset, data)
-                if text is not None:
-                    texts = text.split("\n")
-                for t, number in zip(texts, numbers):
-                    pending.append(number)
-                    yield t + "\n"
+            if first >= end:
+                return
+            blocks = LineBlocks(read, size, first, end, limit, chunk_bytes)
+            parts.append(blocks)
+            pos = first
+            while True:
+                for kind, offset, payload in blocks:
+                    if kind != LINES:
+                        self._oversized(offset, payload)
+                        continue
+                    offset, data = self._start_of_file(offset, payload)
+                    if not data:
+                        continue
+                    texts, numbers, text = self._split_block(offset, data)
+                    if text is not None:
+                        texts = text.split("\n")
+                    for t, number in zip(texts, numbers):
+                        pending.append(number)
+                        yield t + "\n"
+                pos += blocks.nbytes
+                if not pending or pos >= size:
+                    return  # at a record boundary (or the end of the file)
+                # Inside a quoted field at the end of the range: one more line.
+                blocks = LineBlocks(read, size, pos, pos + 1, limit, chunk_bytes)
+                parts.append(blocks)
 
         reader = csv.reader(lines(), **self.dialect)
         batch, batch_numbers = [], []
@@ -423,6 +484,14 @@ class _RangeValidator:
                 batch, batch_numbers = [], []
         if batch:
             self._csv_records(batch, batch_numbers)
+        crc, nbytes = 0, 0
+        for blocks in parts:
+            crc = crc32_combine(crc, blocks.crc32, blocks.nbytes)
+            nbytes += blocks.nbytes
+        report.lines = self.line
+        report.crc32 = crc
+        report.nbytes = nbytes
+        report.record_end = first + nbytes
 
     # -- JSON lines --------------------------------------------------------
 
@@ -535,7 +604,8 @@ class _RangeValidator:
             packed = [number << 1 for number in numbers]
         seen = []
         for ci, table in self.unique:
-            digests = self.digest(columns[ci])
+            canonical = self.canonical.get(ci)
+            digests = self.digest(canonical(columns[ci]) if canonical else columns[ci])
             duplicates = table.insert_batch(digests, packed)
             dup_rows = set()
             if duplicates:

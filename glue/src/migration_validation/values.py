@@ -179,3 +179,27 @@ def _require_str(raw) -> str:
     if type(raw) is not str:
         raise ValueError("expected an ISO 8601 string")
     return raw
+
+
+def printable(text: str) -> str:
+    """``text`` made safe to write as UTF-8: a lone surrogate (a JSON escape
+    such as ``\\ud800``, or a file name that was not UTF-8) becomes its
+    ``\\uXXXX`` escape text instead of making the encoder raise or write
+    invalid UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def utf8_json(obj, **options) -> str:
+    """``json.dumps`` with non-ASCII text kept readable, and always encodable
+    as UTF-8: if some string still holds a lone surrogate, the whole document
+    falls back to ASCII escapes (valid JSON either way)."""
+    text = json.dumps(obj, ensure_ascii=False, **options)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, ensure_ascii=True, **options)
+    return text
