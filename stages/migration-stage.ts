@@ -69,6 +69,7 @@ export class MigrationStage extends Stage {
       vpc,
       openSearchSecurityGroup: this.network.openSearchSecurityGroup,
       removalPolicy: statefulRemoval(config),
+      serviceLinkedRoleReady: this.network.openSearchServiceLinkedRole.ready,
       description: `Migration ${config.envName}: OpenSearch audit trail`,
     });
     this.dataSync = new DataSyncStack(this, 'DataSync', {

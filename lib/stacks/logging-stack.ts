@@ -18,7 +18,7 @@ import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct, IConstruct } from 'constructs';
+import { Construct, IConstruct, IDependable } from 'constructs';
 import { EnvironmentConfig } from '../config/environment-config';
 import { MigrationFunction } from '../constructs/migration-function';
 import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
@@ -38,6 +38,11 @@ export interface LoggingStackProps extends StackProps {
   readonly openSearchSecurityGroup: ec2.ISecurityGroup;
   /** Removal of the domain, key, buckets and log groups: RETAIN everywhere except dev. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * The OpenSearch service-linked role (NetworkStack's `openSearchServiceLinkedRole.ready`): a VPC
+   * domain cannot be created in an account that lacks it.
+   */
+  readonly serviceLinkedRoleReady: IDependable;
 }
 
 /** Every audit index starts with this; the ISM policy and the Firehose writer role cover `audit-*`. */
@@ -234,7 +239,7 @@ export class LoggingStack extends Stack {
       enableAutoSoftwareUpdate: true,
       removalPolicy,
     });
-    domain.node.addDependency(domainLogsPolicy);
+    domain.node.addDependency(domainLogsPolicy, props.serviceLinkedRoleReady);
     // IAM decides who may talk to the domain at all; FGAC roles (set up below) decide what they may do.
     domain.addAccessPolicies(
       new iam.PolicyStatement({

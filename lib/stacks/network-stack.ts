@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { CfnOutput, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DmsAccountRoles } from '../constructs/dms-account-roles';
+import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../constructs/service-linked-role';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 
 export type NetworkStackProps = MigrationStackProps;
@@ -35,6 +36,11 @@ export class NetworkStack extends Stack {
    * so IAM has propagated them when DMS creates its subnet group.
    */
   public readonly dmsAccountRoles: DmsAccountRoles;
+  /**
+   * `AWSServiceRoleForAmazonOpenSearchService`, which OpenSearch needs before it can create a domain
+   * in a VPC; ensured here, a few minutes before LoggingStack creates the domain, for IAM to propagate.
+   */
+  public readonly openSearchServiceLinkedRole: ServiceLinkedRole;
   /** Interface endpoints. Ingress: HTTPS from inside the VPC. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
 
@@ -127,6 +133,11 @@ export class NetworkStack extends Stack {
     this.dataSyncAgentSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(123), 'NTP for the agent clock');
 
     this.dmsAccountRoles = new DmsAccountRoles(this, 'DmsAccountRoles');
+    this.openSearchServiceLinkedRole = new ServiceLinkedRole(
+      this,
+      'OpenSearchServiceLinkedRole',
+      OPENSEARCH_SERVICE_LINKED_ROLE,
+    );
 
     new CfnOutput(this, 'VpcId', { value: vpc.vpcId, description: 'VPC of the migration stage' });
   }

@@ -10,6 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EnvironmentConfig } from '../../lib/config/environment-config';
 import { loadEnvironmentConfig } from '../../lib/config/load';
+import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../../lib/constructs/service-linked-role';
 import { ADMIN_ROLE_CONTEXT, LoggingStack, parseEngineVersion } from '../../lib/stacks/logging-stack';
 
 const ENV = { account: '111111111111', region: 'us-west-2' };
@@ -69,6 +70,8 @@ function synthesize(envName: 'dev' | 'prod', outdir: string, opts: BuildOptions)
     allowAllOutbound: false,
   });
 
+  const serviceLinkedRole = new ServiceLinkedRole(networkStack, 'OpenSearchSlr', OPENSEARCH_SERVICE_LINKED_ROLE);
+
   const base = loadEnvironmentConfig(envName);
   const config = opts.config ? opts.config(base) : base;
   const logging = new LoggingStack(app, 'Logging', {
@@ -76,6 +79,7 @@ function synthesize(envName: 'dev' | 'prod', outdir: string, opts: BuildOptions)
     config,
     vpc,
     openSearchSecurityGroup,
+    serviceLinkedRoleReady: serviceLinkedRole.ready,
     removalPolicy: envName === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   });
   opts.plant?.(logging);
