@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { CfnOutput, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DmsAccountRoles } from '../constructs/dms-account-roles';
+import { OnPremisesNetwork } from '../constructs/on-premises-network';
 import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../constructs/service-linked-role';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 
@@ -41,6 +42,11 @@ export class NetworkStack extends Stack {
    * in a VPC; ensured here, a few minutes before LoggingStack creates the domain, for IAM to propagate.
    */
   public readonly openSearchServiceLinkedRole: ServiceLinkedRole;
+  /**
+   * The way to the on-premises network (VPN, Transit Gateway attachment or routes to a given
+   * target), the routes to `onPremisesCidr` from the private subnets, and DNS forwarding.
+   */
+  public readonly onPremises: OnPremisesNetwork;
   /** Interface endpoints. Ingress: HTTPS from inside the VPC. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
 
@@ -103,6 +109,18 @@ export class NetworkStack extends Stack {
         privateDnsEnabled: true,
       });
     }
+
+    // Everything that talks to on-premises (DMS, the DataSync agent, the resolver endpoint) runs in
+    // the private subnets; they get the route. The isolated subnets (Aurora, OpenSearch, Firehose)
+    // exchange nothing with on-premises and get none, so no on-premises host can reach them.
+    this.onPremises = new OnPremisesNetwork(this, 'OnPremises', {
+      vpc,
+      onPremisesCidr: network.onPremisesCidr,
+      connectivity: network.onPremisesConnectivity,
+      ...(network.onPremisesDns ? { dns: network.onPremisesDns } : {}),
+      routedSubnets: vpc.privateSubnets,
+      attachmentSubnets: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, onePerAz: true }).subnets,
+    });
 
     const onPrem = ec2.Peer.ipv4(network.onPremisesCidr);
 
