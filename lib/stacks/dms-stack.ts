@@ -160,7 +160,7 @@ export class DmsStack extends Stack {
       targetEndpointArn: this.targetEndpoint.ref,
       migrationType: 'full-load-and-cdc',
       tableMappings: buildTableMappings(config.dms.schemas),
-      replicationTaskSettings: buildTaskSettings(),
+      replicationTaskSettings: buildTaskSettings(config.dms.targetTablePrepMode),
       logRetention: logRetention(config.logRetentionDays),
     });
 
