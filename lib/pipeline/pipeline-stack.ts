@@ -143,6 +143,7 @@ export class PipelineStack extends Stack {
     this.stages = stages;
 
     this.codePipeline.buildPipeline();
+    grantCodeConnectionsUse(this.codePipeline, config.connectionArn);
 
     const key = new kms.Key(this, 'NotificationsKey', {
       description: 'Encrypts pipeline notifications',
@@ -183,6 +184,24 @@ export class PipelineStack extends Stack {
 
     acknowledgePipelineFindings(this);
   }
+}
+
+/**
+ * aws-cdk-lib grants the source action `codestar-connections:UseConnection` only. Connections
+ * created since the 2024 rename have `arn:aws:codeconnections:` ARNs and are authorized under the
+ * `codeconnections` prefix; grant both on the one connection so either kind of ARN works.
+ */
+export function grantCodeConnectionsUse(pipeline: CodePipeline, connectionArn: string): void {
+  // The source action's role is created when the action binds; it lives under the Source stage.
+  const sourceStage = pipeline.pipeline.node.tryFindChild('Source');
+  const roles = sourceStage?.node.findAll().filter((c): c is iam.Role => c instanceof iam.Role) ?? [];
+  if (roles.length !== 1) throw new Error(`Expected one source action role, found ${roles.length}`);
+  roles[0]!.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['codeconnections:UseConnection'],
+      resources: [connectionArn],
+    }),
+  );
 }
 
 /**

@@ -154,4 +154,20 @@ describe('PipelineStack', () => {
       ['Prod', '444444444444', 'us-west-2'],
     ]);
   });
+
+  it('lets the source action use the connection under both the codestar-connections and codeconnections prefixes', () => {
+    const [source] = stage('Source').Actions as unknown as { RoleArn: { 'Fn::GetAtt': [string, string] } }[];
+    const roleId = source!.RoleArn['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) =>
+        (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+      )
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const granted = (action: string) =>
+      statements.some(
+        (s) => [s.Action].flat().includes(action) && JSON.stringify(s.Resource) === JSON.stringify(CONNECTION),
+      );
+    expect(granted('codestar-connections:UseConnection')).toBe(true);
+    expect(granted('codeconnections:UseConnection')).toBe(true);
+  });
 });
