@@ -178,6 +178,9 @@ export class MigrationStage extends Stage {
     for (const { id, group } of auditedLogGroups) this.logging.subscribeLogGroup(group, id);
 
     for (const [k, v] of Object.entries(config.tags)) Tags.of(this).add(k, v);
+    // A stray `cdk destroy` or console delete must not take staging or prod down.
+    const protect = config.envName !== 'dev';
+    for (const child of this.node.children) if (child instanceof Stack) child.terminationProtection = protect;
     // Synth works without an account; a deploy of such a template must fail, not land in whatever
     // account the caller's credentials happen to point at.
     if (!props.env?.account) {

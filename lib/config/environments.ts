@@ -154,7 +154,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       defaultDatabaseName: 'migration',
     },
     dms: {
-      instanceClass: 'dms.t3.medium',
+      // Non-burstable: a T3 runs out of CPU credits under a long full load and CDC stalls.
+      instanceClass: 'dms.r6i.large',
       // The target schema is created with native tools before the first load (docs/operations.md).
       targetTablePrepMode: 'DO_NOTHING',
       allocatedStorageGb: 100,
@@ -169,7 +170,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       engineVersion: 'OpenSearch_2.19',
       dataNodes: 2,
       dataNodeInstanceType: 'r6g.large.search',
-      masterNodes: 0,
+      // Dedicated masters keep the cluster manager off the data nodes (quorum across AZs).
+      masterNodes: 3,
+      masterNodeInstanceType: 'm6g.large.search',
       volumeSizeGb: 100,
       indexRetentionDays: 90,
     },

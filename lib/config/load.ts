@@ -130,6 +130,9 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   if (!/^dms\.[a-z0-9]+\.[a-z0-9]+$/.test(dms.instanceClass)) {
     at('dms.instanceClass', 'a class such as dms.t3.medium', dms.instanceClass);
   }
+  if (c.envName === 'prod' && /^dms\.t\d/.test(dms.instanceClass)) {
+    at('dms.instanceClass', 'a non-burstable class in prod (e.g. dms.r6i.large or dms.c6i.large)', dms.instanceClass);
+  }
   if (dms.targetTablePrepMode !== undefined && !TARGET_TABLE_PREP_MODES.includes(dms.targetTablePrepMode)) {
     at('dms.targetTablePrepMode', TARGET_TABLE_PREP_MODES.join(' | '), dms.targetTablePrepMode);
   }
@@ -169,6 +172,8 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   }
   if (os.masterNodes !== 0 && os.masterNodes !== 3 && os.masterNodes !== 5) {
     at('openSearch.masterNodes', '0, 3 or 5', os.masterNodes);
+  } else if (c.envName === 'prod' && os.masterNodes === 0) {
+    at('openSearch.masterNodes', '3 or 5 dedicated master nodes in prod', os.masterNodes);
   }
   int('openSearch.volumeSizeGb', os.volumeSizeGb, 10, 16384);
   int('openSearch.indexRetentionDays', os.indexRetentionDays, 1, 3650);
