@@ -70,6 +70,7 @@ export class MigrationStage extends Stage {
       openSearchSecurityGroup: this.network.openSearchSecurityGroup,
       removalPolicy: statefulRemoval(config),
       serviceLinkedRoleReady: this.network.openSearchServiceLinkedRole.ready,
+      logDeliveryPolicyReady: this.network.logDeliveryPolicy.ready,
       description: `Migration ${config.envName}: OpenSearch audit trail`,
     });
     this.dataSync = new DataSyncStack(this, 'DataSync', {
@@ -78,6 +79,7 @@ export class MigrationStage extends Stage {
       dataBucket: this.storage.dataBucket,
       agentSecurityGroup: this.network.dataSyncAgentSecurityGroup,
       lambdaSecurityGroup: this.network.lambdaSecurityGroup,
+      logDeliveryPolicyReady: this.network.logDeliveryPolicy.ready,
       ...(props.dataSyncActivationAttempt ? { activationAttempt: props.dataSyncActivationAttempt } : {}),
       description: `Migration ${config.envName}: DataSync agent, locations and task`,
     });

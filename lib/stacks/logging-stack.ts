@@ -22,6 +22,7 @@ import { Construct, IConstruct, IDependable } from 'constructs';
 import { EnvironmentConfig } from '../config/environment-config';
 import { MigrationFunction } from '../constructs/migration-function';
 import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
+import { SERVICE_LOG_PREFIXES, serviceLogGroupName } from '../constructs/shared-log-delivery-policy';
 
 export interface LoggingStackProps extends StackProps {
   /** The environment: OpenSearch sizing, index retention, log retention, storage lifecycle. */
@@ -43,6 +44,11 @@ export interface LoggingStackProps extends StackProps {
    * domain cannot be created in an account that lacks it.
    */
   readonly serviceLinkedRoleReady: IDependable;
+  /**
+   * The account's shared CloudWatch Logs resource policy that lets OpenSearch write its logs
+   * (NetworkStack's `logDeliveryPolicy.ready`); the domain log groups are named under its prefix.
+   */
+  readonly logDeliveryPolicyReady: IDependable;
 }
 
 /** Every audit index starts with this; the ISM policy and the Firehose writer role cover `audit-*`. */
@@ -187,23 +193,20 @@ export class LoggingStack extends Stack {
       description: 'Amazon Data Firehose delivery of the audit trail into OpenSearch and the S3 backup',
     });
 
+    // Named under the shared log-delivery policy's prefix (one account-wide policy instead of one per
+    // stage), unique per deployment so a retained group never blocks a new stack.
+    const domainLogGroup = (id: string, suffix: string) =>
+      new logs.LogGroup(this, id, {
+        logGroupName: serviceLogGroupName(this, SERVICE_LOG_PREFIXES.openSearch, suffix),
+        retention: logRetention,
+        removalPolicy,
+      });
     const domainLogGroups = {
-      slowSearch: new logs.LogGroup(this, 'DomainSlowSearchLogs', { retention: logRetention, removalPolicy }),
-      slowIndex: new logs.LogGroup(this, 'DomainSlowIndexLogs', { retention: logRetention, removalPolicy }),
-      app: new logs.LogGroup(this, 'DomainAppLogs', { retention: logRetention, removalPolicy }),
-      audit: new logs.LogGroup(this, 'DomainAuditLogs', { retention: logRetention, removalPolicy }),
+      slowSearch: domainLogGroup('DomainSlowSearchLogs', 'slow-search'),
+      slowIndex: domainLogGroup('DomainSlowIndexLogs', 'slow-index'),
+      app: domainLogGroup('DomainAppLogs', 'application'),
+      audit: domainLogGroup('DomainAuditLogs', 'audit'),
     };
-    // A native resource policy instead of the L2's custom resource (one Lambda and a logs:* on * less).
-    const domainLogsPolicy = new logs.ResourcePolicy(this, 'DomainLogsResourcePolicy', {
-      policyStatements: [
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal('es.amazonaws.com')],
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: Object.values(domainLogGroups).map((g) => g.logGroupArn),
-          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-        }),
-      ],
-    });
     const domain = new opensearch.Domain(this, 'AuditDomain', {
       version: parseEngineVersion(os.engineVersion),
       vpc,
@@ -239,7 +242,7 @@ export class LoggingStack extends Stack {
       enableAutoSoftwareUpdate: true,
       removalPolicy,
     });
-    domain.node.addDependency(domainLogsPolicy, props.serviceLinkedRoleReady);
+    domain.node.addDependency(props.logDeliveryPolicyReady, props.serviceLinkedRoleReady);
     // IAM decides who may talk to the domain at all; FGAC roles (set up below) decide what they may do.
     domain.addAccessPolicies(
       new iam.PolicyStatement({

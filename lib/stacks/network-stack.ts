@@ -5,6 +5,7 @@ import { CfnOutput, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DmsAccountRoles } from '../constructs/dms-account-roles';
 import { OnPremisesNetwork } from '../constructs/on-premises-network';
+import { SharedLogDeliveryPolicy } from '../constructs/shared-log-delivery-policy';
 import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../constructs/service-linked-role';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 
@@ -47,6 +48,11 @@ export class NetworkStack extends Stack {
    * target), the routes to `onPremisesCidr` from the private subnets, and DNS forwarding.
    */
   public readonly onPremises: OnPremisesNetwork;
+  /**
+   * The account's one CloudWatch Logs resource policy for OpenSearch and DataSync log delivery,
+   * shared by every stage in the account (the quota is 10 per account and region).
+   */
+  public readonly logDeliveryPolicy: SharedLogDeliveryPolicy;
   /** Interface endpoints. Ingress: HTTPS from inside the VPC. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
 
@@ -151,6 +157,7 @@ export class NetworkStack extends Stack {
     this.dataSyncAgentSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(123), 'NTP for the agent clock');
 
     this.dmsAccountRoles = new DmsAccountRoles(this, 'DmsAccountRoles');
+    this.logDeliveryPolicy = new SharedLogDeliveryPolicy(this, 'LogDeliveryPolicy');
     this.openSearchServiceLinkedRole = new ServiceLinkedRole(
       this,
       'OpenSearchServiceLinkedRole',

@@ -11,6 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { EnvironmentConfig } from '../../lib/config/environment-config';
 import { loadEnvironmentConfig } from '../../lib/config/load';
 import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../../lib/constructs/service-linked-role';
+import { SERVICE_LOG_PREFIXES, SharedLogDeliveryPolicy } from '../../lib/constructs/shared-log-delivery-policy';
 import { ADMIN_ROLE_CONTEXT, LoggingStack, parseEngineVersion } from '../../lib/stacks/logging-stack';
 
 const ENV = { account: '111111111111', region: 'us-west-2' };
@@ -80,6 +81,7 @@ function synthesize(envName: 'dev' | 'prod', outdir: string, opts: BuildOptions)
     vpc,
     openSearchSecurityGroup,
     serviceLinkedRoleReady: serviceLinkedRole.ready,
+    logDeliveryPolicyReady: new SharedLogDeliveryPolicy(networkStack, 'LogDeliveryPolicy').ready,
     removalPolicy: envName === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   });
   opts.plant?.(logging);
@@ -234,17 +236,13 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
         b.config.logRetentionDays,
       );
     }
-    const policy = only<{ Properties: { PolicyDocument: unknown } }>(b.logging, 'AWS::Logs::ResourcePolicy');
-    const rendered = JSON.parse(renderJoin(policy.Properties.PolicyDocument)) as {
-      Statement: { Principal: unknown; Resource: string[] }[];
-    };
-    expect(rendered.Statement[0]!.Principal).toEqual({ Service: 'es.amazonaws.com' });
-    expect(rendered.Statement[0]!.Resource.map((r) => r.replace(/[0-9A-F]{8}\.Arn>$/, '>')).sort()).toEqual([
-      '<DomainAppLogs>',
-      '<DomainAuditLogs>',
-      '<DomainSlowIndexLogs>',
-      '<DomainSlowSearchLogs>',
-    ]);
+    // No per-stage resource policy: the groups live under the prefix of the account's shared one.
+    b.logging.resourceCountIs('AWS::Logs::ResourcePolicy', 0);
+    const names = Object.values(b.logging.findResources('AWS::Logs::LogGroup'))
+      .map((lg) => JSON.stringify((lg as { Properties: { LogGroupName?: unknown } }).Properties.LogGroupName ?? ''))
+      .filter((n) => n.includes(SERVICE_LOG_PREFIXES.openSearch));
+    expect(names).toHaveLength(4);
+    expect(JSON.stringify(domain.Properties.LogPublishingOptions)).toContain('DomainAuditLogs');
   });
 
   it('delivers both streams inside the VPC with retries, daily indices, KMS and a failed-documents backup', () => {
