@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/app-builder';
@@ -169,5 +172,17 @@ describe('PipelineStack', () => {
       );
     expect(granted('codestar-connections:UseConnection')).toBe(true);
     expect(granted('codeconnections:UseConnection')).toBe(true);
+  });
+
+  it('pins the Node.js and Python runtimes in every CodeBuild project', () => {
+    const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as { Properties: any }[];
+    expect(projects.length).toBeGreaterThanOrEqual(5);
+    for (const p of projects) {
+      // Long specs (asset publishing) are written next to the template and referenced by file name.
+      const source = String(p.Properties.Source.BuildSpec);
+      const text = source.startsWith('buildspec-') ? fs.readFileSync(path.join(app.outdir, source), 'utf8') : source;
+      const spec = parseYaml(text);
+      expect(spec.phases.install['runtime-versions']).toEqual({ nodejs: 20, python: 3.11 });
+    }
   });
 });
