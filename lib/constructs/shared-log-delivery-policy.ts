@@ -1,8 +1,9 @@
-import { ArnFormat, Aws, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import { acknowledgeAwsCustomResourceProvider } from './dms-account-roles';
+import { deploymentSuffix } from './physical-names';
 
 /**
  * CloudWatch Logs allows 10 resource policies per account and region. Every stage (dev and any
@@ -22,9 +23,7 @@ export const SERVICE_LOG_PREFIXES = {
  * the stack id's UUID), so a retained group of an earlier deployment never blocks a new one.
  */
 export function serviceLogGroupName(scope: Construct, prefix: string, suffix: string): string {
-  const stack = Stack.of(scope);
-  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
-  return Fn.join('', [prefix, stack.stackName, '/', stackUuid, '/', suffix]);
+  return Fn.join('', [prefix, Stack.of(scope).stackName, '/', deploymentSuffix(scope), '/', suffix]);
 }
 
 /** The policy document every stage writes (account and region specific, stage independent). */
