@@ -222,6 +222,11 @@ export interface OpenSearchConfig {
   readonly volumeSizeGb: number;
   /** Days an audit index lives before the ISM policy deletes it. */
   readonly indexRetentionDays: number;
+  /**
+   * IAM role given admin access to the audit domain (Dashboards, REST API), committed here so the
+   * pipeline and a laptop synthesize the same domain. @default none
+   */
+  readonly adminRoleArn?: string;
 }
 
 export interface RemediationConfig {
@@ -241,7 +246,10 @@ export interface EnvironmentConfig {
   readonly removal: StatefulRemoval;
   /** Days to keep every Lambda, Glue, Step Functions and DMS log group. */
   readonly logRetentionDays: number;
-  /** Where alarms and remediation alerts are e-mailed; unset means topic only. */
+  /**
+   * Where alarms and remediation alerts are e-mailed; unset means topic only. Committed in
+   * `environments.ts` (not taken from the shell), so the pipeline's synth equals a laptop's.
+   */
   readonly alarmEmail?: string;
   readonly network: NetworkConfig;
   readonly storage: StorageConfig;

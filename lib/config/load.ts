@@ -38,8 +38,9 @@ export function str(v: unknown): string | undefined {
 
 /**
  * Builds the config of one environment: the committed values from `environments.ts`, plus the
- * account from context `<env>Account` or environment variable `<ENV>_ACCOUNT`, plus the
- * alarm e-mail from context `<env>AlarmEmail` / `ALARM_EMAIL`. Throws `ConfigError` if invalid.
+ * account from context `<env>Account` or environment variable `<ENV>_ACCOUNT`. Everything that
+ * shapes the templates (alarm e-mail, admin role) is committed config, never read from the shell,
+ * so the pipeline's synth and a laptop's produce the same stage. Throws `ConfigError` if invalid.
  */
 export function loadEnvironmentConfig(
   envName: string,
@@ -52,13 +53,11 @@ export function loadEnvironmentConfig(
   const name = envName as EnvName;
   const base = ENVIRONMENTS[name];
   const account = str(context(`${name}Account`)) ?? str(env[`${name.toUpperCase()}_ACCOUNT`]);
-  const alarmEmail = str(context(`${name}AlarmEmail`)) ?? str(env.ALARM_EMAIL) ?? base.alarmEmail;
   const region = str(context(`${name}Region`)) ?? base.region;
   const config: EnvironmentConfig = {
     ...base,
     region,
     ...(account ? { account } : {}),
-    ...(alarmEmail ? { alarmEmail } : {}),
   };
   validateEnvironmentConfig(config);
   return config;
@@ -177,6 +176,9 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   }
   int('openSearch.volumeSizeGb', os.volumeSizeGb, 10, 16384);
   int('openSearch.indexRetentionDays', os.indexRetentionDays, 1, 3650);
+  if (os.adminRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(os.adminRoleArn)) {
+    at('openSearch.adminRoleArn', 'an IAM role ARN', os.adminRoleArn);
+  }
   int('remediation.maxAttempts', c.remediation.maxAttempts, 1, 10);
 
   if (p.length > 0) throw new ConfigError(p);

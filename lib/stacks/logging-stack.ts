@@ -57,8 +57,6 @@ export const AUDIT_EVENTS_INDEX = `${AUDIT_INDEX_PREFIX}events`;
 export const AUDIT_LOGS_INDEX = `${AUDIT_INDEX_PREFIX}logs`;
 /** How long Firehose retries a refused bulk request before the documents go to the S3 backup. */
 export const DELIVERY_RETRY = Duration.minutes(5);
-/** Context key of an optional IAM role ARN that gets admin access to the domain (Dashboards, API). */
-export const ADMIN_ROLE_CONTEXT = 'openSearchAdminRoleArn';
 
 /** Construct id of the stack-wide Lambda behind every AwsCustomResource (fixed by aws-cdk-lib). */
 const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -130,7 +128,7 @@ export class LoggingStack extends Stack {
     const os = config.openSearch;
     const logRetention = retentionOf(config.logRetentionDays);
     const disposable = removalPolicy === RemovalPolicy.DESTROY;
-    const adminRoleArn = this.adminRoleArn();
+    const adminRoleArn = os.adminRoleArn;
 
     const key = new kms.Key(this, 'AuditKey', {
       description: 'Encrypts the audit domain, its Firehose streams and their S3 backup',
@@ -505,15 +503,6 @@ export class LoggingStack extends Stack {
     });
     // CloudWatch Logs test-writes to the stream on creation: the role's policy must exist by then.
     filter.node.addDependency(this.logsPutRole);
-  }
-
-  private adminRoleArn(): string | undefined {
-    const v: unknown = this.node.tryGetContext(ADMIN_ROLE_CONTEXT);
-    if (v === undefined || v === null || v === '') return undefined;
-    if (typeof v !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(v)) {
-      throw new Error(`context ${ADMIN_ROLE_CONTEXT}: expected an IAM role ARN, got ${JSON.stringify(v)}`);
-    }
-    return v;
   }
 
   private deliveryStream(

@@ -9,10 +9,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EnvironmentConfig } from '../../lib/config/environment-config';
-import { loadEnvironmentConfig } from '../../lib/config/load';
+import { loadEnvironmentConfig, validateEnvironmentConfig } from '../../lib/config/load';
 import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../../lib/constructs/service-linked-role';
 import { SERVICE_LOG_PREFIXES, SharedLogDeliveryPolicy } from '../../lib/constructs/shared-log-delivery-policy';
-import { ADMIN_ROLE_CONTEXT, LoggingStack, parseEngineVersion } from '../../lib/stacks/logging-stack';
+import { LoggingStack, parseEngineVersion } from '../../lib/stacks/logging-stack';
 
 const ENV = { account: '111111111111', region: 'us-west-2' };
 const ADMIN = 'arn:aws:iam::111111111111:role/platform-admins';
@@ -445,16 +445,17 @@ describe('sizing per environment', () => {
 });
 
 describe('options', () => {
-  it('adds the admin role from context to the access policy and the setup', () => {
-    const b = build('dev', { context: { [ADMIN_ROLE_CONTEXT]: ADMIN } });
+  it('adds the admin role from config to the access policy and the setup', () => {
+    const b = build('dev', { config: (c) => ({ ...c, openSearch: { ...c.openSearch, adminRoleArn: ADMIN } }) });
     expect(accessPolicy(b.logging).Statement[0]!.Principal.AWS).toContain(ADMIN);
     b.logging.hasResourceProperties('Custom::OpenSearchAuditSetup', { AdminRoleArn: ADMIN });
     expect(findings(b)).toEqual([]);
   });
 
-  it('rejects an admin context value that is not a role ARN', () => {
-    expect(() => build('dev', { context: { [ADMIN_ROLE_CONTEXT]: '*' } })).toThrow(
-      /openSearchAdminRoleArn: expected an IAM role ARN/,
+  it('rejects an admin role that is not a role ARN', () => {
+    const c = loadEnvironmentConfig('dev');
+    expect(() => validateEnvironmentConfig({ ...c, openSearch: { ...c.openSearch, adminRoleArn: '*' } })).toThrow(
+      /openSearch\.adminRoleArn: expected an IAM role ARN/,
     );
   });
 
