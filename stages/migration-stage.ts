@@ -69,6 +69,8 @@ export class MigrationStage extends Stage {
       vpc,
       openSearchSecurityGroup: this.network.openSearchSecurityGroup,
       removalPolicy: statefulRemoval(config),
+      serviceLinkedRoleReady: this.network.openSearchServiceLinkedRole.ready,
+      logDeliveryPolicyReady: this.network.logDeliveryPolicy.ready,
       description: `Migration ${config.envName}: OpenSearch audit trail`,
     });
     this.dataSync = new DataSyncStack(this, 'DataSync', {
@@ -77,6 +79,7 @@ export class MigrationStage extends Stage {
       dataBucket: this.storage.dataBucket,
       agentSecurityGroup: this.network.dataSyncAgentSecurityGroup,
       lambdaSecurityGroup: this.network.lambdaSecurityGroup,
+      logDeliveryPolicyReady: this.network.logDeliveryPolicy.ready,
       ...(props.dataSyncActivationAttempt ? { activationAttempt: props.dataSyncActivationAttempt } : {}),
       description: `Migration ${config.envName}: DataSync agent, locations and task`,
     });
@@ -177,6 +180,9 @@ export class MigrationStage extends Stage {
     for (const { id, group } of auditedLogGroups) this.logging.subscribeLogGroup(group, id);
 
     for (const [k, v] of Object.entries(config.tags)) Tags.of(this).add(k, v);
+    // A stray `cdk destroy` or console delete must not take staging or prod down.
+    const protect = config.envName !== 'dev';
+    for (const child of this.node.children) if (child instanceof Stack) child.terminationProtection = protect;
     // Synth works without an account; a deploy of such a template must fail, not land in whatever
     // account the caller's credentials happen to point at.
     if (!props.env?.account) {

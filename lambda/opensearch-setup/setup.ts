@@ -7,29 +7,21 @@ export const WRITER_ROLE = 'audit_writer';
 export const ADMIN_ROLES = ['all_access', 'security_manager'] as const;
 
 /**
- * What Firehose needs to index into `audit-*` and nothing more. AWS's example for Firehose grants
- * `manage` and `crud`; both include deleting, and the writer of an audit trail must not be able to
- * delete it (only ISM expires indices).
+ * The permissions AWS documents for a Firehose delivery role on a domain with fine-grained access
+ * control ("Fine-grained access control in Amazon OpenSearch Service", Integrations): cluster
+ * `cluster_composite_ops` and `cluster_monitor`; on the destination indices `create_index`, `manage`
+ * and `crud`. A narrower hand-picked set risks refused deliveries when Firehose's calls change, and
+ * only the Firehose service can assume the role (its trust policy names firehose.amazonaws.com and
+ * this account), so the trail's writer is no person. ISM still expires the indices.
  */
+export const FIREHOSE_CLUSTER_PERMISSIONS = ['cluster_composite_ops', 'cluster_monitor'] as const;
+export const FIREHOSE_INDEX_PERMISSIONS = ['create_index', 'manage', 'crud'] as const;
+
 export function writerRole(indexPattern: string): object {
   return {
-    description: 'Amazon Data Firehose delivery of the migration audit trail (index only, no delete)',
-    cluster_permissions: ['cluster_monitor', 'indices:data/write/bulk'],
-    index_permissions: [
-      {
-        index_patterns: [indexPattern],
-        allowed_actions: [
-          'create_index',
-          // Bulk requests create the day's index through the auto-create action.
-          'indices:admin/auto_create',
-          'indices:admin/get',
-          'indices:admin/mapping/put',
-          'indices:data/write/bulk*',
-          'indices:data/write/index',
-          'indices_monitor',
-        ],
-      },
-    ],
+    description: 'Amazon Data Firehose delivery of the migration audit trail (permissions AWS documents for Firehose)',
+    cluster_permissions: [...FIREHOSE_CLUSTER_PERMISSIONS],
+    index_permissions: [{ index_patterns: [indexPattern], allowed_actions: [...FIREHOSE_INDEX_PERMISSIONS] }],
   };
 }
 

@@ -24,6 +24,63 @@ export interface NetworkConfig {
    * source MySQL). The DMS and DataSync security groups open egress to it and nothing wider.
    */
   readonly onPremisesCidr: string;
+  /**
+   * How the VPC reaches `onPremisesCidr`. Required: DMS and DataSync cannot reach their sources
+   * without it, and it is never assumed. See docs/operations.md, "On-premises connectivity".
+   */
+  readonly onPremisesConnectivity: OnPremisesConnectivity;
+  /**
+   * DNS of the on-premises network: queries for these domains are forwarded from the VPC to these
+   * servers by a Route 53 Resolver outbound endpoint. Unset: the on-premises hosts in `dms.source`
+   * and `dataSync.source` must be given as IP addresses. @default none
+   */
+  readonly onPremisesDns?: OnPremisesDns;
+}
+
+/**
+ * One of three ways to the on-premises network; NetworkStack routes `onPremisesCidr` through it
+ * from every private subnet (where DMS, the DataSync agent, the VPC functions and the resolver run).
+ */
+export type OnPremisesConnectivity = SiteToSiteVpn | ExistingTransitGateway | AlreadyProvidedConnectivity;
+
+/** An AWS Site-to-Site VPN from a virtual private gateway created here to the on-premises device. */
+export interface SiteToSiteVpn {
+  readonly kind: 'site-to-site-vpn';
+  /** Public IPv4 address of the on-premises VPN device (the customer gateway). */
+  readonly customerGatewayIp: string;
+  /** BGP (dynamic, recommended: tunnel failover without route changes) or static routing. */
+  readonly routing: { readonly type: 'bgp'; readonly customerGatewayAsn: number } | { readonly type: 'static' };
+  /** ASN of the AWS side of the BGP session. @default 64512 */
+  readonly amazonSideAsn?: number;
+}
+
+/** A Transit Gateway that already reaches on-premises (VPN or Direct Connect attached to it). */
+export interface ExistingTransitGateway {
+  readonly kind: 'transit-gateway';
+  /** `tgw-…`; shared with this account through AWS RAM when it lives in a network account. */
+  readonly transitGatewayId: string;
+}
+
+/**
+ * The network team connects the VPC themselves; this stack only adds the routes to the target named
+ * here, which must exist and be usable from this VPC when NetworkStack deploys.
+ */
+export interface AlreadyProvidedConnectivity {
+  readonly kind: 'already-provided';
+  readonly routeTarget: OnPremisesRouteTarget;
+}
+
+export type OnPremisesRouteTarget =
+  | { readonly type: 'transit-gateway'; /** `tgw-…` with an attachment to this VPC. */ readonly id: string }
+  | { readonly type: 'vpn-gateway'; /** `vgw-…` attached to this VPC. */ readonly id: string }
+  | { readonly type: 'vpc-peering-connection'; /** `pcx-…`, active. */ readonly id: string }
+  | { readonly type: 'network-interface'; /** `eni-…` of an appliance that forwards. */ readonly id: string };
+
+export interface OnPremisesDns {
+  /** Domains resolved on-premises, e.g. `corp.example.com` (sub-domains included). */
+  readonly domains: readonly string[];
+  /** IPv4 addresses of the on-premises DNS servers (1 to 6), inside `onPremisesCidr`. */
+  readonly serverIps: readonly string[];
 }
 
 export interface StorageConfig {
@@ -103,9 +160,21 @@ export interface MigratedSchema {
   readonly tables?: readonly string[];
 }
 
+/**
+ * What a full load does to a target table that exists. `DROP_AND_CREATE` makes DMS create bare
+ * tables (primary key only: no secondary indexes, foreign keys or defaults) and drops the schema
+ * prepared on every reload; use it only for throw-away targets.
+ */
+export type TargetTablePrepMode = 'DO_NOTHING' | 'TRUNCATE_BEFORE_LOAD' | 'DROP_AND_CREATE';
+
 export interface DmsConfig {
   /** Replication instance class. @default 'dms.t3.medium' */
   readonly instanceClass: string;
+  /**
+   * Full-load table preparation. The target schema is created with native tools first
+   * (docs/operations.md, "Target schema"). @default 'DO_NOTHING'
+   */
+  readonly targetTablePrepMode?: TargetTablePrepMode;
   readonly allocatedStorageGb: number;
   readonly multiAz: boolean;
   /** DMS engine version of the replication instance; unset lets DMS choose its default. */
@@ -153,6 +222,11 @@ export interface OpenSearchConfig {
   readonly volumeSizeGb: number;
   /** Days an audit index lives before the ISM policy deletes it. */
   readonly indexRetentionDays: number;
+  /**
+   * IAM role given admin access to the audit domain (Dashboards, REST API), committed here so the
+   * pipeline and a laptop synthesize the same domain. @default none
+   */
+  readonly adminRoleArn?: string;
 }
 
 export interface RemediationConfig {
@@ -172,7 +246,10 @@ export interface EnvironmentConfig {
   readonly removal: StatefulRemoval;
   /** Days to keep every Lambda, Glue, Step Functions and DMS log group. */
   readonly logRetentionDays: number;
-  /** Where alarms and remediation alerts are e-mailed; unset means topic only. */
+  /**
+   * Where alarms and remediation alerts are e-mailed; unset means topic only. Committed in
+   * `environments.ts` (not taken from the shell), so the pipeline's synth equals a laptop's.
+   */
   readonly alarmEmail?: string;
   readonly network: NetworkConfig;
   readonly storage: StorageConfig;

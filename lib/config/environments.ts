@@ -1,7 +1,8 @@
 import { EnvName, EnvironmentConfig } from './environment-config';
 
 /**
- * The three environments. Accounts are deliberately absent: they come from context
+ * The three environments. The on-premises connectivity, DNS and host names below are examples
+ * that synthesize offline; replace them before the first deploy (docs/operations.md). Accounts are deliberately absent: they come from context
  * (`-c devAccount=111111111111`) or the environment (`DEV_ACCOUNT`), see `load.ts`.
  * Edit sizing, retention and the migrated schemas here; the values are validated at start-up.
  */
@@ -17,6 +18,14 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       natGateways: 1,
       flowLogRetentionDays: 14,
       onPremisesCidr: '192.168.0.0/16',
+      // EXAMPLE VALUES: replace with your VPN device and DNS servers (docs/operations.md).
+      // 203.0.113.0/24 is a documentation range: a deploy with it is refused.
+      onPremisesConnectivity: {
+        kind: 'site-to-site-vpn',
+        customerGatewayIp: '203.0.113.10',
+        routing: { type: 'bgp', customerGatewayAsn: 65010 },
+      },
+      onPremisesDns: { domains: ['onprem.example.internal'], serverIps: ['192.168.0.10', '192.168.0.11'] },
     },
     storage: { noncurrentVersionExpirationDays: 7, abortIncompleteUploadDays: 1, accessLogExpirationDays: 30 },
     dataSync: {
@@ -33,6 +42,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
     },
     dms: {
       instanceClass: 'dms.t3.medium',
+      // The target schema is created with native tools before the first load (docs/operations.md).
+      targetTablePrepMode: 'DO_NOTHING',
       allocatedStorageGb: 50,
       multiAz: false,
       source: { serverName: 'mysql.onprem.example.internal', port: 3306 },
@@ -63,6 +74,14 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       natGateways: 2,
       flowLogRetentionDays: 30,
       onPremisesCidr: '192.168.0.0/16',
+      // EXAMPLE VALUES: replace with your VPN device and DNS servers (docs/operations.md).
+      // 203.0.113.0/24 is a documentation range: a deploy with it is refused.
+      onPremisesConnectivity: {
+        kind: 'site-to-site-vpn',
+        customerGatewayIp: '203.0.113.20',
+        routing: { type: 'bgp', customerGatewayAsn: 65010 },
+      },
+      onPremisesDns: { domains: ['onprem.example.internal'], serverIps: ['192.168.0.10', '192.168.0.11'] },
     },
     storage: { noncurrentVersionExpirationDays: 30, abortIncompleteUploadDays: 3, accessLogExpirationDays: 90 },
     dataSync: {
@@ -79,6 +98,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
     },
     dms: {
       instanceClass: 'dms.t3.medium',
+      // The target schema is created with native tools before the first load (docs/operations.md).
+      targetTablePrepMode: 'DO_NOTHING',
       allocatedStorageGb: 100,
       multiAz: false,
       source: { serverName: 'mysql.onprem.example.internal', port: 3306 },
@@ -109,6 +130,14 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       natGateways: 2,
       flowLogRetentionDays: 365,
       onPremisesCidr: '192.168.0.0/16',
+      // EXAMPLE VALUES: replace with your VPN device and DNS servers (docs/operations.md).
+      // 203.0.113.0/24 is a documentation range: a deploy with it is refused.
+      onPremisesConnectivity: {
+        kind: 'site-to-site-vpn',
+        customerGatewayIp: '203.0.113.30',
+        routing: { type: 'bgp', customerGatewayAsn: 65010 },
+      },
+      onPremisesDns: { domains: ['onprem.example.internal'], serverIps: ['192.168.0.10', '192.168.0.11'] },
     },
     storage: { noncurrentVersionExpirationDays: 90, abortIncompleteUploadDays: 7, accessLogExpirationDays: 365 },
     dataSync: {
@@ -125,7 +154,10 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       defaultDatabaseName: 'migration',
     },
     dms: {
-      instanceClass: 'dms.t3.medium',
+      // Non-burstable: a T3 runs out of CPU credits under a long full load and CDC stalls.
+      instanceClass: 'dms.r6i.large',
+      // The target schema is created with native tools before the first load (docs/operations.md).
+      targetTablePrepMode: 'DO_NOTHING',
       allocatedStorageGb: 100,
       multiAz: true,
       source: { serverName: 'mysql.onprem.example.internal', port: 3306 },
@@ -138,7 +170,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       engineVersion: 'OpenSearch_2.19',
       dataNodes: 2,
       dataNodeInstanceType: 'r6g.large.search',
-      masterNodes: 0,
+      // Dedicated masters keep the cluster manager off the data nodes (quorum across AZs).
+      masterNodes: 3,
+      masterNodeInstanceType: 'm6g.large.search',
       volumeSizeGb: 100,
       indexRetentionDays: 90,
     },

@@ -1,4 +1,11 @@
-import { EnvName, ENV_NAMES, EnvironmentConfig } from './environment-config';
+import {
+  EnvName,
+  ENV_NAMES,
+  EnvironmentConfig,
+  OnPremisesRouteTarget,
+  TargetTablePrepMode,
+} from './environment-config';
+import { isPublicIpv4, parseCidr, parseIpv4, rangeContains, rangesOverlap } from './ipv4';
 import { ENVIRONMENTS } from './environments';
 
 /** Raised when configuration is unusable; the message lists every bad field and what is expected. */
@@ -31,8 +38,9 @@ export function str(v: unknown): string | undefined {
 
 /**
  * Builds the config of one environment: the committed values from `environments.ts`, plus the
- * account from context `<env>Account` or environment variable `<ENV>_ACCOUNT`, plus the
- * alarm e-mail from context `<env>AlarmEmail` / `ALARM_EMAIL`. Throws `ConfigError` if invalid.
+ * account from context `<env>Account` or environment variable `<ENV>_ACCOUNT`. Everything that
+ * shapes the templates (alarm e-mail, admin role) is committed config, never read from the shell,
+ * so the pipeline's synth and a laptop's produce the same stage. Throws `ConfigError` if invalid.
  */
 export function loadEnvironmentConfig(
   envName: string,
@@ -45,13 +53,11 @@ export function loadEnvironmentConfig(
   const name = envName as EnvName;
   const base = ENVIRONMENTS[name];
   const account = str(context(`${name}Account`)) ?? str(env[`${name.toUpperCase()}_ACCOUNT`]);
-  const alarmEmail = str(context(`${name}AlarmEmail`)) ?? str(env.ALARM_EMAIL) ?? base.alarmEmail;
   const region = str(context(`${name}Region`)) ?? base.region;
   const config: EnvironmentConfig = {
     ...base,
     region,
     ...(account ? { account } : {}),
-    ...(alarmEmail ? { alarmEmail } : {}),
   };
   validateEnvironmentConfig(config);
   return config;
@@ -77,9 +83,7 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   if (!CIDR.test(c.network.cidr)) at('network.cidr', 'an IPv4 CIDR from /16 to /28', c.network.cidr);
   int('network.maxAzs', c.network.maxAzs, 2, 6);
   int('network.natGateways', c.network.natGateways, 1, c.network.maxAzs);
-  if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(c.network.onPremisesCidr)) {
-    at('network.onPremisesCidr', 'the IPv4 CIDR of the on-premises network', c.network.onPremisesCidr);
-  }
+  validateOnPremises(c, at);
   int('network.flowLogRetentionDays', c.network.flowLogRetentionDays, 1, 3653);
 
   int('storage.noncurrentVersionExpirationDays', c.storage.noncurrentVersionExpirationDays, 1, 3650);
@@ -125,6 +129,12 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   if (!/^dms\.[a-z0-9]+\.[a-z0-9]+$/.test(dms.instanceClass)) {
     at('dms.instanceClass', 'a class such as dms.t3.medium', dms.instanceClass);
   }
+  if (c.envName === 'prod' && /^dms\.t\d/.test(dms.instanceClass)) {
+    at('dms.instanceClass', 'a non-burstable class in prod (e.g. dms.r6i.large or dms.c6i.large)', dms.instanceClass);
+  }
+  if (dms.targetTablePrepMode !== undefined && !TARGET_TABLE_PREP_MODES.includes(dms.targetTablePrepMode)) {
+    at('dms.targetTablePrepMode', TARGET_TABLE_PREP_MODES.join(' | '), dms.targetTablePrepMode);
+  }
   int('dms.allocatedStorageGb', dms.allocatedStorageGb, 5, 6144);
   int('dms.source.port', dms.source.port, 1, 65535);
   if (dms.source.secretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:/.test(dms.source.secretArn)) {
@@ -161,12 +171,148 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   }
   if (os.masterNodes !== 0 && os.masterNodes !== 3 && os.masterNodes !== 5) {
     at('openSearch.masterNodes', '0, 3 or 5', os.masterNodes);
+  } else if (c.envName === 'prod' && os.masterNodes === 0) {
+    at('openSearch.masterNodes', '3 or 5 dedicated master nodes in prod', os.masterNodes);
   }
   int('openSearch.volumeSizeGb', os.volumeSizeGb, 10, 16384);
   int('openSearch.indexRetentionDays', os.indexRetentionDays, 1, 3650);
+  if (os.adminRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(os.adminRoleArn)) {
+    at('openSearch.adminRoleArn', 'an IAM role ARN', os.adminRoleArn);
+  }
   int('remediation.maxAttempts', c.remediation.maxAttempts, 1, 10);
 
   if (p.length > 0) throw new ConfigError(p);
+}
+
+const TARGET_TABLE_PREP_MODES: readonly TargetTablePrepMode[] = [
+  'DO_NOTHING',
+  'TRUNCATE_BEFORE_LOAD',
+  'DROP_AND_CREATE',
+];
+
+const ROUTE_TARGET_IDS: Record<OnPremisesRouteTarget['type'], RegExp> = {
+  'transit-gateway': /^tgw-[0-9a-f]{8,17}$/,
+  'vpn-gateway': /^vgw-[0-9a-f]{8,17}$/,
+  'vpc-peering-connection': /^pcx-[0-9a-f]{8,17}$/,
+  'network-interface': /^eni-[0-9a-f]{8,17}$/,
+};
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+/** Customer gateway ASNs AWS accepts (2-byte and 4-byte). */
+const MAX_ASN = 4294967294;
+
+type Report = (field: string, expected: string, got: unknown) => void;
+
+/**
+ * The on-premises CIDR, the way there and its DNS. Connectivity is never assumed: a config without
+ * it fails here, naming the setting, rather than deploying a VPC that cannot reach the sources.
+ */
+function validateOnPremises(c: EnvironmentConfig, at: Report): void {
+  const n = c.network;
+  const onPrem = parseCidr(n.onPremisesCidr);
+  if (!onPrem) at('network.onPremisesCidr', 'the IPv4 CIDR of the on-premises network', n.onPremisesCidr);
+  const vpc = parseCidr(n.cidr);
+  if (onPrem && vpc && rangesOverlap(onPrem, vpc)) {
+    at('network.onPremisesCidr', `a range that does not overlap the VPC (${n.cidr})`, n.onPremisesCidr);
+  }
+
+  const conn = n.onPremisesConnectivity as EnvironmentConfig['network']['onPremisesConnectivity'] | undefined;
+  const kinds =
+    "{ kind: 'site-to-site-vpn', ... }, { kind: 'transit-gateway', ... } or { kind: 'already-provided', ... }";
+  if (conn === undefined || conn === null) {
+    at(
+      'network.onPremisesConnectivity',
+      `how the VPC reaches the on-premises network: ${kinds} (docs/operations.md)`,
+      conn,
+    );
+  } else if (conn.kind === 'site-to-site-vpn') {
+    const ip = parseIpv4(conn.customerGatewayIp);
+    if (ip === undefined || !isPublicIpv4(ip)) {
+      at(
+        'network.onPremisesConnectivity.customerGatewayIp',
+        'the public IPv4 address of the on-premises VPN device',
+        conn.customerGatewayIp,
+      );
+    }
+    const routing = conn.routing as { type?: unknown; customerGatewayAsn?: unknown } | undefined;
+    if (routing?.type === 'bgp') {
+      const asn = routing.customerGatewayAsn;
+      if (typeof asn !== 'number' || !Number.isInteger(asn) || asn < 1 || asn > MAX_ASN) {
+        at('network.onPremisesConnectivity.routing.customerGatewayAsn', `a BGP ASN from 1 to ${MAX_ASN}`, asn);
+      } else if (asn === (conn.amazonSideAsn ?? 64512)) {
+        at('network.onPremisesConnectivity.routing.customerGatewayAsn', 'an ASN different from the Amazon side', asn);
+      }
+    } else if (routing?.type !== 'static') {
+      at(
+        'network.onPremisesConnectivity.routing',
+        "{ type: 'bgp', customerGatewayAsn } or { type: 'static' }",
+        routing,
+      );
+    }
+    const amazon = conn.amazonSideAsn;
+    if (
+      amazon !== undefined &&
+      !((amazon >= 64512 && amazon <= 65534) || (amazon >= 4200000000 && amazon <= MAX_ASN))
+    ) {
+      at(
+        'network.onPremisesConnectivity.amazonSideAsn',
+        'a private ASN (64512-65534 or 4200000000-4294967294)',
+        amazon,
+      );
+    }
+  } else if (conn.kind === 'transit-gateway') {
+    if (!ROUTE_TARGET_IDS['transit-gateway'].test(conn.transitGatewayId ?? '')) {
+      at('network.onPremisesConnectivity.transitGatewayId', 'a Transit Gateway id (tgw-...)', conn.transitGatewayId);
+    }
+  } else if (conn.kind === 'already-provided') {
+    const target = conn.routeTarget as { type?: string; id?: string } | undefined;
+    const pattern = target?.type ? ROUTE_TARGET_IDS[target.type as OnPremisesRouteTarget['type']] : undefined;
+    if (!pattern) {
+      at(
+        'network.onPremisesConnectivity.routeTarget.type',
+        `the route target, named explicitly: ${Object.keys(ROUTE_TARGET_IDS).join(' | ')}`,
+        target?.type,
+      );
+    } else if (!pattern.test(target?.id ?? '')) {
+      at('network.onPremisesConnectivity.routeTarget.id', `an id matching ${pattern.source}`, target?.id);
+    }
+  } else {
+    at('network.onPremisesConnectivity.kind', kinds, (conn as { kind?: unknown }).kind);
+  }
+
+  const dns = n.onPremisesDns;
+  if (dns) {
+    if (dns.domains.length === 0) at('network.onPremisesDns.domains', 'at least one domain to forward', []);
+    for (const d of dns.domains) {
+      if (!DOMAIN.test(d)) at('network.onPremisesDns.domains', 'lower-case domain names such as corp.example.com', d);
+    }
+    if (dns.serverIps.length < 1 || dns.serverIps.length > 6) {
+      at(
+        'network.onPremisesDns.serverIps',
+        '1 to 6 DNS server addresses (a resolver rule takes at most 6)',
+        dns.serverIps,
+      );
+    }
+    for (const s of dns.serverIps) {
+      const ip = parseIpv4(s);
+      if (ip === undefined || (onPrem && !rangeContains(onPrem, ip))) {
+        at('network.onPremisesDns.serverIps', `IPv4 addresses inside onPremisesCidr ${n.onPremisesCidr}`, s);
+      }
+    }
+  }
+  // The sources must be reachable by name (through a forwarded domain) or by an on-premises address.
+  const reachable = (host: string) => {
+    const ip = parseIpv4(host);
+    if (ip !== undefined) return onPrem !== undefined && rangeContains(onPrem, ip);
+    const h = host.toLowerCase();
+    return (dns?.domains ?? []).some((d) => h === d || h.endsWith(`.${d}`));
+  };
+  const expected = dns
+    ? `a host under ${dns.domains.join(', ')} or an address inside ${n.onPremisesCidr}`
+    : `an address inside ${n.onPremisesCidr} (or set network.onPremisesDns to resolve names)`;
+  if (!reachable(c.dms.source.serverName)) at('dms.source.serverName', expected, c.dms.source.serverName);
+  if (c.dataSync.source.serverHostname && !reachable(c.dataSync.source.serverHostname)) {
+    at('dataSync.source.serverHostname', expected, c.dataSync.source.serverHostname);
+  }
 }
 
 /** Validates a sandbox name (`-c sandbox=alice`); it prefixes stage and stack names. */

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import type { NfsOrSmb } from '../config/environment-config';
 import { MigrationFunction } from './migration-function';
 import { waitingProvider } from './waiting-provider';
@@ -24,6 +24,12 @@ export interface DataSyncAgentSetupProps {
   readonly destinationLocationArn: string;
   /** Log group of the task; this construct adds the resource policy that lets DataSync write to it. */
   readonly taskLogGroup: logs.ILogGroup;
+  /**
+   * An existing CloudWatch Logs resource policy that already lets DataSync write to `taskLogGroup`
+   * (an account-wide shared one: the quota is 10 per account and region); none is created then.
+   * @default - a resource policy for `taskLogGroup` is created here
+   */
+  readonly taskLogPolicyReady?: IDependable;
   /** Cron or rate expression for the task. @default - the task runs on demand */
   readonly scheduleExpression?: string;
   /** ARN of an agent activated by hand; activation is skipped and this agent is used (and never deleted). @default - activate the agent on `agentInstance` */
@@ -111,7 +117,7 @@ export class DataSyncAgentSetup extends Construct {
     });
     this.grantDataSyncCalls(props);
 
-    const taskLogPolicy = this.allowDataSyncToWriteTaskLogs(props.taskLogGroup);
+    const taskLogPolicy = props.taskLogPolicyReady ?? this.allowDataSyncToWriteTaskLogs(props.taskLogGroup);
 
     this.provider = waitingProvider(this, {
       onEventHandler: this.onEventHandler,

@@ -1,4 +1,4 @@
-import { MigratedSchema } from '../config/environment-config';
+import { MigratedSchema, TargetTablePrepMode } from '../config/environment-config';
 import { MYSQL_SYSTEM_SCHEMAS } from '../config/load';
 
 /** A DMS selection rule (https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.Selections.html). */
@@ -48,13 +48,17 @@ export function buildTableMappings(schemas: readonly MigratedSchema[]): TableMap
 /**
  * Task settings (https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TaskSettings.html):
  * logging on, data validation on, LOBs bounded so a huge blob cannot stall the load.
+ *
+ * `targetTablePrepMode` defaults to `DO_NOTHING`: the target schema is created with native tools
+ * (indexes, foreign keys, defaults; docs/operations.md "Target schema"). WARNING: `DROP_AND_CREATE`
+ * replaces it with bare tables (primary key only) and drops it again on every reload.
  */
-export function buildTaskSettings(): Record<string, unknown> {
+export function buildTaskSettings(targetTablePrepMode: TargetTablePrepMode = 'DO_NOTHING'): Record<string, unknown> {
   const severity = 'LOGGER_SEVERITY_DEFAULT';
   return {
     TargetMetadata: { SupportLobs: true, FullLobMode: false, LimitedSizeLobMode: true, LobMaxSize: 32 },
     FullLoadSettings: {
-      TargetTablePrepMode: 'DROP_AND_CREATE',
+      TargetTablePrepMode: targetTablePrepMode,
       MaxFullLoadSubTasks: 8,
       CommitRate: 10000,
     },

@@ -25,6 +25,13 @@ export const STAGE_IDS: Record<EnvironmentConfig['envName'], string> = { dev: 'D
 /** The CodeBuild image every step uses: Amazon Linux 2023 standard 5 (Node.js 20/22, Python 3.11). */
 const BUILD_IMAGE = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5;
 
+/** The `runtime-versions` of buildspec.yml, which every CodeBuild step of the pipeline pins. */
+export const BUILD_RUNTIMES: Record<string, unknown> = (
+  parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, 'buildspec.yml'), 'utf8')) as {
+    phases: { install: { 'runtime-versions': Record<string, unknown> } };
+  }
+).phases.install['runtime-versions'];
+
 export interface PipelineStackProps extends StackProps {
   readonly pipeline: PipelineConfig;
   /** Environments in promotion order: dev, staging, prod. */
@@ -91,7 +98,13 @@ export class PipelineStack extends Stack {
       // One CodeBuild project publishes all file assets instead of one project per asset.
       publishAssetsInParallel: false,
       dockerEnabledForSynth: false,
-      codeBuildDefaults: { buildEnvironment: { buildImage: BUILD_IMAGE } },
+      // Every CodeBuild project (synth, self-mutation, assets, smoke tests) pins the same runtimes.
+      codeBuildDefaults: {
+        buildEnvironment: { buildImage: BUILD_IMAGE },
+        partialBuildSpec: codebuild.BuildSpec.fromObject({
+          phases: { install: { 'runtime-versions': BUILD_RUNTIMES } },
+        }),
+      },
     });
 
     const stages: MigrationStage[] = [];
@@ -143,6 +156,7 @@ export class PipelineStack extends Stack {
     this.stages = stages;
 
     this.codePipeline.buildPipeline();
+    grantCodeConnectionsUse(this.codePipeline, config.connectionArn);
 
     const key = new kms.Key(this, 'NotificationsKey', {
       description: 'Encrypts pipeline notifications',
@@ -183,6 +197,24 @@ export class PipelineStack extends Stack {
 
     acknowledgePipelineFindings(this);
   }
+}
+
+/**
+ * aws-cdk-lib grants the source action `codestar-connections:UseConnection` only. Connections
+ * created since the 2024 rename have `arn:aws:codeconnections:` ARNs and are authorized under the
+ * `codeconnections` prefix; grant both on the one connection so either kind of ARN works.
+ */
+export function grantCodeConnectionsUse(pipeline: CodePipeline, connectionArn: string): void {
+  // The source action's role is created when the action binds; it lives under the Source stage.
+  const sourceStage = pipeline.pipeline.node.tryFindChild('Source');
+  const roles = sourceStage?.node.findAll().filter((c): c is iam.Role => c instanceof iam.Role) ?? [];
+  if (roles.length !== 1) throw new Error(`Expected one source action role, found ${roles.length}`);
+  roles[0]!.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['codeconnections:UseConnection'],
+      resources: [connectionArn],
+    }),
+  );
 }
 
 /**

@@ -4,9 +4,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { DataSyncAgentSetup } from '../constructs/datasync-agent-setup';
+import { SERVICE_LOG_PREFIXES, serviceLogGroupName } from '../constructs/shared-log-delivery-policy';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
 
@@ -19,6 +20,11 @@ export interface DataSyncStackProps extends MigrationStackProps {
   readonly agentSecurityGroup: ec2.ISecurityGroup;
   /** Where the activation function runs; NetworkStack opens port 80 from it to the agent. */
   readonly lambdaSecurityGroup: ec2.ISecurityGroup;
+  /**
+   * The account's shared CloudWatch Logs resource policy (NetworkStack's `logDeliveryPolicy.ready`)
+   * that lets DataSync write task logs; the task log group is named under its prefix.
+   */
+  readonly logDeliveryPolicyReady: IDependable;
   /** Changing this re-runs a failed activation on the next deploy (`-c dataSyncActivationAttempt=2`). */
   readonly activationAttempt?: string;
 }
@@ -86,6 +92,7 @@ export class DataSyncStack extends Stack {
     this.destinationLocation.node.addDependency(bucketRole);
 
     this.taskLogGroup = new logs.LogGroup(this, 'TaskLogs', {
+      logGroupName: serviceLogGroupName(this, SERVICE_LOG_PREFIXES.dataSync, 'task'),
       retention: logRetention(config.logRetentionDays),
     });
 
@@ -97,6 +104,7 @@ export class DataSyncStack extends Stack {
       source: config.dataSync.source,
       destinationLocationArn: this.destinationLocation.attrLocationArn,
       taskLogGroup: this.taskLogGroup,
+      taskLogPolicyReady: props.logDeliveryPolicyReady,
       agentName: `${Stack.of(this).stackName}-agent`,
       logRetention: logRetention(config.logRetentionDays),
       ...(config.dataSync.scheduleExpression ? { scheduleExpression: config.dataSync.scheduleExpression } : {}),

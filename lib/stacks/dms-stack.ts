@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
 import { REF } from '../compliance/nag';
 import { ManagedReplicationTask } from '../constructs/managed-replication-task';
+import { deploymentSuffix } from '../constructs/physical-names';
 import { buildTableMappings, buildTaskSettings } from '../dms/task-definition';
 import { logRetention, MigrationStackProps, statefulRemoval } from './migration-stack-props';
 import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
@@ -61,14 +62,17 @@ export class DmsStack extends Stack {
     });
     subnetGroup.node.addDependency(...props.accountRolesReady);
 
-    // Named after the stack (which carries the stage and sandbox name) so metric dimensions and the
-    // task log group are known before deploy and two stages in one account never collide.
-    this.replicationInstanceIdentifier = `${this.stackName}-replication`
+    // DMS writes task logs to `dms-tasks-<replication instance identifier>` (a name DMS dictates), so
+    // the instance carries an explicit identifier: the stack name (stage and sandbox) so two stages
+    // never collide, plus the stack id's first UUID block so a re-created stack never meets the
+    // retained log group (or a lingering instance) of an earlier deployment.
+    const base = `${this.stackName}-replication`
       .toLowerCase()
       .replace(/[^a-z0-9-]/g, '-')
       .replace(/-+/g, '-');
+    this.replicationInstanceIdentifier = Fn.join('-', [base, deploymentSuffix(this)]);
     this.taskLogGroup = new logs.LogGroup(this, 'TaskLogs', {
-      logGroupName: `dms-tasks-${this.replicationInstanceIdentifier}`,
+      logGroupName: Fn.join('', ['dms-tasks-', this.replicationInstanceIdentifier]),
       retention: logRetention(config.logRetentionDays),
       removalPolicy: removal,
     });
@@ -160,7 +164,7 @@ export class DmsStack extends Stack {
       targetEndpointArn: this.targetEndpoint.ref,
       migrationType: 'full-load-and-cdc',
       tableMappings: buildTableMappings(config.dms.schemas),
-      replicationTaskSettings: buildTaskSettings(),
+      replicationTaskSettings: buildTaskSettings(config.dms.targetTablePrepMode),
       logRetention: logRetention(config.logRetentionDays),
     });
 

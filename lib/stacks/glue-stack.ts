@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { PROJECT_ROOT } from '../constructs/migration-function';
+import { deploymentSuffix } from '../constructs/physical-names';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
 
@@ -49,7 +50,9 @@ export class GlueStack extends Stack {
       description: `Migration datasets (${config.envName})`,
     });
 
+    // Glue requires a name; the deployment suffix keeps a re-created stack clear of a lingering one.
     const securityConfiguration = new glue.SecurityConfiguration(this, 'SecurityConfiguration', {
+      securityConfigurationName: Fn.join('-', [this.stackName, 'security', deploymentSuffix(this)]),
       s3Encryption: glue.S3Encryption.kms(dataKey),
       cloudWatchEncryption: glue.CloudWatchEncryption.kms(dataKey),
       jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(dataKey),
@@ -58,10 +61,12 @@ export class GlueStack extends Stack {
     // Glue 5 writes driver and Glue-logger lines to <prefix>/error and stdout/stderr to
     // <prefix>/output (--custom-logGroup-prefix, "Logging for AWS Glue jobs"). The groups are created
     // here so they carry retention and the data key, and so the audit trail can subscribe to them.
-    this.logGroupPrefix = `/aws-glue/jobs/${this.stackName}`;
+    // The prefix carries the deployment suffix: the groups are retained outside dev, and a re-created
+    // stack must not meet them ("already exists"). Glue only needs the prefix, not a fixed value.
+    this.logGroupPrefix = Fn.join('', ['/aws-glue/jobs/', this.stackName, '/', deploymentSuffix(this)]);
     const jobLogGroup = (id: string, suffix: 'error' | 'output') =>
       new logs.LogGroup(this, id, {
-        logGroupName: `${this.logGroupPrefix}/${suffix}`,
+        logGroupName: Fn.join('', [this.logGroupPrefix, '/', suffix]),
         retention: logRetention(config.logRetentionDays),
         encryptionKey: dataKey,
         removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,

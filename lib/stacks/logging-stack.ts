@@ -18,10 +18,11 @@ import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct, IConstruct } from 'constructs';
+import { Construct, IConstruct, IDependable } from 'constructs';
 import { EnvironmentConfig } from '../config/environment-config';
 import { MigrationFunction } from '../constructs/migration-function';
 import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
+import { SERVICE_LOG_PREFIXES, serviceLogGroupName } from '../constructs/shared-log-delivery-policy';
 
 export interface LoggingStackProps extends StackProps {
   /** The environment: OpenSearch sizing, index retention, log retention, storage lifecycle. */
@@ -38,6 +39,16 @@ export interface LoggingStackProps extends StackProps {
   readonly openSearchSecurityGroup: ec2.ISecurityGroup;
   /** Removal of the domain, key, buckets and log groups: RETAIN everywhere except dev. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * The OpenSearch service-linked role (NetworkStack's `openSearchServiceLinkedRole.ready`): a VPC
+   * domain cannot be created in an account that lacks it.
+   */
+  readonly serviceLinkedRoleReady: IDependable;
+  /**
+   * The account's shared CloudWatch Logs resource policy that lets OpenSearch write its logs
+   * (NetworkStack's `logDeliveryPolicy.ready`); the domain log groups are named under its prefix.
+   */
+  readonly logDeliveryPolicyReady: IDependable;
 }
 
 /** Every audit index starts with this; the ISM policy and the Firehose writer role cover `audit-*`. */
@@ -46,8 +57,6 @@ export const AUDIT_EVENTS_INDEX = `${AUDIT_INDEX_PREFIX}events`;
 export const AUDIT_LOGS_INDEX = `${AUDIT_INDEX_PREFIX}logs`;
 /** How long Firehose retries a refused bulk request before the documents go to the S3 backup. */
 export const DELIVERY_RETRY = Duration.minutes(5);
-/** Context key of an optional IAM role ARN that gets admin access to the domain (Dashboards, API). */
-export const ADMIN_ROLE_CONTEXT = 'openSearchAdminRoleArn';
 
 /** Construct id of the stack-wide Lambda behind every AwsCustomResource (fixed by aws-cdk-lib). */
 const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -119,7 +128,7 @@ export class LoggingStack extends Stack {
     const os = config.openSearch;
     const logRetention = retentionOf(config.logRetentionDays);
     const disposable = removalPolicy === RemovalPolicy.DESTROY;
-    const adminRoleArn = this.adminRoleArn();
+    const adminRoleArn = os.adminRoleArn;
 
     const key = new kms.Key(this, 'AuditKey', {
       description: 'Encrypts the audit domain, its Firehose streams and their S3 backup',
@@ -182,23 +191,20 @@ export class LoggingStack extends Stack {
       description: 'Amazon Data Firehose delivery of the audit trail into OpenSearch and the S3 backup',
     });
 
+    // Named under the shared log-delivery policy's prefix (one account-wide policy instead of one per
+    // stage), unique per deployment so a retained group never blocks a new stack.
+    const domainLogGroup = (id: string, suffix: string) =>
+      new logs.LogGroup(this, id, {
+        logGroupName: serviceLogGroupName(this, SERVICE_LOG_PREFIXES.openSearch, suffix),
+        retention: logRetention,
+        removalPolicy,
+      });
     const domainLogGroups = {
-      slowSearch: new logs.LogGroup(this, 'DomainSlowSearchLogs', { retention: logRetention, removalPolicy }),
-      slowIndex: new logs.LogGroup(this, 'DomainSlowIndexLogs', { retention: logRetention, removalPolicy }),
-      app: new logs.LogGroup(this, 'DomainAppLogs', { retention: logRetention, removalPolicy }),
-      audit: new logs.LogGroup(this, 'DomainAuditLogs', { retention: logRetention, removalPolicy }),
+      slowSearch: domainLogGroup('DomainSlowSearchLogs', 'slow-search'),
+      slowIndex: domainLogGroup('DomainSlowIndexLogs', 'slow-index'),
+      app: domainLogGroup('DomainAppLogs', 'application'),
+      audit: domainLogGroup('DomainAuditLogs', 'audit'),
     };
-    // A native resource policy instead of the L2's custom resource (one Lambda and a logs:* on * less).
-    const domainLogsPolicy = new logs.ResourcePolicy(this, 'DomainLogsResourcePolicy', {
-      policyStatements: [
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal('es.amazonaws.com')],
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: Object.values(domainLogGroups).map((g) => g.logGroupArn),
-          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-        }),
-      ],
-    });
     const domain = new opensearch.Domain(this, 'AuditDomain', {
       version: parseEngineVersion(os.engineVersion),
       vpc,
@@ -234,7 +240,7 @@ export class LoggingStack extends Stack {
       enableAutoSoftwareUpdate: true,
       removalPolicy,
     });
-    domain.node.addDependency(domainLogsPolicy);
+    domain.node.addDependency(props.logDeliveryPolicyReady, props.serviceLinkedRoleReady);
     // IAM decides who may talk to the domain at all; FGAC roles (set up below) decide what they may do.
     domain.addAccessPolicies(
       new iam.PolicyStatement({
@@ -497,15 +503,6 @@ export class LoggingStack extends Stack {
     });
     // CloudWatch Logs test-writes to the stream on creation: the role's policy must exist by then.
     filter.node.addDependency(this.logsPutRole);
-  }
-
-  private adminRoleArn(): string | undefined {
-    const v: unknown = this.node.tryGetContext(ADMIN_ROLE_CONTEXT);
-    if (v === undefined || v === null || v === '') return undefined;
-    if (typeof v !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(v)) {
-      throw new Error(`context ${ADMIN_ROLE_CONTEXT}: expected an IAM role ARN, got ${JSON.stringify(v)}`);
-    }
-    return v;
   }
 
   private deliveryStream(

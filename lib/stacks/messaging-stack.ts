@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -33,13 +33,25 @@ export class MessagingStack extends Stack {
       removalPolicy: statefulRemoval(config),
     });
     denyGrantsExceptForAwsServices(this.messagingKey);
-    for (const service of ['events.amazonaws.com', 'cloudwatch.amazonaws.com', 'sns.amazonaws.com']) {
+    // Alarms of this account and region only (CloudWatch sends the alarm ARN as aws:SourceArn).
+    const alarmArns = this.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const publishers: [string, Record<string, Record<string, string>>][] = [
+      ['events.amazonaws.com', {}],
+      ['cloudwatch.amazonaws.com', { ArnLike: { 'aws:SourceArn': alarmArns } }],
+      ['sns.amazonaws.com', {}],
+    ];
+    for (const [service, extra] of publishers) {
       this.messagingKey.addToResourcePolicy(
         new iam.PolicyStatement({
           principals: [new iam.ServicePrincipal(service)],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+          conditions: { StringEquals: { 'aws:SourceAccount': this.account }, ...extra },
         }),
       );
     }
@@ -54,6 +66,22 @@ export class MessagingStack extends Stack {
       masterKey: this.messagingKey,
       enforceSSL: true,
     });
+    // enforceSSL gives the topics a policy, which replaces SNS's default one: a publisher that is not
+    // granted there is refused. CloudWatch alarms publish as cloudwatch.amazonaws.com.
+    for (const topic of [this.alertsTopic]) {
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsPublish',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': this.account },
+            ArnLike: { 'aws:SourceArn': alarmArns },
+          },
+        }),
+      );
+    }
     if (config.alarmEmail) {
       this.alertsTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
     }

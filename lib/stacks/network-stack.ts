@@ -4,6 +4,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { CfnOutput, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DmsAccountRoles } from '../constructs/dms-account-roles';
+import { OnPremisesNetwork } from '../constructs/on-premises-network';
+import { SharedLogDeliveryPolicy } from '../constructs/shared-log-delivery-policy';
+import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../constructs/service-linked-role';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 
 export type NetworkStackProps = MigrationStackProps;
@@ -35,6 +38,21 @@ export class NetworkStack extends Stack {
    * so IAM has propagated them when DMS creates its subnet group.
    */
   public readonly dmsAccountRoles: DmsAccountRoles;
+  /**
+   * `AWSServiceRoleForAmazonOpenSearchService`, which OpenSearch needs before it can create a domain
+   * in a VPC; ensured here, a few minutes before LoggingStack creates the domain, for IAM to propagate.
+   */
+  public readonly openSearchServiceLinkedRole: ServiceLinkedRole;
+  /**
+   * The way to the on-premises network (VPN, Transit Gateway attachment or routes to a given
+   * target), the routes to `onPremisesCidr` from the private subnets, and DNS forwarding.
+   */
+  public readonly onPremises: OnPremisesNetwork;
+  /**
+   * The account's one CloudWatch Logs resource policy for OpenSearch and DataSync log delivery,
+   * shared by every stage in the account (the quota is 10 per account and region).
+   */
+  public readonly logDeliveryPolicy: SharedLogDeliveryPolicy;
   /** Interface endpoints. Ingress: HTTPS from inside the VPC. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
 
@@ -98,6 +116,18 @@ export class NetworkStack extends Stack {
       });
     }
 
+    // Everything that talks to on-premises (DMS, the DataSync agent, the resolver endpoint) runs in
+    // the private subnets; they get the route. The isolated subnets (Aurora, OpenSearch, Firehose)
+    // exchange nothing with on-premises and get none, so no on-premises host can reach them.
+    this.onPremises = new OnPremisesNetwork(this, 'OnPremises', {
+      vpc,
+      onPremisesCidr: network.onPremisesCidr,
+      connectivity: network.onPremisesConnectivity,
+      ...(network.onPremisesDns ? { dns: network.onPremisesDns } : {}),
+      routedSubnets: vpc.privateSubnets,
+      attachmentSubnets: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, onePerAz: true }).subnets,
+    });
+
     const onPrem = ec2.Peer.ipv4(network.onPremisesCidr);
 
     this.databaseSecurityGroup.addIngressRule(this.dmsSecurityGroup, MYSQL, 'DMS writes to Aurora');
@@ -127,6 +157,12 @@ export class NetworkStack extends Stack {
     this.dataSyncAgentSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(123), 'NTP for the agent clock');
 
     this.dmsAccountRoles = new DmsAccountRoles(this, 'DmsAccountRoles');
+    this.logDeliveryPolicy = new SharedLogDeliveryPolicy(this, 'LogDeliveryPolicy');
+    this.openSearchServiceLinkedRole = new ServiceLinkedRole(
+      this,
+      'OpenSearchServiceLinkedRole',
+      OPENSEARCH_SERVICE_LINKED_ROLE,
+    );
 
     new CfnOutput(this, 'VpcId', { value: vpc.vpcId, description: 'VPC of the migration stage' });
   }

@@ -1,4 +1,7 @@
+import { ENV_NAMES } from '../../lib/config/environment-config';
+import { loadEnvironmentConfig, validateEnvironmentConfig } from '../../lib/config/load';
 import { buildTableMappings, buildTaskSettings } from '../../lib/dms/task-definition';
+import { synthStage } from '../support/stage-fixture';
 
 describe('buildTableMappings', () => {
   const mappings = buildTableMappings([{ name: 'inventory' }, { name: 'catalog', tables: ['products', 'files_%'] }]);
@@ -45,5 +48,36 @@ describe('buildTaskSettings', () => {
     };
     expect(s.Logging.EnableLogging).toBe(true);
     expect(s.ValidationSettings.EnableValidation).toBe(true);
+  });
+});
+
+describe('target table preparation', () => {
+  const prep = (s: Record<string, unknown>) =>
+    (s.FullLoadSettings as { TargetTablePrepMode: string }).TargetTablePrepMode;
+
+  it('leaves a target prepared with native tools alone by default', () => {
+    expect(prep(buildTaskSettings())).toBe('DO_NOTHING');
+  });
+
+  it.each(['TRUNCATE_BEFORE_LOAD', 'DROP_AND_CREATE'] as const)('takes %s from config', (mode) => {
+    expect(prep(buildTaskSettings(mode))).toBe(mode);
+  });
+
+  it('is DO_NOTHING in every committed environment and reaches the task settings', () => {
+    for (const env of ENV_NAMES) {
+      const config = loadEnvironmentConfig(env, () => undefined, {});
+      expect(config.dms.targetTablePrepMode).toBe('DO_NOTHING');
+    }
+    const { templates } = synthStage('dev');
+    const tasks = Object.values(templates.Dms!.findResources('Custom::DmsReplicationTask'));
+    expect(tasks).toHaveLength(1);
+    expect(JSON.stringify(tasks[0])).toContain('\\"TargetTablePrepMode\\":\\"DO_NOTHING\\"');
+  });
+
+  it('is validated', () => {
+    const c = loadEnvironmentConfig('dev', () => undefined, {});
+    expect(() =>
+      validateEnvironmentConfig({ ...c, dms: { ...c.dms, targetTablePrepMode: 'DROP' as 'DO_NOTHING' } }),
+    ).toThrow(/dms\.targetTablePrepMode: expected DO_NOTHING \| TRUNCATE_BEFORE_LOAD \| DROP_AND_CREATE, got "DROP"/);
   });
 });

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/app-builder';
@@ -153,5 +156,33 @@ describe('PipelineStack', () => {
       ['Staging', '333333333333', 'us-west-2'],
       ['Prod', '444444444444', 'us-west-2'],
     ]);
+  });
+
+  it('lets the source action use the connection under both the codestar-connections and codeconnections prefixes', () => {
+    const [source] = stage('Source').Actions as unknown as { RoleArn: { 'Fn::GetAtt': [string, string] } }[];
+    const roleId = source!.RoleArn['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) =>
+        (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+      )
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const granted = (action: string) =>
+      statements.some(
+        (s) => [s.Action].flat().includes(action) && JSON.stringify(s.Resource) === JSON.stringify(CONNECTION),
+      );
+    expect(granted('codestar-connections:UseConnection')).toBe(true);
+    expect(granted('codeconnections:UseConnection')).toBe(true);
+  });
+
+  it('pins the Node.js and Python runtimes in every CodeBuild project', () => {
+    const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as { Properties: any }[];
+    expect(projects.length).toBeGreaterThanOrEqual(5);
+    for (const p of projects) {
+      // Long specs (asset publishing) are written next to the template and referenced by file name.
+      const source = String(p.Properties.Source.BuildSpec);
+      const text = source.startsWith('buildspec-') ? fs.readFileSync(path.join(app.outdir, source), 'utf8') : source;
+      const spec = parseYaml(text);
+      expect(spec.phases.install['runtime-versions']).toEqual({ nodejs: 20, python: 3.11 });
+    }
   });
 });

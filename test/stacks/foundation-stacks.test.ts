@@ -4,6 +4,21 @@ import { resourcesOf, synthStage } from '../support/stage-fixture';
 // One synth per environment, shared by every assertion in this file.
 const dev = synthStage('dev').templates;
 const prod = synthStage('prod').templates;
+/** `/aws-glue/jobs/<stack name>/<first block of the stack id's UUID>`: unique per deployment. */
+const GLUE_LOG_PREFIX = {
+  'Fn::Join': [
+    '',
+    [
+      '/aws-glue/jobs/Test-Glue/',
+      {
+        'Fn::Select': [
+          0,
+          { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] },
+        ],
+      },
+    ],
+  ],
+} as const;
 const t = (templates: Record<string, Template>, stack: string) => templates[stack]!;
 
 describe('NetworkStack', () => {
@@ -316,7 +331,7 @@ describe('GlueStack', () => {
   it('turns off bookmarks (boto3 reads), turns on continuous logs and metrics, with a 60-minute timeout and configured retries', () => {
     expect(job().DefaultArguments).toMatchObject({
       '--job-bookmark-option': 'job-bookmark-disable',
-      '--custom-logGroup-prefix': '/aws-glue/jobs/Test-Glue',
+      '--custom-logGroup-prefix': GLUE_LOG_PREFIX,
       '--enable-metrics': '',
       '--reports_prefix': 'reports/',
       '--validated_prefix': 'validated/',
@@ -360,7 +375,8 @@ describe('GlueStack', () => {
   it('pre-creates the Glue 5 log groups with retention and the data key', () => {
     for (const suffix of ['error', 'output']) {
       glue().hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: `/aws-glue/jobs/Test-Glue/${suffix}`,
+        // The prefix, then the group Glue 5 writes to under it.
+        LogGroupName: { 'Fn::Join': ['', [...GLUE_LOG_PREFIX['Fn::Join'][1], `/${suffix}`]] },
         RetentionInDays: 14,
         KmsKeyId: Match.anyValue(),
       });

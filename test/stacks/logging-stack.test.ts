@@ -9,8 +9,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EnvironmentConfig } from '../../lib/config/environment-config';
-import { loadEnvironmentConfig } from '../../lib/config/load';
-import { ADMIN_ROLE_CONTEXT, LoggingStack, parseEngineVersion } from '../../lib/stacks/logging-stack';
+import { loadEnvironmentConfig, validateEnvironmentConfig } from '../../lib/config/load';
+import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../../lib/constructs/service-linked-role';
+import { SERVICE_LOG_PREFIXES, SharedLogDeliveryPolicy } from '../../lib/constructs/shared-log-delivery-policy';
+import { LoggingStack, parseEngineVersion } from '../../lib/stacks/logging-stack';
 
 const ENV = { account: '111111111111', region: 'us-west-2' };
 const ADMIN = 'arn:aws:iam::111111111111:role/platform-admins';
@@ -69,6 +71,8 @@ function synthesize(envName: 'dev' | 'prod', outdir: string, opts: BuildOptions)
     allowAllOutbound: false,
   });
 
+  const serviceLinkedRole = new ServiceLinkedRole(networkStack, 'OpenSearchSlr', OPENSEARCH_SERVICE_LINKED_ROLE);
+
   const base = loadEnvironmentConfig(envName);
   const config = opts.config ? opts.config(base) : base;
   const logging = new LoggingStack(app, 'Logging', {
@@ -76,6 +80,8 @@ function synthesize(envName: 'dev' | 'prod', outdir: string, opts: BuildOptions)
     config,
     vpc,
     openSearchSecurityGroup,
+    serviceLinkedRoleReady: serviceLinkedRole.ready,
+    logDeliveryPolicyReady: new SharedLogDeliveryPolicy(networkStack, 'LogDeliveryPolicy').ready,
     removalPolicy: envName === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   });
   opts.plant?.(logging);
@@ -230,17 +236,13 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
         b.config.logRetentionDays,
       );
     }
-    const policy = only<{ Properties: { PolicyDocument: unknown } }>(b.logging, 'AWS::Logs::ResourcePolicy');
-    const rendered = JSON.parse(renderJoin(policy.Properties.PolicyDocument)) as {
-      Statement: { Principal: unknown; Resource: string[] }[];
-    };
-    expect(rendered.Statement[0]!.Principal).toEqual({ Service: 'es.amazonaws.com' });
-    expect(rendered.Statement[0]!.Resource.map((r) => r.replace(/[0-9A-F]{8}\.Arn>$/, '>')).sort()).toEqual([
-      '<DomainAppLogs>',
-      '<DomainAuditLogs>',
-      '<DomainSlowIndexLogs>',
-      '<DomainSlowSearchLogs>',
-    ]);
+    // No per-stage resource policy: the groups live under the prefix of the account's shared one.
+    b.logging.resourceCountIs('AWS::Logs::ResourcePolicy', 0);
+    const names = Object.values(b.logging.findResources('AWS::Logs::LogGroup'))
+      .map((lg) => JSON.stringify((lg as { Properties: { LogGroupName?: unknown } }).Properties.LogGroupName ?? ''))
+      .filter((n) => n.includes(SERVICE_LOG_PREFIXES.openSearch));
+    expect(names).toHaveLength(4);
+    expect(JSON.stringify(domain.Properties.LogPublishingOptions)).toContain('DomainAuditLogs');
   });
 
   it('delivers both streams inside the VPC with retries, daily indices, KMS and a failed-documents backup', () => {
@@ -443,16 +445,17 @@ describe('sizing per environment', () => {
 });
 
 describe('options', () => {
-  it('adds the admin role from context to the access policy and the setup', () => {
-    const b = build('dev', { context: { [ADMIN_ROLE_CONTEXT]: ADMIN } });
+  it('adds the admin role from config to the access policy and the setup', () => {
+    const b = build('dev', { config: (c) => ({ ...c, openSearch: { ...c.openSearch, adminRoleArn: ADMIN } }) });
     expect(accessPolicy(b.logging).Statement[0]!.Principal.AWS).toContain(ADMIN);
     b.logging.hasResourceProperties('Custom::OpenSearchAuditSetup', { AdminRoleArn: ADMIN });
     expect(findings(b)).toEqual([]);
   });
 
-  it('rejects an admin context value that is not a role ARN', () => {
-    expect(() => build('dev', { context: { [ADMIN_ROLE_CONTEXT]: '*' } })).toThrow(
-      /openSearchAdminRoleArn: expected an IAM role ARN/,
+  it('rejects an admin role that is not a role ARN', () => {
+    const c = loadEnvironmentConfig('dev');
+    expect(() => validateEnvironmentConfig({ ...c, openSearch: { ...c.openSearch, adminRoleArn: '*' } })).toThrow(
+      /openSearch\.adminRoleArn: expected an IAM role ARN/,
     );
   });
 
