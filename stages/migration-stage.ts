@@ -108,7 +108,7 @@ export class MigrationStage extends Stage {
     });
     this.orchestration = new OrchestrationStack(this, 'Orchestration', {
       ...common,
-      replicationTaskArn: this.dms.task.taskArn,
+      replicationTask: this.dms.task,
       replicationInstanceIdentifier: this.dms.replicationInstanceIdentifier,
       dataBucket: this.storage.dataBucket,
       resultsTopic: this.messaging.validationResultsTopic,

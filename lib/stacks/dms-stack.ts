@@ -162,6 +162,15 @@ export class DmsStack extends Stack {
       tableMappings: buildTableMappings(config.dms.schemas),
       replicationTaskSettings: buildTaskSettings(),
       logRetention: logRetention(config.logRetentionDays),
+      // Properties whose change replaces the instance while `Ref` to it stays the same.
+      replacementInputs: {
+        instance: [
+          this.replicationInstance.replicationInstanceIdentifier,
+          this.replicationInstance.kmsKeyId,
+          this.replicationInstance.replicationSubnetGroupIdentifier,
+          this.replicationInstance.publiclyAccessible,
+        ],
+      },
     });
 
     Validations.of(this.task).acknowledge({
@@ -171,6 +180,11 @@ export class DmsStack extends Stack {
     });
 
     new CfnOutput(this, 'ReplicationTaskArn', { value: this.task.taskArn });
+    new CfnOutput(this, 'ReplicationTaskArnParameterName', {
+      value: this.task.taskArnParameter.parameterName,
+      description:
+        'SSM parameter holding the current replication task ARN (read by the workflow, handlers and npm run ops)',
+    });
     new CfnOutput(this, 'SourceSecretArn', {
       value: this.sourceSecret.secretArn,
       description: 'Secret DMS uses for the source MySQL (username, password, host, port)',
