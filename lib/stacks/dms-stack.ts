@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -162,14 +162,16 @@ export class DmsStack extends Stack {
       tableMappings: buildTableMappings(config.dms.schemas),
       replicationTaskSettings: buildTaskSettings(),
       logRetention: logRetention(config.logRetentionDays),
-      // Properties whose change replaces the instance while `Ref` to it stays the same.
+      // Properties whose change replaces the instance while `Ref` to it stays the same (read at synth).
       replacementInputs: {
-        instance: [
-          this.replicationInstance.replicationInstanceIdentifier,
-          this.replicationInstance.kmsKeyId,
-          this.replicationInstance.replicationSubnetGroupIdentifier,
-          this.replicationInstance.publiclyAccessible,
-        ],
+        instance: Lazy.any({
+          produce: () => [
+            this.replicationInstance.replicationInstanceIdentifier,
+            this.replicationInstance.kmsKeyId,
+            this.replicationInstance.replicationSubnetGroupIdentifier,
+            this.replicationInstance.publiclyAccessible,
+          ],
+        }),
       },
     });
 
