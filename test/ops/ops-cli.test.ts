@@ -9,6 +9,7 @@ import {
   CodePipelineClient,
   GetPipelineStateCommand,
   PutApprovalResultCommand,
+  type ActionExecutionStatus,
   type GetPipelineStateCommandOutput,
 } from '@aws-sdk/client-codepipeline';
 import {
@@ -71,7 +72,7 @@ function task(Status: string) {
   });
 }
 
-function pipeline(opts: { smokeDev?: string; waiting?: boolean } = {}): GetPipelineStateCommandOutput {
+function pipeline(opts: { smokeDev?: ActionExecutionStatus; waiting?: boolean } = {}): GetPipelineStateCommandOutput {
   const state: GetPipelineStateCommandOutput = {
     $metadata: {},
     pipelineName: 'Pipeline-Pipeline9850B417-ABC',
