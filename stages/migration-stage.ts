@@ -111,7 +111,7 @@ export class MigrationStage extends Stage {
     });
     this.orchestration = new OrchestrationStack(this, 'Orchestration', {
       ...common,
-      replicationTaskArn: this.dms.task.taskArn,
+      replicationTask: this.dms.task,
       replicationInstanceIdentifier: this.dms.replicationInstanceIdentifier,
       dataBucket: this.storage.dataBucket,
       resultsTopic: this.messaging.validationResultsTopic,
@@ -132,7 +132,7 @@ export class MigrationStage extends Stage {
       resultsTopic: this.messaging.validationResultsTopic,
       alertsTopic: this.messaging.alertsTopic,
       subscriptionDeadLetterQueue: this.messaging.subscriptionDeadLetterQueue,
-      replicationTaskArn: this.dms.task.taskArn,
+      replicationTask: this.dms.task,
       glueLogGroup: this.glue.logGroup,
       stateMachineLogGroup: this.orchestration.logGroup,
       dmsLogGroup: this.dms.taskLogGroup,
@@ -151,8 +151,10 @@ export class MigrationStage extends Stage {
       stateMachine: this.orchestration.stateMachine,
       replicationTaskArn: this.dms.task.taskArn,
       replicationTaskResourceId: this.dms.task.taskResourceId,
+      replicationTaskGeneration: this.dms.task.generation,
       replicationInstanceIdentifier: this.dms.replicationInstanceIdentifier,
       dataSyncTaskArn: this.dataSync.setup.taskArn,
+      dataSyncTaskGeneration: this.dataSync.setup.taskGeneration,
       cluster: this.database.cluster,
       domain: this.logging.domain,
       remediation: this.lambda.remediation,

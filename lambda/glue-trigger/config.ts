@@ -11,6 +11,8 @@ export interface GlueTriggerConfig {
   queueUrl: string;
   /** INCOMING_PREFIX: only keys under it are validated. @default 'incoming/' */
   incomingPrefix: string;
+  /** DATA_BUCKET_NAME: the stage's data bucket; objects in any other bucket are skipped. */
+  dataBucketName: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GlueTriggerConfig {
@@ -20,5 +22,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GlueTriggerCon
     deadLetterQueueUrl: requireEnv('DEAD_LETTER_QUEUE_URL', env),
     queueUrl: requireEnv('QUEUE_URL', env),
     incomingPrefix: optionalEnv('INCOMING_PREFIX', env) ?? 'incoming/',
+    dataBucketName: requireEnv('DATA_BUCKET_NAME', env),
   };
 }

@@ -94,6 +94,17 @@ async function processRecord(
   }
   const { bucket, object } = event.detail;
 
+  // The rule filters on the bucket, but a rule is configuration (and a queue can be fed by hand):
+  // the handler only ever starts the stage's job for the stage's own bucket.
+  if (bucket.name !== config.dataBucketName) {
+    logger.warn("Skipping an object in a bucket that is not this stage's data bucket", {
+      bucket: bucket.name,
+      key: object.key,
+      dataBucketName: config.dataBucketName,
+    });
+    metrics.addMetric('ForeignObjectsSkipped', MetricUnit.Count, 1);
+    return { result: 'ignored', reason: `bucket ${bucket.name} is not the stage's data bucket` };
+  }
   if (!object.key.startsWith(config.incomingPrefix)) {
     logger.info('Ignoring object outside the incoming prefix', {
       bucket: bucket.name,

@@ -29,6 +29,14 @@ export interface RemediationConfig {
   stateMachineLogGroup?: string;
   /** DMS_LOG_GROUP: the replication task's log group, linked from alerts when set. */
   dmsLogGroup?: string;
+  /** GLUE_JOB_NAME: the stage's validation job; runs of any other job are skipped. */
+  glueJobName: string;
+  /** DATA_BUCKET_NAME: the stage's data bucket; validation results for any other bucket are skipped. */
+  dataBucketName: string;
+  /** REPLICATION_TASK_ARN_PARAMETER: SSM parameter holding the current task ARN (follows a replacement). */
+  replicationTaskArnParameter: string;
+  /** REPLICATION_CONFIG_ARN: the stage's DMS Serverless replication, if it has one. @default none */
+  replicationConfigArn?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RemediationConfig {
@@ -45,5 +53,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RemediationCon
     glueLogGroup: optionalEnv('GLUE_LOG_GROUP', env) ?? '/aws-glue/jobs/error',
     stateMachineLogGroup: optionalEnv('STATE_MACHINE_LOG_GROUP', env),
     dmsLogGroup: optionalEnv('DMS_LOG_GROUP', env),
+    glueJobName: requireEnv('GLUE_JOB_NAME', env),
+    dataBucketName: requireEnv('DATA_BUCKET_NAME', env),
+    replicationTaskArnParameter: requireEnv('REPLICATION_TASK_ARN_PARAMETER', env),
+    replicationConfigArn: optionalEnv('REPLICATION_CONFIG_ARN', env),
   };
 }

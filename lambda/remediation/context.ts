@@ -25,6 +25,7 @@ export type OutcomeResult =
   | 'alerted'
   | 'already-alerted'
   | 'ignored'
+  | 'skipped'
   | 'duplicate';
 
 export interface Outcome {

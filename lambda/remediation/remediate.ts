@@ -6,7 +6,10 @@ import type { Lease, StateTable } from '../shared/state-table';
 import type { Action } from './classify';
 import type { RemediationConfig } from './config';
 import { ATTEMPTS_TTL_SECONDS, type Outcome, type RemediationContext } from './context';
+import { ssm } from './clients';
+import { currentTaskArn } from '../shared/current-task-arn';
 import { remediateDms } from './dms';
+import { ownership } from './ownership';
 import { alertAbortedExecution, remediateExecution } from './execution';
 import { remediateGlueJob } from './glue-job';
 import { alertValidationFailure } from './validation-failure';
@@ -35,6 +38,19 @@ export async function runAction(
     logger.info('Not a failure remediation acts on; ignoring', { reason: action.reason });
     metrics.addMetric('EventsIgnored', MetricUnit.Count, 1);
     return { result: 'ignored', detail: { reason: action.reason } };
+  }
+  // Before the claim: a resource that is not the stage's own gets no call, no record and no alert.
+  const owner = await ownership(action, deps.config, {
+    currentTaskArn: () => currentTaskArn(ssm, deps.config.replicationTaskArnParameter),
+  });
+  if (!owner.own) {
+    logger.warn("Skipping an event about a resource that is not this stage's", {
+      action: action.type,
+      reason: owner.reason,
+      ...owner.resource,
+    });
+    metrics.addMetric('ForeignEventsSkipped', MetricUnit.Count, 1);
+    return { result: 'skipped', detail: { reason: owner.reason } };
   }
   const claim = await deps.state.acquire(`remediation#${action.dedupeId}`, {
     owner: deps.invocation.owner,

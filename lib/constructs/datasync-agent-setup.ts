@@ -7,6 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import type { NfsOrSmb } from '../config/environment-config';
 import { MigrationFunction } from './migration-function';
+import { producerGeneration } from './producer-generation';
 import { waitingProvider } from './waiting-provider';
 
 export interface DataSyncAgentSetupProps {
@@ -87,6 +88,11 @@ export class DataSyncAgentSetup extends Construct {
   public readonly provider: cr.Provider;
   public readonly agentResource: CustomResource;
   public readonly transferResource: CustomResource;
+  /**
+   * Changes whenever `taskArn` can change: a new activation attempt (the task is created on a later
+   * deploy), a new agent, source or task name. Consumers of `taskArn` carry it (producerGeneration).
+   */
+  public readonly taskGeneration: string;
 
   constructor(scope: Construct, id: string, props: DataSyncAgentSetupProps) {
     super(scope, id);
@@ -141,19 +147,24 @@ export class DataSyncAgentSetup extends Construct {
       },
     });
 
+    const transferProperties = {
+      AgentArn: this.agentResource.getAttString('AgentArn'),
+      Source: sourceProperties(props.source),
+      DestinationLocationArn: props.destinationLocationArn,
+      CloudWatchLogGroupArn: props.taskLogGroup.logGroupArn,
+      TaskName: props.taskName ?? `${props.agentName}-task`,
+      ScheduleExpression: props.scheduleExpression ?? '',
+      ActivationAttempt: attempt,
+      StackPath: Stack.of(this).node.path,
+    };
     this.transferResource = new CustomResource(this, 'Transfer', {
       serviceToken: this.provider.serviceToken,
       resourceType: TRANSFER_RESOURCE_TYPE,
-      properties: {
-        AgentArn: this.agentResource.getAttString('AgentArn'),
-        Source: sourceProperties(props.source),
-        DestinationLocationArn: props.destinationLocationArn,
-        CloudWatchLogGroupArn: props.taskLogGroup.logGroupArn,
-        TaskName: props.taskName ?? `${props.agentName}-task`,
-        ScheduleExpression: props.scheduleExpression ?? '',
-        ActivationAttempt: attempt,
-        StackPath: Stack.of(this).node.path,
-      },
+      properties: transferProperties,
+    });
+    this.taskGeneration = producerGeneration(this, {
+      agent: { InstanceId: props.agentInstance.instanceId, ExistingAgentArn: props.existingAgentArn ?? '' },
+      transfer: transferProperties,
     });
     // CreateTask checks that DataSync may write to the log group.
     this.transferResource.node.addDependency(taskLogPolicy);

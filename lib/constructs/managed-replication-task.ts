@@ -2,9 +2,11 @@ import { ArnFormat, CustomResource, Duration, Names, RemovalPolicy, Stack, Token
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { MigrationFunction } from './migration-function';
+import { producerGeneration } from './producer-generation';
 import { waitingProvider } from './waiting-provider';
 
 export type ReplicationMigrationType = 'full-load-and-cdc' | 'full-load' | 'cdc';
@@ -39,6 +41,26 @@ export interface ManagedReplicationTaskProps {
   readonly dlqKey?: kms.IKey;
   /** Longest a create, stop-modify-resume or delete may take before the deployment fails. @default 2 hours */
   readonly totalTimeout?: Duration;
+  /**
+   * Values whose change replaces the replication instance or an endpoint without changing the
+   * expression that references it (e.g. the instance's KMS key or subnet group): they become part of
+   * `generation`. @default only the task's own replacing properties
+   */
+  readonly replacementInputs?: Record<string, unknown>;
+}
+
+/**
+ * What a consumer needs to follow the current replication task: the ARN (a weak reference, fine in
+ * templates that also carry `generation`), the SSM parameter that always holds the current ARN (for
+ * code that runs later: handlers, the workflow, the operator CLI), and the generation.
+ */
+export interface ReplicationTaskReference {
+  /** ARN of the task as of the consumer's last update. */
+  readonly taskArn: string;
+  /** Holds the current task ARN; updated by CloudFormation in the producer's stack when the task is replaced. */
+  readonly taskArnParameter: ssm.IStringParameter;
+  /** Changes whenever the task can have been replaced (see producerGeneration). */
+  readonly generation: string;
 }
 
 const HANDLER_NAME = 'dms-task-manager';
@@ -49,7 +71,7 @@ const RESOURCE_TYPE = 'Custom::DmsReplicationTask';
  * changing mappings or settings of a running task stops, modifies and resumes it rather than failing
  * the deployment. The task is created `ready` and not started; the orchestration workflow starts it.
  */
-export class ManagedReplicationTask extends Construct {
+export class ManagedReplicationTask extends Construct implements ReplicationTaskReference {
   /** ARN of the task (changes when the task is replaced). */
   public readonly taskArn: string;
   /** The task's identifier as DMS knows it (a replacement carries a suffix). */
@@ -60,6 +82,8 @@ export class ManagedReplicationTask extends Construct {
   public readonly isCompleteHandler: MigrationFunction;
   public readonly provider: cr.Provider;
   public readonly resource: CustomResource;
+  public readonly taskArnParameter: ssm.StringParameter;
+  public readonly generation: string;
 
   constructor(scope: Construct, id: string, props: ManagedReplicationTaskProps) {
     super(scope, id);
@@ -169,6 +193,25 @@ export class ManagedReplicationTask extends Construct {
     this.taskArn = this.resource.getAttString('TaskArn');
     this.taskIdentifier = this.resource.getAttString('TaskIdentifier');
     this.taskResourceId = this.resource.getAttString('TaskResourceId');
+
+    // CloudFormation updates this parameter in the producer's own stack whenever the custom resource
+    // returns a new ARN, so code that reads it at run time never acts on a replaced task. The name is
+    // generated (no fixed name to collide on a re-create); consumers get it by reference.
+    this.taskArnParameter = new ssm.StringParameter(this, 'TaskArnParameter', {
+      description: `Current ARN of the DMS replication task ${identifier} (managed by CloudFormation)`,
+      stringValue: this.taskArn,
+      tier: ssm.ParameterTier.STANDARD,
+    });
+    // The task's identity changes exactly when the handler creates a replacement: when instance,
+    // endpoints or migration type change (lambda/dms-task-manager needsReplacement), or the identifier.
+    this.generation = producerGeneration(this, {
+      identifier,
+      replicationInstanceArn: props.replicationInstanceArn,
+      sourceEndpointArn: props.sourceEndpointArn,
+      targetEndpointArn: props.targetEndpointArn,
+      migrationType: props.migrationType ?? 'full-load-and-cdc',
+      ...(props.replacementInputs ? { replacementInputs: props.replacementInputs } : {}),
+    });
   }
 }
 

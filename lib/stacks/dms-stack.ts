@@ -1,4 +1,4 @@
-import { CfnOutput, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as dms from 'aws-cdk-lib/aws-dms';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -166,6 +166,17 @@ export class DmsStack extends Stack {
       tableMappings: buildTableMappings(config.dms.schemas),
       replicationTaskSettings: buildTaskSettings(config.dms.targetTablePrepMode),
       logRetention: logRetention(config.logRetentionDays),
+      // Properties whose change replaces the instance while `Ref` to it stays the same (read at synth).
+      replacementInputs: {
+        instance: Lazy.any({
+          produce: () => [
+            this.replicationInstance.replicationInstanceIdentifier,
+            this.replicationInstance.kmsKeyId,
+            this.replicationInstance.replicationSubnetGroupIdentifier,
+            this.replicationInstance.publiclyAccessible,
+          ],
+        }),
+      },
     });
 
     Validations.of(this.task).acknowledge({
@@ -175,6 +186,11 @@ export class DmsStack extends Stack {
     });
 
     new CfnOutput(this, 'ReplicationTaskArn', { value: this.task.taskArn });
+    new CfnOutput(this, 'ReplicationTaskArnParameterName', {
+      value: this.task.taskArnParameter.parameterName,
+      description:
+        'SSM parameter holding the current replication task ARN (read by the workflow, handlers and npm run ops)',
+    });
     new CfnOutput(this, 'SourceSecretArn', {
       value: this.sourceSecret.secretArn,
       description: 'Secret DMS uses for the source MySQL (username, password, host, port)',

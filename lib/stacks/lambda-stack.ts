@@ -14,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
+import type { ReplicationTaskReference } from '../constructs/managed-replication-task';
 import { MigrationFunction } from '../constructs/migration-function';
 import { logRetention, MigrationStackProps, statefulRemoval } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
@@ -31,7 +32,8 @@ export interface LambdaStackProps extends MigrationStackProps {
   readonly resultsTopic: sns.ITopic;
   readonly alertsTopic: sns.ITopic;
   readonly subscriptionDeadLetterQueue: sqs.IQueue;
-  readonly replicationTaskArn: string;
+  /** The DMS task remediation may resume; it reads the current ARN from the parameter at run time. */
+  readonly replicationTask: ReplicationTaskReference;
   /** Log groups remediation links to in its alerts. */
   readonly glueLogGroup: logs.ILogGroup;
   readonly stateMachineLogGroup: logs.ILogGroup;
@@ -126,6 +128,7 @@ export class LambdaStack extends Stack {
         QUEUE_URL: this.objectEventsQueue.queueUrl,
         DEAD_LETTER_QUEUE_URL: this.objectEventsDeadLetterQueue.queueUrl,
         INCOMING_PREFIX: DATA_PREFIXES.incoming,
+        DATA_BUCKET_NAME: props.dataBucket.bucketName,
       },
     });
     this.glueTrigger.addEventSource(
@@ -177,7 +180,10 @@ export class LambdaStack extends Stack {
         STATE_TABLE_NAME: this.stateTable.tableName,
         GLUE_JOB_NAME: props.validationJob.jobName,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        REPLICATION_TASK_ARN: props.replicationTaskArn,
+        REPLICATION_TASK_ARN_PARAMETER: props.replicationTask.taskArnParameter.parameterName,
+        // Changes when the task can have been replaced, so this function and its policy are updated
+        // with the stage and re-read the weak reference to the task ARN (ADR 0009).
+        REPLICATION_TASK_GENERATION: props.replicationTask.generation,
         DATA_BUCKET_NAME: props.dataBucket.bucketName,
         QUARANTINE_PREFIX: DATA_PREFIXES.quarantine,
         REPORTS_PREFIX: DATA_PREFIXES.reports,
@@ -197,8 +203,12 @@ export class LambdaStack extends Stack {
       }),
     );
     this.remediation.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['dms:StartReplicationTask'], resources: [props.replicationTaskArn] }),
+      new iam.PolicyStatement({
+        actions: ['dms:StartReplicationTask'],
+        resources: [props.replicationTask.taskArn],
+      }),
     );
+    props.replicationTask.taskArnParameter.grantRead(this.remediation);
     this.remediation.addToRolePolicy(
       new iam.PolicyStatement({
         // DMS Serverless replications (DescribeReplications) are handled too, for stages that use them.

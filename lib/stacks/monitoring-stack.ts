@@ -73,7 +73,15 @@ export interface MonitoringStackProps extends MigrationStackProps {
   /** Resource id of the task (last ARN field): the `ReplicationTaskIdentifier` dimension of DMS task metrics. */
   readonly replicationTaskResourceId: string;
   readonly replicationInstanceIdentifier: string;
+  /**
+   * Changes whenever the DMS task can have been replaced (ManagedReplicationTask.generation). It is
+   * written into the rules and the alarm that hold the task ARN, so this stack's template changes and
+   * its update re-reads the weak reference (ADR 0009).
+   */
+  readonly replicationTaskGeneration: string;
   readonly dataSyncTaskArn: string;
+  /** Changes whenever the DataSync task ARN can change, e.g. a later activation attempt (DataSyncAgentSetup.taskGeneration). */
+  readonly dataSyncTaskGeneration: string;
   readonly cluster: rds.IDatabaseCluster;
   readonly domain: opensearch.IDomain;
   readonly remediation: lambda.IFunction;
@@ -135,7 +143,7 @@ export class MonitoringStack extends Stack {
       ),
       dmsTask: failureRule(
         'DmsTaskFailedRule',
-        'DMS replication task failed',
+        `DMS replication task failed (task generation ${props.replicationTaskGeneration})`,
         FAILURE_PATTERNS.dmsTask(props.replicationTaskArn),
       ),
       stepFunctions: failureRule(
@@ -145,7 +153,7 @@ export class MonitoringStack extends Stack {
       ),
       // DataSync errors are for people, not for automatic retries: the next scheduled run retries.
       dataSync: new events.Rule(this, 'DataSyncErrorRule', {
-        description: 'DataSync task execution ended in ERROR',
+        description: `DataSync task execution ended in ERROR (task generation ${props.dataSyncTaskGeneration})`,
         eventPattern: FAILURE_PATTERNS.dataSync(props.dataSyncTaskArn),
         targets: [
           new targets.SnsTopic(props.alertsTopic, { deadLetterQueue: this.eventsDeadLetterQueue, retryAttempts: 4 }),
@@ -158,7 +166,11 @@ export class MonitoringStack extends Stack {
       new events.Rule(this, id, { description, eventPattern: pattern, targets: [props.auditTarget] });
     audit('AuditS3Rule', 'Every data bucket event', AUDIT_PATTERNS.s3(props.dataBucket.bucketName));
     audit('AuditGlueRule', 'Every validation job state change', AUDIT_PATTERNS.glue(props.job.jobName));
-    audit('AuditDmsRule', 'Every DMS task event', AUDIT_PATTERNS.dms(props.replicationTaskArn));
+    audit(
+      'AuditDmsRule',
+      `Every DMS task event (task generation ${props.replicationTaskGeneration})`,
+      AUDIT_PATTERNS.dms(props.replicationTaskArn),
+    );
     audit(
       'AuditStepFunctionsRule',
       'Every workflow status change',
@@ -243,7 +255,7 @@ export class MonitoringStack extends Stack {
       statistic: 'Maximum',
     });
     alarm('DmsCdcLatencyAlarm', {
-      alarmDescription: `DMS CDC latency above ${config.dms.cdcLatencyThresholdSeconds}s, or no latency data at all (a stopped task emits none)`,
+      alarmDescription: `DMS CDC latency above ${config.dms.cdcLatencyThresholdSeconds}s, or no latency data at all (a stopped task emits none); task generation ${props.replicationTaskGeneration}`,
       metric: cdcLatency,
       threshold: config.dms.cdcLatencyThresholdSeconds,
       evaluationPeriods: 5,

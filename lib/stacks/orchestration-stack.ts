@@ -8,13 +8,14 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
+import type { ReplicationTaskReference } from '../constructs/managed-replication-task';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
 
 /**
  * How long to wait between checks of a running full load, by how long the task has been running.
  * Waiting about as long again as the task has already run keeps a one-hour load within 30 state
- * transitions (29 in the simulation, bench/orchestration-transitions.ts) while a five-minute load is
+ * transitions (30 in the simulation, one of them reading the task ARN, bench/orchestration-transitions.ts) while a five-minute load is
  * noticed about two minutes after it ends. Each row becomes one branch of
  * the `Task Status?` choice and one Wait state.
  */
@@ -35,6 +36,19 @@ export const TRANSITION_WAIT_SECONDS = 30;
 /** Seconds between CDC latency checks once the full load is complete. */
 export const CDC_WAIT_SECONDS = 60;
 
+/**
+ * The dataset of the post-deploy smoke test (`glue/contracts/smoke.json`, keys `incoming/smoke/**`).
+ * Its batches check the replication task instead of driving it: the smoke test must pass on the first
+ * deploy of a fresh environment and must never start or change a production DMS task. The workflow
+ * reads the dataset from its input, which the Step Functions trigger copies from the validation
+ * result: the name of the contract the Glue job matched by key. Real data takes this path only if it
+ * is put under `incoming/smoke/` and satisfies the smoke contract. ADR 0008.
+ */
+export const SMOKE_DATASET = 'smoke';
+
+/** Task statuses a smoke run accepts: the task exists and is not broken. `ready` is a task never started. */
+export const SMOKE_ACCEPTED_TASK_STATUSES = ['ready', 'running', 'stopped'] as const;
+
 /** Task statuses DMS passes through on its own; anything else is either handled or a failure. */
 const TRANSIENT_STATUSES = ['creating', 'starting', 'resuming', 'modifying', 'stopping', 'testing', 'moving'];
 
@@ -49,8 +63,11 @@ const THROTTLING_ERRORS = [
 ];
 
 export interface OrchestrationStackProps extends MigrationStackProps {
-  /** ARN of the full-load-and-CDC task (from DmsStack). */
-  readonly replicationTaskArn: string;
+  /**
+   * The full-load-and-CDC task (DmsStack). The workflow reads the current ARN from its SSM parameter
+   * at the start of every execution; the ARN and generation keep the IAM grant in step.
+   */
+  readonly replicationTask: ReplicationTaskReference;
   /** Identifier of the replication instance, the dimension DMS publishes its metrics under. */
   readonly replicationInstanceIdentifier: string;
   readonly dataBucket: s3.IBucket;
@@ -96,7 +113,10 @@ export class OrchestrationStack extends Stack {
   constructor(scope: Construct, id: string, props: OrchestrationStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const taskArn = props.replicationTaskArn;
+    const { taskArnParameter, generation } = props.replicationTask;
+    const taskArn = props.replicationTask.taskArn;
+    /** The task this execution works on, read from the parameter by the first state. */
+    const currentTaskArn = sfn.JsonPath.stringAt('$.replication.taskArn');
 
     const retryThrottling = <T extends sfn.TaskStateBase>(state: T): T => {
       state.addRetry({
@@ -144,6 +164,21 @@ export class OrchestrationStack extends Stack {
       state.addCatch(publishFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
     // ---- DMS task -----------------------------------------------------------------------------
+    // The current ARN, not the one this stack last saw: a replaced task updates the parameter in the
+    // DMS stack at once (ADR 0009).
+    const resolveTask = catchAll(
+      retryThrottling(
+        new tasks.CallAwsService(this, 'Resolve Replication Task', {
+          service: 'ssm',
+          action: 'getParameter',
+          iamAction: 'ssm:GetParameter',
+          iamResources: [taskArnParameter.parameterArn],
+          parameters: { Name: taskArnParameter.parameterName },
+          resultSelector: { 'taskArn.$': '$.Parameter.Value' },
+          resultPath: '$.replication',
+        }),
+      ),
+    );
     const describe = retryThrottling(
       new tasks.CallAwsService(this, 'Describe Replication Task', {
         service: 'databasemigration',
@@ -152,7 +187,7 @@ export class OrchestrationStack extends Stack {
         // DescribeReplicationTasks does not support resource-level permissions.
         iamResources: ['*'],
         parameters: {
-          Filters: [{ Name: 'replication-task-arn', Values: [taskArn] }],
+          Filters: [{ Name: 'replication-task-arn', Values: sfn.JsonPath.array(currentTaskArn) }],
           WithoutSettings: true,
         },
         resultSelector: { 'task.$': '$.ReplicationTasks[0]' },
@@ -169,7 +204,7 @@ export class OrchestrationStack extends Stack {
             action: 'startReplicationTask',
             iamAction: 'dms:StartReplicationTask',
             iamResources: [taskArn],
-            parameters: { ReplicationTaskArn: taskArn, StartReplicationTaskType: type },
+            parameters: { ReplicationTaskArn: currentTaskArn, StartReplicationTaskType: type },
             resultPath: sfn.JsonPath.DISCARD,
           }),
         ),
@@ -286,9 +321,59 @@ export class OrchestrationStack extends Stack {
         .otherwise(waitCdc),
     );
 
+    // ---- smoke batches: observe the task, never start or change it --------------------------------
+    const smokeSucceeded = new sfn.Succeed(this, 'Smoke Check Passed', {
+      comment: 'The smoke batch went through validation and the workflow; the task was observed, not touched',
+    });
+    const publishSmokeOutcome = catchAll(
+      retryThrottling(
+        new tasks.SnsPublish(this, 'Publish Smoke Outcome', {
+          topic: props.resultsTopic,
+          message: sfn.TaskInput.fromObject({
+            status: 'SMOKE_CHECKED',
+            correlationId: sfn.JsonPath.stringAt('$.correlationId'),
+            dataset: sfn.JsonPath.stringAt('$.dataset'),
+            key: sfn.JsonPath.stringAt('$.key'),
+            replicationTaskArn: currentTaskArn,
+            replicationTaskStatus: sfn.JsonPath.stringAt('$.dms.task.Status'),
+            execution: sfn.JsonPath.executionId,
+          }),
+          messageAttributes: {
+            status: { value: 'SMOKE_CHECKED' },
+            dataset: { value: sfn.JsonPath.stringAt('$.dataset') },
+            correlationId: { value: sfn.JsonPath.stringAt('$.correlationId') },
+          },
+          resultPath: sfn.JsonPath.DISCARD,
+        }),
+      ),
+    );
+    const smokeOutput = new sfn.Pass(this, 'Smoke Check Result', {
+      parameters: {
+        'correlationId.$': '$.correlationId',
+        'dataset.$': '$.dataset',
+        'key.$': '$.key',
+        smokeCheck: {
+          'replicationTaskArn.$': '$.replication.taskArn',
+          'replicationTaskStatus.$': '$.dms.task.Status',
+          replicationStarted: false,
+        },
+      },
+    });
+    publishSmokeOutcome.next(smokeOutput).next(smokeSucceeded);
+
     // ---- the decision -------------------------------------------------------------------------
     const status = (s: string) => sfn.Condition.stringEquals('$.dms.task.Status', s);
-    const choice = new sfn.Choice(this, 'Task Status?').when(
+    const choice = new sfn.Choice(this, 'Task Status?');
+    // Checked first, in the same Choice, so a real batch pays no extra state transition per look.
+    const isSmoke = sfn.Condition.stringEquals('$.dataset', SMOKE_DATASET);
+    choice.when(
+      sfn.Condition.and(isSmoke, sfn.Condition.or(...SMOKE_ACCEPTED_TASK_STATUSES.map(status))),
+      publishSmokeOutcome,
+    );
+    // Someone is starting or stopping it: look again after the usual pause, never act.
+    choice.when(sfn.Condition.and(isSmoke, sfn.Condition.or(...TRANSIENT_STATUSES.map(status))), waitTransition);
+    choice.when(isSmoke, taskNotHealthy);
+    choice.when(
       sfn.Condition.and(
         status('running'),
         sfn.Condition.isPresent('$.dms.task.ReplicationTaskStats.FullLoadProgressPercent'),
@@ -320,6 +405,7 @@ export class OrchestrationStack extends Stack {
       .when(sfn.Condition.or(...TRANSIENT_STATUSES.map(status)), waitTransition)
       // failed, deleting, or a status DMS adds later: not something to wait out.
       .otherwise(taskNotHealthy);
+    resolveTask.next(describe);
     describe.next(choice);
 
     this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
@@ -327,12 +413,13 @@ export class OrchestrationStack extends Stack {
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.stateMachine = new sfn.StateMachine(this, 'ReplicationWorkflow', {
-      definitionBody: sfn.DefinitionBody.fromChainable(describe),
+      definitionBody: sfn.DefinitionBody.fromChainable(resolveTask),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: Duration.hours(2),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      comment: 'Ensure the DMS task runs, wait for full load and CDC catch-up, record and publish the batch',
+      // The generation changes this template whenever the task can have been replaced (ADR 0009).
+      comment: `Ensure the DMS task runs, wait for full load and CDC catch-up, record and publish the batch (task generation ${generation})`,
     });
     props.dataBucket.grantPut(this.stateMachine, `${DATA_PREFIXES.reports}batches/*`);
     // SnsPublish grants sns:Publish only; the topics are KMS-encrypted, so publishing also needs the key.

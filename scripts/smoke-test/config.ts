@@ -2,6 +2,13 @@
  * Smoke-test settings, read from the environment the pipeline's post-deployment step provides
  * (stack outputs as variables). Every problem is reported at once, by variable name.
  */
+/**
+ * The dataset the good and bad files belong to (the contract glue/contracts/smoke.json, keys
+ * incoming/smoke/**): the workflow observes the DMS task for it and never starts it. Kept in step
+ * with OrchestrationStack's SMOKE_DATASET by a test.
+ */
+export const SMOKE_DATASET = 'smoke';
+
 export interface SmokeConfig {
   /** Data bucket of the deployed MigrationStage (`DATA_BUCKET_NAME`). */
   readonly bucket: string;

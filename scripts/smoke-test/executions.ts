@@ -7,8 +7,33 @@ import {
 
 export type ExecutionDescription = Pick<
   DescribeExecutionCommandOutput,
-  'executionArn' | 'name' | 'status' | 'input' | 'error' | 'cause' | 'startDate' | 'stopDate'
+  'executionArn' | 'name' | 'status' | 'input' | 'output' | 'error' | 'cause' | 'startDate' | 'stopDate'
 >;
+
+/**
+ * What the workflow's smoke path returns (OrchestrationStack, `Smoke Check Result`): the replication
+ * task it observed, and that it did not start it.
+ */
+export interface SmokeCheckOutput {
+  replicationTaskArn?: string;
+  replicationTaskStatus?: string;
+  replicationStarted?: boolean;
+}
+
+/** The `smokeCheck` of an execution's output, or undefined when the output has none. */
+export function parseSmokeCheck(text: string | undefined): SmokeCheckOutput | undefined {
+  if (!text) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== 'object' || v === null) return undefined;
+    const check = (v as { smokeCheck?: unknown }).smokeCheck;
+    return typeof check === 'object' && check !== null && !Array.isArray(check)
+      ? (check as SmokeCheckOutput)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The state machine input the smoke test relies on (set by the Step Functions trigger). */
 export interface OrchestrationInput {

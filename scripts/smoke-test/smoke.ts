@@ -6,6 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Clock } from './clock';
+import { SMOKE_DATASET } from './config';
 import type { SmokeConfig } from './config';
 import {
   describe,
@@ -13,6 +14,7 @@ import {
   executionArnFor,
   findExecution,
   parseInput,
+  parseSmokeCheck,
   type ExecutionDescription,
 } from './executions';
 import {
@@ -186,7 +188,18 @@ async function checkGoodFile(run: Run): Promise<string> {
   );
   const took =
     final.startDate && final.stopDate ? ` in ${Math.round((+final.stopDate - +final.startDate) / 1000)}s` : '';
-  return `execution ${final.name} SUCCEEDED${took} (correlation id ${input.correlationId ?? 'unknown'})`;
+  // The smoke batch must take the workflow's smoke path: observe the DMS task, never start it.
+  const check = parseSmokeCheck(final.output);
+  if (!check?.replicationTaskStatus || check.replicationStarted !== false) {
+    throw new SmokeFailure(
+      `expected execution ${final.name} to end on the smoke path (output.smokeCheck with the observed task status and ` +
+        `replicationStarted false); saw output ${truncate(final.output ?? 'none', 300)}. Is the good file's dataset '${SMOKE_DATASET}'?`,
+    );
+  }
+  return (
+    `execution ${final.name} SUCCEEDED${took} (correlation id ${input.correlationId ?? 'unknown'}); ` +
+    `replication task ${check.replicationTaskStatus}, not started`
+  );
 }
 
 /** A good file that fails validation never starts an execution: say so instead of timing out. */

@@ -38,6 +38,7 @@ const ENV = {
   STATE_TABLE_NAME: 'pipeline-state',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-west-2.amazonaws.com/123456789012/glue-trigger-dlq',
   QUEUE_URL: 'https://sqs.us-west-2.amazonaws.com/123456789012/glue-trigger',
+  DATA_BUCKET_NAME: 'data-bucket',
 };
 
 type S3Event = ReturnType<typeof s3Event>;
@@ -383,6 +384,31 @@ describe('glue trigger: input it does not validate', () => {
     expect(result.batchItemFailures).toEqual([]);
     expect(glue).not.toHaveReceivedAnyCommand();
     expect(dynamodb).not.toHaveReceivedAnyCommand();
+    expect(stdout.lines().find((line) => line.message === 'Ignoring object outside the incoming prefix')).toMatchObject(
+      {
+        key: 'validated/sales/2026-01-01.csv',
+      },
+    );
+  });
+
+  test('an object in another bucket is skipped and logged, without any AWS call', async () => {
+    const event = s3Event('incoming/sales/2026-01-01.csv');
+    event.detail.bucket.name = 'someone-elses-bucket';
+    const result = await handler(sqsEvent(sqsRecord(event)), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    for (const client of [glue, dynamodb, sqs, sns]) expect(client).not.toHaveReceivedAnyCommand();
+    const skip = stdout
+      .lines()
+      .find((line) => line.message === "Skipping an object in a bucket that is not this stage's data bucket");
+    expect(skip).toMatchObject({ level: 'WARN', bucket: 'someone-elses-bucket', dataBucketName: 'data-bucket' });
+  });
+
+  test('the bucket check compares the whole name, not a prefix of it', async () => {
+    const event = s3Event('incoming/sales/2026-01-01.csv');
+    event.detail.bucket.name = 'data-bucket-2';
+    await handler(sqsEvent(sqsRecord(event)), lambdaContext());
+    expect(glue).not.toHaveReceivedAnyCommand();
   });
 
   test('a folder marker is logged and counted, not validated and not alerted', async () => {

@@ -35,11 +35,13 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { InternalErrorException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/remediation';
 import { parseRestartName, restartName } from '../../lambda/remediation/execution';
 import { renderAlert } from '../../lambda/shared/alerts';
+import { forgetCurrentTaskArn } from '../../lambda/shared/current-task-arn';
 import { MalformedEventError } from '../../lambda/shared/events';
 import { captureStdout, lambdaContext, loadEvent } from '../fixtures/events';
 import { FakeStateTable } from './remediation-fake-state';
@@ -50,8 +52,14 @@ const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
 const sns = mockClient(SNSClient);
 const dynamodb = mockClient(DynamoDBClient);
+const ssm = mockClient(SSMClient);
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:012345678912:stateMachine:state-machine';
+
+/** The stage's own resources, as the documented sample events name them. */
+const TASK_ARN = 'arn:aws:dms:us-east-1:012345678901:task:AAAABBBB0CCCCDDDDEEEEE1FFFF2GGG3FFFFFF3';
+const REPLICATION_CONFIG_ARN = 'arn:aws:dms:us-west-2:123456789012:replication-config:EXAMPLECONFIGID';
+const TASK_ARN_PARAMETER = 'CFN-DmsReplicationTaskArnParameter-abc123';
 
 const ENV = {
   ALERTS_TOPIC_ARN: 'arn:aws:sns:us-west-2:123456789012:migration-alerts',
@@ -59,6 +67,11 @@ const ENV = {
   MAX_ATTEMPTS: '3',
   AWS_REGION: 'us-west-2',
   STATE_MACHINE_ARN,
+  GLUE_JOB_NAME: 'MyJob',
+  DATA_BUCKET_NAME: 'data-bucket',
+  REPLICATION_TASK_ARN: TASK_ARN,
+  REPLICATION_TASK_ARN_PARAMETER: TASK_ARN_PARAMETER,
+  REPLICATION_CONFIG_ARN,
 };
 
 type AnyEvent = EventBridgeEvent<string, unknown> | SNSEvent;
@@ -90,7 +103,9 @@ function published(): Array<{ subject: string; message: string; json: AlertJson 
 }
 
 beforeEach(() => {
-  for (const client of [glue, dms, sfn, s3, sns, dynamodb]) client.reset();
+  for (const client of [glue, dms, sfn, s3, sns, dynamodb, ssm]) client.reset();
+  forgetCurrentTaskArn();
+  ssm.on(GetParameterCommand).resolves({ Parameter: { Name: TASK_ARN_PARAMETER, Value: TASK_ARN } });
   Object.assign(process.env, ENV);
   state = new FakeStateTable();
   state.install(dynamodb);
@@ -384,8 +399,6 @@ describe('remediation: Glue job failed', () => {
 // -------------------------------------------------------------------------------------------------
 // DMS
 // -------------------------------------------------------------------------------------------------
-
-const TASK_ARN = 'arn:aws:dms:us-east-1:012345678901:task:AAAABBBB0CCCCDDDDEEEEE1FFFF2GGG3FFFFFF3';
 
 function dmsTask(status: string, lastFailureMessage?: string, stopReason = 'Stop Reason FATAL_ERROR') {
   dms.on(DescribeReplicationTasksCommand).resolves({
@@ -778,6 +791,97 @@ describe('remediation: validation FAILED', () => {
     await invoke(event);
     await invoke(event);
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+});
+
+describe("remediation: only the stage's own resources", () => {
+  /** Every client but SSM (which only answers which task is the stage's). */
+  const actingClients = () => [glue, dms, sfn, s3, sns, dynamodb];
+  const skipLog = () =>
+    stdout.lines().find((line) => line.message === "Skipping an event about a resource that is not this stage's");
+
+  test('a failed run of another Glue job is skipped and logged, with no AWS call', async () => {
+    const outcomes = await invoke(sample('glue-job-state-change-failed', (e) => (e.detail.jobName = 'MyJob-2')));
+
+    expect(outcomes).toEqual([
+      { result: 'skipped', detail: { reason: "Glue job MyJob-2 is not the stage's validation job MyJob" } },
+    ]);
+    for (const client of [...actingClients(), ssm]) expect(client).not.toHaveReceivedAnyCommand();
+    expect(skipLog()).toMatchObject({ level: 'WARN', action: 'retry-glue-job', jobName: 'MyJob-2' });
+  });
+
+  test("a failure of another DMS task is skipped: only the stage's parameter is read", async () => {
+    const foreign = 'arn:aws:dms:us-east-1:012345678901:task:SOMEONEELSESTASK';
+    const outcomes = await invoke(sample('dms-replication-task-failed', (e) => ((e as Json).resources = [foreign])));
+
+    expect(outcomes[0]).toMatchObject({ result: 'skipped' });
+    for (const client of actingClients()) expect(client).not.toHaveReceivedAnyCommand();
+    expect(ssm).toHaveReceivedCommandWith(GetParameterCommand, { Name: TASK_ARN_PARAMETER });
+    expect(skipLog()).toMatchObject({ action: 'recover-dms', replicationTaskArn: foreign });
+  });
+
+  test('after a replacement the new task is recovered and the old one skipped, whatever the deployed ARN', async () => {
+    const replacement = 'arn:aws:dms:us-east-1:012345678901:task:REPLACEMENTTASK0001';
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: TASK_ARN_PARAMETER, Value: replacement } });
+    dms.on(StartReplicationTaskCommand).resolves({});
+    dms.on(DescribeReplicationTasksCommand).resolves({
+      ReplicationTasks: [
+        {
+          ReplicationTaskArn: replacement,
+          Status: 'failed',
+          StopReason: 'Stop Reason FATAL_ERROR',
+          LastFailureMessage: 'Network error',
+        },
+      ],
+    });
+
+    const old = await invoke(sample('dms-replication-task-failed'));
+    expect(old[0]).toMatchObject({ result: 'skipped' });
+    expect(dms).not.toHaveReceivedAnyCommand();
+
+    const current = await invoke(sample('dms-replication-task-failed', (e) => ((e as Json).resources = [replacement])));
+    expect(current[0]).toMatchObject({ result: 'resumed' });
+    expect(dms).toHaveReceivedCommandWith(StartReplicationTaskCommand, {
+      ReplicationTaskArn: replacement,
+      StartReplicationTaskType: 'resume-processing',
+    });
+    // One read served both events (cached for a minute).
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+  });
+
+  test('a DMS Serverless replication is skipped when the stage has none', async () => {
+    delete process.env.REPLICATION_CONFIG_ARN;
+    const outcomes = await invoke(sample('dms-replication-failed-serverless'));
+
+    expect(outcomes[0]).toMatchObject({ result: 'skipped' });
+    for (const client of [...actingClients(), ssm]) expect(client).not.toHaveReceivedAnyCommand();
+    expect(skipLog()).toMatchObject({ replicationConfigArn: REPLICATION_CONFIG_ARN });
+  });
+
+  test('a failed execution of another state machine is skipped before any Step Functions call', async () => {
+    const other = 'arn:aws:states:us-east-1:012345678912:stateMachine:state-machine-2';
+    for (const name of ['sfn-execution-failed', 'sfn-execution-aborted']) {
+      const outcomes = await invoke(sample(name, (e) => (e.detail.stateMachineArn = other)));
+      expect(outcomes[0]).toMatchObject({ result: 'skipped' });
+    }
+    for (const client of [...actingClients(), ssm]) expect(client).not.toHaveReceivedAnyCommand();
+    expect(skipLog()).toMatchObject({ stateMachineArn: other });
+  });
+
+  test('a validation result for another bucket is skipped without an alert', async () => {
+    const event = validationFailure();
+    const record = event.Records[0]!;
+    const message = JSON.parse(record.Sns.Message) as Json;
+    record.Sns.Message = JSON.stringify({ ...message, bucket: 'data-bucket-elsewhere' });
+    const outcomes = await invoke(event);
+
+    expect(outcomes).toEqual([expect.objectContaining({ result: 'skipped' })]);
+    for (const client of actingClients()) expect(client).not.toHaveReceivedAnyCommand();
+  });
+
+  test('without the task parameter the function refuses to run, naming the variable', async () => {
+    delete process.env.REPLICATION_TASK_ARN_PARAMETER;
+    await expect(invoke(sample('dms-replication-task-failed'))).rejects.toThrow(/REPLICATION_TASK_ARN_PARAMETER/);
   });
 });
 

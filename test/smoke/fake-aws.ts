@@ -59,6 +59,7 @@ export interface FakeExecution {
   name: string;
   status: ExecutionStatus;
   input: string;
+  output?: string;
   startDate: Date;
   stopDate?: Date;
   error?: string;

@@ -18,7 +18,7 @@ import S3rver from 's3rver';
 import { correlationIdFor } from '../../lambda/glue-trigger/correlation';
 import { executionNameFor } from '../../lambda/sfn-trigger/execution-name';
 import { systemClock } from '../../scripts/smoke-test/clock';
-import type { SmokeConfig } from '../../scripts/smoke-test/config';
+import { SMOKE_DATASET, type SmokeConfig } from '../../scripts/smoke-test/config';
 import { runSmokeTest } from '../../scripts/smoke-test/smoke';
 import { taskError, type AslDefinition } from '../support/asl';
 import type { FakeExecution } from './fake-aws';
@@ -198,6 +198,7 @@ async function processUpload(key: string, correlationId: string): Promise<void> 
   const { run } = simulation;
   Object.assign(execution, {
     status: simulation.status,
+    ...(run.output !== undefined ? { output: JSON.stringify(run.output) } : {}),
     stopDate: new Date(),
     visited: run.visited,
     simulation,
@@ -240,8 +241,8 @@ function smoke(runId: string) {
 describe('smoke test against s3rver and a local orchestration run', () => {
   it('passes, and leaves the bucket as it found it', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'validated/sales/keep.csv', Body: 'id\n1\n' }));
-    // The task is still starting when the batch arrives; its full load takes 45 s.
-    dmsScenario = { initialStatus: 'starting', startupSeconds: 20, fullLoadSeconds: 45, cdcLatencies: [2] };
+    // A fresh environment: the DMS task exists and has never been started.
+    dmsScenario = { initialStatus: 'ready', fullLoadSeconds: 3600 };
 
     const { outcome, logs } = smoke('e2e-pass');
     const result = await outcome;
@@ -261,33 +262,45 @@ describe('smoke test against s3rver and a local orchestration run', () => {
         `correlation id ${badRun.correlationId}, reasons: header does not match the contract: missing column(s) 'id', 'name'; ` +
         "unexpected column(s) 'identifier', 'full_name'",
     );
+    // The validation job matched the good file to the smoke contract, and the trigger passed that on.
+    expect(jobSummaries.find((j) => j.key === 'incoming/smoke/e2e-pass/good.csv')).toMatchObject({
+      status: 'PASSED',
+      dataset: SMOKE_DATASET,
+    });
     const goodId = (JSON.parse(executions[0]!.input) as { correlationId: string }).correlationId;
     expect(goodId).toMatch(/^[0-9a-f]{32}$/);
-    expect(result.checks[0]!.detail).toContain(`(correlation id ${goodId})`);
+    expect(result.checks[0]!.detail).toContain(`(correlation id ${goodId}); replication task ready, not started`);
+
+    // No DMS call but the describe: nothing started, stopped, modified or reloaded the task.
     const ran = executions[0]!.simulation!;
-    expect(ran.waitsEntered).toEqual(['Wait For Task Transition', 'Wait 60s For Full Load']);
-    expect(ran.waitsEntered).toEqual(ran.waitsExpected);
-    expect(ran.sim.starts).toEqual([]);
-    expect(executions[0]!.visited!.slice(-5)).toEqual([
-      'Check CDC Latency',
-      'CDC Caught Up?',
-      'Record Batch',
-      'Publish Outcome',
-      'Batch Replicated',
+    const definition = loadOrchestrationDefinition();
+    const dmsCalls = ran.sim.calls.filter((c) =>
+      String(definition.States[c.state]?.Resource).includes(':databasemigration:'),
+    );
+    expect(dmsCalls.map((c) => definition.States[c.state]!.Resource)).toEqual([
+      'arn:aws:states:::aws-sdk:databasemigration:describeReplicationTasks',
     ]);
-    // The batch record goes to the stage's data bucket, named after the dataset and correlation id.
-    expect(loadOrchestrationDefinition().States['Record Batch']).toMatchObject({ Parameters: { Bucket: BUCKET } });
-    expect(ran.sim.puts.map((p) => [p.Bucket, p.Key])).toEqual([[BUCKET, `reports/batches/smoke/${goodId}.json`]]);
-    expect(JSON.parse(ran.sim.puts[0]!.Body)).toMatchObject({
-      correlationId: goodId,
-      dataset: 'smoke',
-      bucket: BUCKET,
-      key: 'validated/smoke/e2e-pass/good.csv',
-    });
+    expect(ran.sim.starts).toEqual([]);
+    expect(ran.sim.status).toBe('ready');
+    expect(ran.waitsEntered).toEqual([]);
+    expect(executions[0]!.visited).toEqual([
+      'Resolve Replication Task',
+      'Describe Replication Task',
+      'Task Status?',
+      'Publish Smoke Outcome',
+      'Smoke Check Result',
+      'Smoke Check Passed',
+    ]);
+    // Through the results topic, without a batch record: nothing was replicated.
+    expect(ran.sim.puts).toEqual([]);
     expect(ran.sim.publications).toEqual([
       expect.objectContaining({
-        state: 'Publish Outcome',
-        Message: expect.objectContaining({ status: 'REPLICATED', correlationId: goodId, cdcLatencySeconds: 2 }),
+        state: 'Publish Smoke Outcome',
+        Message: expect.objectContaining({
+          status: 'SMOKE_CHECKED',
+          correlationId: goodId,
+          replicationTaskStatus: 'ready',
+        }),
       }),
     ]);
     expect(

@@ -1,7 +1,8 @@
 import 'aws-sdk-client-mock-jest';
 import { DeleteObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import type { SmokeConfig } from '../../scripts/smoke-test/config';
+import { SMOKE_DATASET as WORKFLOW_SMOKE_DATASET } from '../../lib/stacks/orchestration-stack';
+import { SMOKE_DATASET, type SmokeConfig } from '../../scripts/smoke-test/config';
 import { runSmokeTest, type SmokeDeps } from '../../scripts/smoke-test/smoke';
 import { BUCKET, FakeAws, FakeClock, STATE_MACHINE_ARN } from './fake-aws';
 
@@ -46,7 +47,19 @@ interface PipelineBehaviour {
   reportShape?: 'job' | 'source-only';
   /** Whether a PASSED file starts an execution (the Step Functions trigger). @default true */
   startsExecution?: boolean;
+  /** The execution's output. @default what the workflow's smoke path returns for a `ready` task */
+  output?: object;
 }
+
+const SMOKE_PATH_OUTPUT = {
+  correlationId: 'corr-good.csv',
+  dataset: 'smoke',
+  smokeCheck: {
+    replicationTaskArn: 'arn:aws:dms:us-west-2:111111111111:task:NEVERSTARTED',
+    replicationTaskStatus: 'ready',
+    replicationStarted: false,
+  },
+};
 
 function pipeline(b: PipelineBehaviour): void {
   aws.onPut = (key) => {
@@ -78,7 +91,12 @@ function pipeline(b: PipelineBehaviour): void {
       aws.startExecution(
         correlationId,
         { correlationId, dataset: 'smoke', bucket: BUCKET, key: destinationKey, versionId: 'v1', reportKey },
-        { status: first, script: rest.length ? rest : undefined, ...b.executionError },
+        {
+          status: first,
+          script: rest.length ? rest : undefined,
+          output: JSON.stringify(b.output ?? SMOKE_PATH_OUTPUT),
+          ...b.executionError,
+        },
       );
     }
   };
@@ -123,6 +141,29 @@ describe('runSmokeTest', () => {
         Objects: expect.arrayContaining([{ Key: good, VersionId: expect.any(String) }]),
       }),
     });
+  });
+
+  it('says which task it observed and that it did not start it', async () => {
+    pipeline({});
+    const outcome = await runSmokeTest(config, deps());
+    expect(outcome.checks[0]!.detail).toMatch(/SUCCEEDED.*; replication task ready, not started$/);
+  });
+
+  it('fails when the execution succeeded on the replication path instead of the smoke path', async () => {
+    // What a workflow that started DMS for the smoke batch would return: a replicated batch, no smokeCheck.
+    pipeline({ output: { correlationId: 'corr-good.csv', dataset: 'smoke', cdc: { values: [3] } } });
+    const outcome = await runSmokeTest(config, deps());
+    expect(outcome.ok).toBe(false);
+    expect(outcome.checks[0]).toEqual({
+      name: 'good file',
+      ok: false,
+      detail: expect.stringMatching(/^expected execution corr-good.csv to end on the smoke path .*dataset 'smoke'\?$/),
+    });
+    expect(outcome.checks[2]!.ok).toBe(true);
+  });
+
+  it('uses the dataset name the workflow treats as a smoke batch', () => {
+    expect(SMOKE_DATASET).toBe(WORKFLOW_SMOKE_DATASET);
   });
 
   it('fails with what it saw when the execution fails, and still cleans up', async () => {

@@ -10,6 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { loadEnvironmentConfig } from '../../lib/config/load';
 import { LambdaStack } from '../../lib/stacks/lambda-stack';
@@ -197,7 +198,10 @@ describe('audit patterns (AUDIT_PATTERNS) against documented sample events', () 
 
 // ---- the synthesized MonitoringStack ----------------------------------------------------------------
 
-function synthMonitoring(dataSyncTaskArn = DATASYNC_TASK_ARN): Template {
+function synthMonitoring(
+  dataSyncTaskArn = DATASYNC_TASK_ARN,
+  generations: { dms?: string; dataSync?: string } = {},
+): Template {
   const app = new App();
   const env = { account: ACCOUNT, region: REGION };
   const config = loadEnvironmentConfig('dev', () => undefined, {});
@@ -223,7 +227,9 @@ function synthMonitoring(dataSyncTaskArn = DATASYNC_TASK_ARN): Template {
     replicationTaskArn: TASK_ARN,
     replicationTaskResourceId: TASK_RESOURCE_ID,
     replicationInstanceIdentifier: 'migration-dev-instance',
+    replicationTaskGeneration: generations.dms ?? 'dms-gen-1',
     dataSyncTaskArn,
+    dataSyncTaskGeneration: generations.dataSync ?? 'datasync-gen-1',
     cluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(deps, 'Cluster', {
       clusterIdentifier: 'migration-dev-aurora',
     }),
@@ -364,7 +370,11 @@ describe('synthesized IncomingObjectRule (LambdaStack)', () => {
     resultsTopic: new sns.Topic(deps, 'ResultsTopic'),
     alertsTopic: new sns.Topic(deps, 'AlertsTopic'),
     subscriptionDeadLetterQueue: new sqs.Queue(deps, 'SubscriptionDlq', { retentionPeriod: Duration.days(14) }),
-    replicationTaskArn: TASK_ARN,
+    replicationTask: {
+      taskArn: TASK_ARN,
+      taskArnParameter: ssm.StringParameter.fromStringParameterName(deps, 'TaskArnParameter', 'dms-task-arn'),
+      generation: 'dms-gen-1',
+    },
     glueLogGroup: logs.LogGroup.fromLogGroupName(deps, 'GlueLogs', '/aws-glue/jobs'),
     stateMachineLogGroup: logs.LogGroup.fromLogGroupName(deps, 'WorkflowLogs', '/aws/vendedlogs/states/workflow'),
     dmsLogGroup: logs.LogGroup.fromLogGroupName(deps, 'DmsLogs', 'dms-tasks-migration'),

@@ -4,10 +4,14 @@
  * and publishes, and that nothing but a running task with a complete full load and caught-up CDC
  * counts as replicated.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import {
   CDC_WAIT_SECONDS,
   FULL_LOAD_POLL_SCHEDULE,
+  SMOKE_ACCEPTED_TASK_STATUSES,
+  SMOKE_DATASET,
   TRANSITION_WAIT_SECONDS,
 } from '../../lib/stacks/orchestration-stack';
 import { taskError, type AslState, type Json } from '../support/asl';
@@ -48,6 +52,11 @@ const look = (): string[] => [
   'Task Status?',
 ];
 
+/** The first state of every execution: the current task ARN from its SSM parameter (ADR 0009). */
+const RESOLVE = 'Resolve Replication Task';
+/** How every execution begins: resolve the task once, then the first look. */
+const firstLook = (): string[] => [RESOLVE, ...look()];
+
 const inCdc: DmsScenario = { initialStatus: 'running', fullLoadSeconds: 3600, ranSeconds: 86_400 };
 const count = (s: Simulation, state: string): number => s.run.visited.filter((v) => v === state).length;
 const enteredInput = (s: Simulation, state: string): unknown =>
@@ -81,7 +90,7 @@ describe('a task already replicating', () => {
     expect(s.status).toBe('SUCCEEDED');
     expect(s.sim.starts).toEqual([]);
     expect(s.run.visited).toEqual([
-      ...look(),
+      ...firstLook(),
       'Check CDC Latency',
       'CDC Caught Up?',
       'Record Batch',
@@ -169,7 +178,11 @@ describe('making sure the task runs', () => {
     expect(s.sim.starts).toEqual([
       expect.objectContaining({ state: 'Start Replication', type: 'start-replication', from: 'ready' }),
     ]);
-    expect(s.run.visited.slice(0, look().length + 2)).toEqual([...look(), 'Start Replication', TRANSITION_WAIT_STATE]);
+    expect(s.run.visited.slice(0, firstLook().length + 2)).toEqual([
+      ...firstLook(),
+      'Start Replication',
+      TRANSITION_WAIT_STATE,
+    ]);
     expect(s.sim.publications.map((p) => p.state)).toEqual(['Publish Outcome']);
   });
 
@@ -205,8 +218,8 @@ describe('CDC latency', () => {
   it('does not take missing datapoints for health', async () => {
     const s = await run({ ...inCdc, cdcLatencies: [null, 3] });
 
-    expect(s.run.visited.slice(0, look().length + 3)).toEqual([
-      ...look(),
+    expect(s.run.visited.slice(0, firstLook().length + 3)).toEqual([
+      ...firstLook(),
       'Check CDC Latency',
       'CDC Caught Up?',
       CDC_WAIT_STATE,
@@ -234,7 +247,7 @@ describe('failures', () => {
     expect(s.status).toBe('FAILED');
     expect(s.run.error).toBe('DMS.TaskNotHealthy');
     expect(s.run.cause).toContain(message);
-    expect(s.run.visited).toEqual([...look(), 'Task Not Healthy', 'Publish Failure', 'Replication Failed']);
+    expect(s.run.visited).toEqual([...firstLook(), 'Task Not Healthy', 'Publish Failure', 'Replication Failed']);
     expect(s.sim.starts).toEqual([]);
     expect(s.sim.puts).toEqual([]);
     expect(s.sim.publications).toEqual([
@@ -285,7 +298,7 @@ describe('failures', () => {
     expect(beyond.status).toBe('FAILED');
     expect(beyond.run.error).toBe(THROTTLED);
     expect(beyond.run.retries).toBe(MaxAttempts);
-    expect(beyond.run.visited).toEqual(['Describe Replication Task', 'Publish Failure', 'Replication Failed']);
+    expect(beyond.run.visited).toEqual([RESOLVE, 'Describe Replication Task', 'Publish Failure', 'Replication Failed']);
     expect(beyond.sim.publications.map((p) => p.TopicArn)).toEqual([workflow.alertsTopicArn]);
   });
 
@@ -301,7 +314,7 @@ describe('failures', () => {
     expect(s.run.error).toBe('DatabaseMigration.AccessDeniedException');
     expect(s.run.cause).toContain('not authorized');
     expect(s.run.retries).toBe(0);
-    expect(s.run.visited).toEqual(['Describe Replication Task', 'Publish Failure', 'Replication Failed']);
+    expect(s.run.visited).toEqual([RESOLVE, 'Describe Replication Task', 'Publish Failure', 'Replication Failed']);
     expect(s.sim.publications).toEqual([
       expect.objectContaining({
         TopicArn: workflow.alertsTopicArn,
@@ -365,5 +378,145 @@ describe('stopped is never success', () => {
       expect.objectContaining({ state: 'Publish Failure', TopicArn: workflow.alertsTopicArn }),
     ]);
     expect(JSON.stringify(s.sim.publications[0]!.Message)).toContain(refusal);
+  });
+});
+
+describe('smoke batches (dataset smoke) observe the task and never drive it', () => {
+  const smokeInput = () => batchInput('5e0be5e0be5e0be5e0be5e0be5e0be5e', SMOKE_DATASET);
+  /** Task states that would start, stop, modify or reload a DMS task: anything but a describe. */
+  const dmsChanges = (): string[] =>
+    Object.entries(workflow.definition.States)
+      .filter(([, st]) => st.Type === 'Task' && /:databasemigration:(?!describe)/.test(String(st.Resource)))
+      .map(([name]) => name);
+
+  it('has states that could change the task, and a smoke run enters none of them', () => {
+    expect(dmsChanges()).toEqual(['Start Replication', 'Resume Replication']);
+  });
+
+  it.each(SMOKE_ACCEPTED_TASK_STATUSES)('passes on a %s task without starting it', async (initialStatus) => {
+    const s = await run({ initialStatus, ranSeconds: initialStatus === 'ready' ? 0 : 600 }, smokeInput());
+
+    expect(s.status).toBe('SUCCEEDED');
+    expect(s.run.visited).toEqual([
+      ...firstLook(),
+      'Publish Smoke Outcome',
+      'Smoke Check Result',
+      'Smoke Check Passed',
+    ]);
+    expect(s.sim.starts).toEqual([]);
+    expect(s.run.visited.filter((v) => dmsChanges().includes(v))).toEqual([]);
+    expect(s.sim.calls.map((c) => c.state)).toEqual([RESOLVE, 'Describe Replication Task', 'Publish Smoke Outcome']);
+    // Nothing recorded as a replicated batch; the outcome says what was seen.
+    expect(s.sim.puts).toEqual([]);
+    expect(s.sim.publications).toEqual([
+      expect.objectContaining({
+        TopicArn: workflow.resultsTopicArn,
+        Message: expect.objectContaining({
+          status: 'SMOKE_CHECKED',
+          replicationTaskStatus: initialStatus,
+          replicationTaskArn: workflow.taskArn,
+        }),
+        MessageAttributes: expect.objectContaining({ status: { DataType: 'String', StringValue: 'SMOKE_CHECKED' } }),
+      }),
+    ]);
+    expect(s.run.output).toMatchObject({
+      dataset: SMOKE_DATASET,
+      smokeCheck: { replicationTaskStatus: initialStatus, replicationStarted: false },
+    });
+  });
+
+  it('waits out a task someone is starting, without acting on it', async () => {
+    const s = await run({ initialStatus: 'starting', startupSeconds: 20, fullLoadSeconds: 3600 }, smokeInput());
+
+    expect(s.status).toBe('SUCCEEDED');
+    expect(s.waitsEntered).toEqual([TRANSITION_WAIT_STATE]);
+    expect(s.sim.describes.map((d) => d.task.Status)).toEqual(['starting', 'running']);
+    expect(s.sim.starts).toEqual([]);
+  });
+
+  it('fails a smoke run on a failed task, and alerts', async () => {
+    const s = await run(
+      { initialStatus: 'failed', ranSeconds: 100, lastFailureMessage: 'source unreachable' },
+      smokeInput(),
+    );
+
+    expect(s.status).toBe('FAILED');
+    expect(s.run.error).toBe('DMS.TaskNotHealthy');
+    expect(s.sim.starts).toEqual([]);
+    expect(s.sim.publications.map((p) => p.state)).toEqual(['Publish Failure']);
+  });
+
+  it('fails a smoke run when the task does not exist', async () => {
+    const s = await run(
+      {
+        initialStatus: 'ready',
+        describeErrors: [taskError('DatabaseMigration.ResourceNotFoundFault', 'Replication Task not found')],
+      },
+      smokeInput(),
+    );
+
+    expect(s.status).toBe('FAILED');
+    expect(s.run.error).toBe('DatabaseMigration.ResourceNotFoundFault');
+    expect(s.sim.starts).toEqual([]);
+    expect(s.sim.publications.map((p) => p.state)).toEqual(['Publish Failure']);
+  });
+
+  it('treats any other dataset as real data, even one that merely starts with smoke', async () => {
+    const s = await run({ initialStatus: 'ready', fullLoadSeconds: 30 }, batchInput(undefined, 'smoke-orders'));
+    expect(s.sim.starts.map((c) => c.type)).toEqual(['start-replication']);
+  });
+
+  it('matches the dataset name of the smoke contract the validation job uses', () => {
+    const contract = JSON.parse(
+      readFileSync(path.join(__dirname, '..', '..', 'glue', 'contracts', 'smoke.json'), 'utf8'),
+    ) as {
+      name: string;
+    };
+    expect(contract.name).toBe(SMOKE_DATASET);
+  });
+});
+
+describe('the task ARN is read at run time from its SSM parameter', () => {
+  const REPLACED = 'arn:aws:dms:us-west-2:123456789012:task:REPLACEDTASK0001';
+
+  it('reads the parameter the DMS stack writes', () => {
+    expect(workflow.definition.States[RESOLVE]).toMatchObject({
+      Resource: 'arn:aws:states:::aws-sdk:ssm:getParameter',
+      Parameters: { Name: workflow.taskArnParameterName },
+    });
+  });
+
+  it('describes, starts and measures the task the parameter names, not the one synthesized', async () => {
+    const s = await run({ initialStatus: 'ready', fullLoadSeconds: 30, currentTaskArn: REPLACED });
+
+    expect(s.status).toBe('SUCCEEDED');
+    expect(s.sim.parameterReads).toEqual([workflow.taskArnParameterName]);
+    const described = s.sim.calls.filter((c) => c.state === 'Describe Replication Task');
+    expect(described.every((c) => JSON.stringify(c.input).includes(REPLACED))).toBe(true);
+    expect(JSON.stringify(s.sim.calls)).not.toContain(workflow.taskArn);
+    expect(s.sim.calls.find((c) => c.state === 'Start Replication')!.input).toMatchObject({
+      ReplicationTaskArn: REPLACED,
+    });
+    expect(JSON.stringify(s.sim.metricQueries)).toContain('REPLACEDTASK0001');
+  });
+
+  it('grants GetParameter on that parameter only', () => {
+    const policies = workflow.template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+    const ssmStatements = statements.filter((st) => JSON.stringify(st.Action).includes('ssm:'));
+    expect(ssmStatements).toHaveLength(1);
+    expect(ssmStatements[0]!.Action).toBe('ssm:GetParameter');
+    expect(JSON.stringify(ssmStatements[0]!.Resource)).toContain('parameter');
+  });
+
+  it('changes the template when the task generation changes, so a weak reference is read again', () => {
+    const other = synthesizeOrchestrationWorkflow({ taskGeneration: 'gen-2' });
+    const comment = (w: SynthesizedWorkflow) => w.definition.Comment;
+    expect(comment(workflow)).toContain('gen-1');
+    expect(comment(other)).toContain('gen-2');
   });
 });

@@ -15,12 +15,15 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { EnvironmentConfig } from '../../lib/config/environment-config';
 import { loadEnvironmentConfig } from '../../lib/config/load';
 import {
   CDC_WAIT_SECONDS,
   FULL_LOAD_POLL_SCHEDULE,
   OrchestrationStack,
+  SMOKE_ACCEPTED_TASK_STATUSES,
+  SMOKE_DATASET,
   TRANSITION_WAIT_SECONDS,
 } from '../../lib/stacks/orchestration-stack';
 import {
@@ -50,12 +53,16 @@ export interface SynthesizedWorkflow {
   readonly resultsTopicArn: string;
   readonly alertsTopicArn: string;
   readonly taskArn: string;
+  /** Name of the SSM parameter the workflow reads the current task ARN from. */
+  readonly taskArnParameterName: string;
   readonly replicationInstanceIdentifier: string;
 }
 
 export interface SynthesizeOptions {
   /** A literal data bucket name, e.g. the one an s3rver test serves. @default generated */
   readonly bucketName?: string;
+  /** Generation of the replication task the stack is synthesized against. @default 'gen-1' */
+  readonly taskGeneration?: string;
 }
 
 /**
@@ -70,10 +77,11 @@ export function synthesizeOrchestrationWorkflow(opts: SynthesizeOptions = {}): S
   const dataBucket = new s3.Bucket(shared, 'DataBucket', opts.bucketName ? { bucketName: opts.bucketName } : {});
   const resultsTopic = new sns.Topic(shared, 'ResultsTopic');
   const alertsTopic = new sns.Topic(shared, 'AlertsTopic');
+  const taskArnParameter = new ssm.StringParameter(shared, 'TaskArnParameter', { stringValue: TASK_ARN });
   const config = loadEnvironmentConfig('dev');
   const orchestration = new OrchestrationStack(app, 'Orchestration', {
     config,
-    replicationTaskArn: TASK_ARN,
+    replicationTask: { taskArn: TASK_ARN, taskArnParameter, generation: opts.taskGeneration ?? 'gen-1' },
     replicationInstanceIdentifier: REPLICATION_INSTANCE,
     dataBucket,
     resultsTopic,
@@ -89,7 +97,7 @@ export function synthesizeOrchestrationWorkflow(opts: SynthesizeOptions = {}): S
     const name = output.Export?.Name;
     if (typeof name === 'string') imports[name] = String(resolveIntrinsics(output.Value, sharedTemplate));
   }
-  const physical = (construct: s3.Bucket | sns.Topic): string =>
+  const physical = (construct: s3.Bucket | sns.Topic | ssm.StringParameter): string =>
     String(resolveIntrinsics({ Ref: shared.getLogicalId(construct.node.defaultChild as CfnElement) }, sharedTemplate));
 
   const template = Template.fromStack(orchestration);
@@ -101,6 +109,7 @@ export function synthesizeOrchestrationWorkflow(opts: SynthesizeOptions = {}): S
     resultsTopicArn: physical(resultsTopic),
     alertsTopicArn: physical(alertsTopic),
     taskArn: TASK_ARN,
+    taskArnParameterName: physical(taskArnParameter),
     replicationInstanceIdentifier: REPLICATION_INSTANCE,
   };
 }
@@ -143,8 +152,15 @@ export const fullLoadWaitState = (waitSeconds: number): string => `Wait ${waitSe
 export const TRANSITION_WAIT_STATE = 'Wait For Task Transition';
 export const CDC_WAIT_STATE = 'Wait For CDC';
 
-/** The wait that should follow a DescribeReplicationTasks answer, or none when the workflow moves on. */
-export function waitAfterDescribe(task: ReplicationTask): ExpectedWait | undefined {
+/**
+ * The wait that should follow a DescribeReplicationTasks answer, or none when the workflow moves on.
+ * A smoke batch only observes: an accepted status ends the look, a transient one is looked at again.
+ */
+export function waitAfterDescribe(task: ReplicationTask, smoke = false): ExpectedWait | undefined {
+  if (smoke) {
+    if ((SMOKE_ACCEPTED_TASK_STATUSES as readonly string[]).includes(task.Status)) return undefined;
+    return TRANSIENT.has(task.Status) ? { state: TRANSITION_WAIT_STATE, seconds: TRANSITION_WAIT_SECONDS } : undefined;
+  }
   if (task.Status === 'running') {
     const stats = task.ReplicationTaskStats;
     if (stats?.FullLoadProgressPercent === 100) return undefined; // the CDC check decides
@@ -223,6 +239,11 @@ export interface DmsScenario {
    * (e.g. after a Blue/Green switch of the source).
    */
   readonly refuseResume?: string;
+  /**
+   * The task's ARN now, as its SSM parameter holds it; differs from the synthesized one after the
+   * DMS stack replaced the task. @default the workflow's taskArn
+   */
+  readonly currentTaskArn?: string;
   /** Errors the first DescribeReplicationTasks calls throw, in order, before answering normally. */
   readonly describeErrors?: readonly Error[];
   /**
@@ -292,7 +313,11 @@ export class DmsSimulator {
   fullLoadNoticedAt?: number;
   timedOutAt?: number;
 
+  /** The task's ARN, as DMS and the parameter know it. */
+  readonly taskArn: string;
   readonly calls: TaskCall[] = [];
+  /** Parameter names the workflow read. */
+  readonly parameterReads: string[] = [];
   readonly describes: DescribeAnswer[] = [];
   readonly starts: StartCall[] = [];
   readonly metricQueries: Json[] = [];
@@ -313,8 +338,11 @@ export class DmsSimulator {
   constructor(
     private readonly workflow: SynthesizedWorkflow,
     private readonly scenario: DmsScenario,
+    /** The batch is the smoke dataset's: the workflow should observe the task, not drive it. */
+    private readonly smoke = false,
   ) {
     this.status = scenario.initialStatus;
+    this.taskArn = scenario.currentTaskArn ?? workflow.taskArn;
     this.fullLoadSeconds = scenario.fullLoadSeconds ?? 3600;
     this.ran = scenario.ranSeconds ?? 0;
     this.everRan = this.status !== 'ready' && this.status !== 'creating';
@@ -329,12 +357,14 @@ export class DmsSimulator {
   /** Handlers for every Task state of the workflow, by state name. */
   handlers(): Record<string, TaskHandler> {
     return {
+      'Resolve Replication Task': (input) => this.getParameter(input),
       'Describe Replication Task': (input) => this.describe(input),
       'Start Replication': (input) => this.start('Start Replication', input),
       'Resume Replication': (input) => this.start('Resume Replication', input),
       'Check CDC Latency': (input) => this.cdcLatency(input),
       'Record Batch': (input) => this.putObject(input),
       'Publish Outcome': (input) => this.publish('Publish Outcome', input),
+      'Publish Smoke Outcome': (input) => this.publish('Publish Smoke Outcome', input),
       'Publish Failure': (input) => this.publish('Publish Failure', input),
     };
   }
@@ -343,7 +373,7 @@ export class DmsSimulator {
   task(): ReplicationTask {
     const task: ReplicationTask = {
       ReplicationTaskIdentifier: 'migration-full-load-and-cdc',
-      ReplicationTaskArn: this.workflow.taskArn,
+      ReplicationTaskArn: this.taskArn,
       MigrationType: 'full-load-and-cdc',
       Status: this.status,
     };
@@ -386,6 +416,16 @@ export class DmsSimulator {
     }
   }
 
+  private getParameter(input: Json): Json {
+    this.record('Resolve Replication Task', input);
+    const name = String((input as { Name?: unknown }).Name);
+    this.parameterReads.push(name);
+    if (name !== this.workflow.taskArnParameterName) {
+      throw taskError('Ssm.ParameterNotFoundException', `no parameter ${name}`);
+    }
+    return wire({ Parameter: { Name: name, Type: 'String', Value: this.taskArn, Version: 1 } });
+  }
+
   private describe(input: Json): Json {
     // The workflow has been waiting since its last look; a retry of this call waits no further.
     if (this.pendingWait) this.advance(this.pendingWait.seconds);
@@ -396,7 +436,7 @@ export class DmsSimulator {
     if (failure) throw failure;
     const filters = (input as { Filters?: { Name: string; Values: string[] }[] }).Filters ?? [];
     const byArn = filters.find((f) => f.Name === 'replication-task-arn');
-    if (!byArn?.Values.includes(this.workflow.taskArn)) {
+    if (!byArn?.Values.includes(this.taskArn)) {
       throw taskError('DatabaseMigration.ResourceNotFoundFault', `no task matches ${JSON.stringify(filters)}`);
     }
     const task = this.task();
@@ -408,7 +448,7 @@ export class DmsSimulator {
     ) {
       this.fullLoadNoticedAt = this.now;
     }
-    this.expectWait(waitAfterDescribe(task));
+    this.expectWait(waitAfterDescribe(task, this.smoke));
     return wire({ ReplicationTasks: [task] });
   }
 
@@ -416,7 +456,7 @@ export class DmsSimulator {
     this.record(state, input);
     this.checkTimeout();
     const { ReplicationTaskArn, StartReplicationTaskType } = input as Record<string, string>;
-    if (ReplicationTaskArn !== this.workflow.taskArn) {
+    if (ReplicationTaskArn !== this.taskArn) {
       throw taskError('DatabaseMigration.ResourceNotFoundFault', `unknown task ${ReplicationTaskArn}`);
     }
     const from = this.status;
@@ -478,7 +518,7 @@ export class DmsSimulator {
       query?.Namespace === 'AWS/DMS' &&
       query.MetricName === 'CDCLatencyTarget' &&
       dims.ReplicationInstanceIdentifier === this.workflow.replicationInstanceIdentifier &&
-      dims.ReplicationTaskIdentifier === this.workflow.taskArn.split(':').pop()
+      dims.ReplicationTaskIdentifier === this.taskArn.split(':').pop()
     );
   }
 
@@ -577,7 +617,7 @@ export async function simulate(
   scenario: DmsScenario,
   input: BatchInput = batchInput(),
 ): Promise<Simulation> {
-  const sim = new DmsSimulator(workflow, scenario);
+  const sim = new DmsSimulator(workflow, scenario, input.dataset === SMOKE_DATASET);
   const name = `sim-${input.correlationId}`;
   const run = await runDefinition(workflow.definition, input, {
     handlers: sim.handlers(),

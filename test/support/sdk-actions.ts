@@ -35,6 +35,8 @@ export const CLIENT_PREFIXES: Readonly<Record<string, string>> = {
   '@aws-sdk/client-secrets-manager': 'secretsmanager',
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-codepipeline': 'codepipeline',
+  '@aws-sdk/client-ssm': 'ssm',
+  '@aws-sdk/client-cloudformation': 'cloudformation',
 };
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
