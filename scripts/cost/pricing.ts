@@ -435,8 +435,8 @@ export class ResourcePricer {
       if (!JSON.stringify(target.Input ?? '').includes(`"Ref":"${id}"`)) continue;
       if (obj(r.Properties).State === 'DISABLED') continue;
       const expr = str(r.Properties?.ScheduleExpression);
-      if (arn.endsWith('ec2:startInstances')) start = expr ?? '(token)';
-      if (arn.endsWith('ec2:stopInstances')) stop = expr ?? '(token)';
+      if (arn.includes('aws-sdk:ec2:startInstances')) start = expr ?? '(token)';
+      if (arn.includes('aws-sdk:ec2:stopInstances')) stop = expr ?? '(token)';
     }
     if (start === undefined && stop === undefined) return undefined;
     if (start === undefined || stop === undefined) {

@@ -162,10 +162,10 @@ export function formatCostReport(report: CostReport): string {
         for (const l of s.fixed) {
           const mark = l.basis === 'estimate' ? ' (est.)' : '';
           w(
-            `      ${l.item.padEnd(58)} ${qty(l.quantity).padStart(7)} ${l.unit.padEnd(16)} x ${unitUsd(l.unitPrice).padEnd(9)} ${usd(l.monthly).padStart(10)}${mark}`,
+            `      ${l.item.padEnd(66)} ${qty(l.quantity).padStart(7)} ${l.unit.padEnd(16)} x ${unitUsd(l.unitPrice).padEnd(9)} ${usd(l.monthly).padStart(10)}${mark}`,
           );
         }
-        for (const n of s.notPriced) w(`      ${`${n.item} [${n.resource}]`.padEnd(58)} not priced: ${n.reason}`);
+        for (const n of s.notPriced) w(`      ${`${n.item} [${n.resource}]`.padEnd(66)} not priced: ${n.reason}`);
       }
     }
   }
@@ -173,7 +173,7 @@ export function formatCostReport(report: CostReport): string {
   w('Usage-driven items (not in the totals), unit prices:');
   for (const u of report.usage) {
     for (const p of u.prices) {
-      w(`  ${u.region}  ${u.type.padEnd(40)} ${p.item.padEnd(58)} ${unitUsd(p.usd)} / ${p.unit}`);
+      w(`  ${u.region}  ${u.type.padEnd(40)} ${p.item.padEnd(66)} ${unitUsd(p.usd)} / ${p.unit}`);
     }
   }
   w();
