@@ -10,6 +10,10 @@ export const ENV_NAMES: readonly EnvName[] = ['dev', 'staging', 'prod'];
 /** What happens to stateful resources (buckets, databases, keys, domains) when their stack is deleted. */
 export type StatefulRemoval = 'retain' | 'destroy';
 
+/** AWS services the VPC can reach through an interface endpoint (see NetworkStack). */
+export const INTERFACE_ENDPOINT_SERVICES = ['SecretsManager', 'Logs', 'Kms', 'Sts'] as const;
+export type InterfaceEndpointService = (typeof INTERFACE_ENDPOINT_SERVICES)[number];
+
 export interface NetworkConfig {
   /** IPv4 CIDR of the VPC. */
   readonly cidr: string;
@@ -35,6 +39,19 @@ export interface NetworkConfig {
    * and `dataSync.source` must be given as IP addresses. @default none
    */
   readonly onPremisesDns?: OnPremisesDns;
+  /**
+   * Interface endpoints to create. DMS and the rotation function have no route out of the VPC but
+   * through the Secrets Manager endpoint, so it is always required; the others only keep calls off
+   * the NAT gateway. Each endpoint is billed per AZ and hour (docs/cost.md).
+   * @default every service of INTERFACE_ENDPOINT_SERVICES
+   */
+  readonly interfaceEndpoints?: readonly InterfaceEndpointService[];
+  /**
+   * AZs each interface endpoint has a network interface in. One AZ still serves the whole VPC
+   * (cross-AZ), but an outage of that AZ cuts the endpoint.
+   * @default every AZ of the VPC
+   */
+  readonly interfaceEndpointAzs?: number;
 }
 
 /**
@@ -126,12 +143,26 @@ export interface DataSyncConfig {
    * and this ARN is used for the source location and task.
    */
   readonly existingAgentArn?: string;
+  /**
+   * Run the agent instance only around scheduled transfers: EventBridge Scheduler starts it at
+   * `startExpression` (before `scheduleExpression`, leaving time to boot) and stops it at
+   * `stopExpression` (after the transfer window). A stopped agent keeps its activation; on-demand
+   * runs need the instance started by hand first. Both are `cron(...)` in UTC.
+   * @default the agent runs all the time
+   */
+  readonly agentPowerSchedule?: {
+    readonly startExpression: string;
+    readonly stopExpression: string;
+  };
 }
 
 export type DatabaseSizing =
   | {
       readonly kind: 'serverless';
-      /** Aurora Serverless v2 minimum capacity in ACUs (0.5 is the smallest AWS allows for MySQL 3.x with a writer). */
+      /**
+       * Aurora Serverless v2 minimum capacity in ACUs. 0 lets the instances pause when no user
+       * connection has been open for 5 minutes (Aurora MySQL 3.08 and later; docs/cost.md).
+       */
       readonly minCapacity: number;
       readonly maxCapacity: number;
     }

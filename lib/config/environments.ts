@@ -26,14 +26,21 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
         routing: { type: 'bgp', customerGatewayAsn: 65010 },
       },
       onPremisesDns: { domains: ['onprem.example.internal'], serverIps: ['192.168.0.10', '192.168.0.11'] },
+      // Only the endpoint DMS and rotation need (everything else reaches AWS through NAT), in one AZ.
+      interfaceEndpoints: ['SecretsManager'],
+      interfaceEndpointAzs: 1,
     },
     storage: { noncurrentVersionExpirationDays: 7, abortIncompleteUploadDays: 1, accessLogExpirationDays: 30 },
     dataSync: {
       agentInstanceType: 'm5.2xlarge',
       source: { protocol: 'NFS', serverHostname: 'nfs.onprem.example.internal', subdirectory: '/exports/migration' },
+      // A weekly transfer; the agent runs from 30 minutes before it until 3 hours after it starts.
+      scheduleExpression: 'cron(0 2 ? * MON *)',
+      agentPowerSchedule: { startExpression: 'cron(30 1 ? * MON *)', stopExpression: 'cron(0 5 ? * MON *)' },
     },
     database: {
-      sizing: { kind: 'serverless', minCapacity: 0.5, maxCapacity: 2 },
+      // Pauses after 5 idle minutes; the first connection after that waits for the resume.
+      sizing: { kind: 'serverless', minCapacity: 0, maxCapacity: 2 },
       readers: 1,
       backupRetentionDays: 7,
       deletionProtection: false,
@@ -41,7 +48,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       defaultDatabaseName: 'migration',
     },
     dms: {
-      instanceClass: 'dms.t3.medium',
+      // 2 GiB: enough for the two allowlisted schemas with validation; staging and prod keep t3.medium.
+      instanceClass: 'dms.t3.small',
       // The target schema is created with native tools before the first load (docs/operations.md).
       targetTablePrepMode: 'DO_NOTHING',
       allocatedStorageGb: 50,

@@ -2,6 +2,7 @@ import {
   EnvName,
   ENV_NAMES,
   EnvironmentConfig,
+  INTERFACE_ENDPOINT_SERVICES,
   OnPremisesRouteTarget,
   TargetTablePrepMode,
 } from './environment-config';
@@ -85,6 +86,18 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   int('network.natGateways', c.network.natGateways, 1, c.network.maxAzs);
   validateOnPremises(c, at);
   int('network.flowLogRetentionDays', c.network.flowLogRetentionDays, 1, 3653);
+  const endpoints = c.network.interfaceEndpoints;
+  if (endpoints !== undefined && !endpoints.includes('SecretsManager')) {
+    at('network.interfaceEndpoints', 'a list with SecretsManager (DMS and rotation reach it only there)', endpoints);
+  }
+  for (const e of endpoints ?? []) {
+    if (!INTERFACE_ENDPOINT_SERVICES.includes(e)) {
+      at('network.interfaceEndpoints', `services from ${INTERFACE_ENDPOINT_SERVICES.join(', ')}`, e);
+    }
+  }
+  if (c.network.interfaceEndpointAzs !== undefined) {
+    int('network.interfaceEndpointAzs', c.network.interfaceEndpointAzs, 1, c.network.maxAzs);
+  }
 
   int('storage.noncurrentVersionExpirationDays', c.storage.noncurrentVersionExpirationDays, 1, 3650);
   int('storage.abortIncompleteUploadDays', c.storage.abortIncompleteUploadDays, 1, 365);
@@ -104,6 +117,22 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   if (ds.scheduleExpression !== undefined && !SCHEDULE.test(ds.scheduleExpression)) {
     at('dataSync.scheduleExpression', 'cron(...) or rate(...)', ds.scheduleExpression);
   }
+  if (ds.agentPowerSchedule !== undefined) {
+    const { startExpression, stopExpression } = ds.agentPowerSchedule;
+    for (const [field, v] of [
+      ['startExpression', startExpression],
+      ['stopExpression', stopExpression],
+    ] as const) {
+      if (!/^cron\([^)]+\)$/.test(v)) at(`dataSync.agentPowerSchedule.${field}`, 'cron(...) in UTC', v);
+    }
+    if (ds.scheduleExpression === undefined) {
+      at(
+        'dataSync.scheduleExpression',
+        'a transfer schedule when agentPowerSchedule stops the agent between runs',
+        undefined,
+      );
+    }
+  }
   if (ds.existingAgentArn !== undefined && !/^arn:aws[a-z-]*:datasync:/.test(ds.existingAgentArn)) {
     at('dataSync.existingAgentArn', 'a DataSync agent ARN', ds.existingAgentArn);
   }
@@ -111,8 +140,20 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   const db = c.database;
   if (db.sizing.kind === 'serverless') {
     const { minCapacity, maxCapacity } = db.sizing;
-    if (!(minCapacity >= 0.5 && maxCapacity <= 256 && minCapacity <= maxCapacity && (minCapacity * 2) % 1 === 0)) {
-      at('database.sizing', 'Serverless v2 capacities in steps of 0.5 ACU, 0.5 <= min <= max <= 256', db.sizing);
+    // 0 (auto-pause) needs Aurora MySQL 3.08 or later; DatabaseStack pins 3.10.
+    if (!(
+      minCapacity >= 0 &&
+      maxCapacity >= 1 &&
+      maxCapacity <= 256 &&
+      minCapacity <= maxCapacity &&
+      (minCapacity * 2) % 1 === 0 &&
+      (maxCapacity * 2) % 1 === 0
+    )) {
+      at(
+        'database.sizing',
+        'Serverless v2 capacities in steps of 0.5 ACU, 0 <= min <= max <= 256, max >= 1',
+        db.sizing,
+      );
     }
   } else if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(db.sizing.instanceType)) {
     at('database.sizing.instanceType', 'an instance class without the db. prefix, e.g. r6g.large', db.sizing);

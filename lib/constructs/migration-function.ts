@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as esbuild from 'esbuild';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Validations } from 'aws-cdk-lib';
@@ -15,9 +18,137 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 /** The Lambda runtime every handler uses: the newest Node.js LTS that Lambda supports (docs/adr/0001). */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** Where handler bundles are kept between runs, one folder per content hash. */
+export const BUNDLE_CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'migration-function-bundles');
+const LAMBDA_DIR = path.join(PROJECT_ROOT, 'lambda');
+
+/** How every handler is bundled (what NodejsFunction did: minified CJS with source maps, SDK v3 external). */
+const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  minify: true,
+  sourcemap: true,
+  // The Lambda runtime ships SDK v3; bundling it would add megabytes per function.
+  external: ['@aws-sdk/*'],
+  logLevel: 'warning',
+} as const;
+
+function filesUnder(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .sort();
+}
+
+/** Every handler entry (`lambda/<name>/index.ts`, nested ones included) by handler name. */
+export function handlerEntries(): Record<string, string> {
+  return Object.fromEntries(
+    filesUnder(LAMBDA_DIR)
+      .filter((f) => path.basename(f) === 'index.ts' && !f.startsWith(`shared${path.sep}`))
+      .map((f) => [path.dirname(f).split(path.sep).join('/'), path.join(LAMBDA_DIR, f)]),
+  );
+}
+
+/**
+ * Content hash of everything the bundles are built from: every file under `lambda/`, the lock file
+ * (dependency versions), the esbuild version and the options. Same hash, same bundles.
+ */
+export function handlerBundleHash(): string {
+  // Hashing reads every file; a stat signature tells when that is needed again within a process.
+  const lock = path.join(PROJECT_ROOT, 'package-lock.json');
+  const signature = [lock, ...filesUnder(LAMBDA_DIR).map((f) => path.join(LAMBDA_DIR, f))]
+    .map((f) => {
+      const st = fs.statSync(f);
+      return `${f}:${st.size}:${st.mtimeMs}`;
+    })
+    .join('|');
+  if (hashMemo?.signature === signature) return hashMemo.hash;
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(BUNDLE_OPTIONS));
+  hash.update(`esbuild ${esbuild.version}\0`);
+  hash.update(fs.readFileSync(lock));
+  for (const f of filesUnder(LAMBDA_DIR)) {
+    hash.update(`\0${f}\0`);
+    hash.update(fs.readFileSync(path.join(LAMBDA_DIR, f)));
+  }
+  hashMemo = { signature, hash: hash.digest('hex') };
+  return hashMemo.hash;
+}
+
+let hashMemo: { signature: string; hash: string } | undefined;
+
+let built: { hash: string; dir: string } | undefined;
+
+/**
+ * Bundles every handler in one esbuild call into `BUNDLE_CACHE_DIR/<hash>/<handler>/index.js`,
+ * unless a bundle of the same content hash is already there; returns that folder. Parallel
+ * processes (jest workers) build into their own temporary folder and the first rename wins.
+ */
+export function handlerBundles(): { hash: string; dir: string } {
+  const hash = handlerBundleHash();
+  if (built?.hash === hash) return built;
+  const dir = path.join(BUNDLE_CACHE_DIR, hash);
+  if (!fs.existsSync(path.join(dir, '.complete'))) {
+    const tmp = `${dir}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    const entryPoints = Object.fromEntries(Object.entries(handlerEntries()).map(([n, e]) => [`${n}/index`, e]));
+    esbuild.buildSync({ ...BUNDLE_OPTIONS, external: [...BUNDLE_OPTIONS.external], entryPoints, outdir: tmp });
+    fs.writeFileSync(path.join(tmp, '.complete'), hash);
+    try {
+      fs.renameSync(tmp, dir);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (!fs.existsSync(path.join(dir, '.complete'))) throw e;
+    }
+    pruneBundleCache(hash);
+  }
+  built = { hash, dir };
+  return built;
+}
+
+/** Keeps the newest few bundle folders so the cache does not grow without bound. */
+function pruneBundleCache(keep: string, max = 5): void {
+  const dirs = fs
+    .readdirSync(BUNDLE_CACHE_DIR)
+    .filter((d) => /^[0-9a-f]{64}$/.test(d) && d !== keep)
+    .map((d) => ({ d, t: fs.statSync(path.join(BUNDLE_CACHE_DIR, d)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const { d } of dirs.slice(max - 1)) fs.rmSync(path.join(BUNDLE_CACHE_DIR, d), { recursive: true, force: true });
+}
+
+/**
+ * The code of one handler: an asset whose hash is the content hash of its inputs, filled from the
+ * bundle cache when CDK stages it. Stacks whose bundling is skipped (`aws:cdk:bundling-stacks`)
+ * never build anything.
+ */
+export function handlerCode(handlerName: string): lambda.Code {
+  if (!(handlerName in handlerEntries())) {
+    throw new Error(`No handler lambda/${handlerName}/index.ts: create it or fix the handlerName.`);
+  }
+  return lambda.Code.fromAsset(LAMBDA_DIR, {
+    assetHashType: AssetHashType.CUSTOM,
+    assetHash: createHash('sha256').update(`${handlerBundleHash()}\0${handlerName}`).digest('hex'),
+    bundling: {
+      // Never used: local bundling below always succeeds, so no Docker is needed.
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          // Files only: a nested handler's bundle (opensearch-setup/log-transform) is not part of this one.
+          const from = path.join(handlerBundles().dir, handlerName);
+          for (const f of fs.readdirSync(from, { withFileTypes: true })) {
+            if (f.isFile()) fs.copyFileSync(path.join(from, f.name), path.join(outputDir, f.name));
+          }
+          return true;
+        },
+      },
+    },
+  });
+}
+
 export interface MigrationFunctionProps extends Omit<
   NodejsFunctionProps,
-  'entry' | 'runtime' | 'architecture' | 'logGroup' | 'role' | 'deadLetterQueue'
+  'entry' | 'runtime' | 'architecture' | 'logGroup' | 'role' | 'deadLetterQueue' | 'code' | 'bundling'
 > {
   /** Folder under `lambda/` holding `index.ts`, e.g. `glue-trigger`. */
   readonly handlerName: string;
@@ -45,8 +176,7 @@ export class MigrationFunction extends NodejsFunction {
   public readonly functionLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: MigrationFunctionProps) {
-    const { handlerName, logRetention, logRemovalPolicy, dlqKey, metricsNamespace, environment, bundling, ...rest } =
-      props;
+    const { handlerName, logRetention, logRemovalPolicy, dlqKey, metricsNamespace, environment, ...rest } = props;
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention,
       removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
@@ -66,31 +196,20 @@ export class MigrationFunction extends NodejsFunction {
       timeout: Duration.seconds(30),
       memorySize: 256,
       ...rest,
-      entry: path.join(PROJECT_ROOT, 'lambda', handlerName, 'index.ts'),
-      handler: 'handler',
+      // Bundled once per content hash for every handler (handlerBundles), not once per function.
+      code: handlerCode(handlerName),
+      handler: 'index.handler',
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       role,
       deadLetterQueue: dlq,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      projectRoot: PROJECT_ROOT,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: handlerName,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace ?? 'MigrationPlatform',
         ...environment,
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        format: OutputFormat.CJS,
-        // The Lambda runtime ships SDK v3; bundling it would add megabytes per function.
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
-        ...bundling,
       },
     });
     logGroup.grantWrite(role);

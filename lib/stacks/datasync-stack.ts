@@ -8,6 +8,7 @@ import { Construct, IDependable } from 'constructs';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { DataSyncAgentSetup } from '../constructs/datasync-agent-setup';
 import { SERVICE_LOG_PREFIXES, serviceLogGroupName } from '../constructs/shared-log-delivery-policy';
+import { InstancePowerSchedule } from '../constructs/instance-power-schedule';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
 
@@ -39,6 +40,8 @@ export class DataSyncStack extends Stack {
   public readonly destinationLocation: datasync.CfnLocationS3;
   public readonly setup: DataSyncAgentSetup;
   public readonly taskLogGroup: logs.LogGroup;
+  /** Starts the agent before scheduled transfers and stops it after; unset when it runs all the time. */
+  public readonly agentPowerSchedule?: InstancePowerSchedule;
 
   constructor(scope: Construct, id: string, props: DataSyncStackProps) {
     super(scope, id, props);
@@ -111,6 +114,15 @@ export class DataSyncStack extends Stack {
       ...(config.dataSync.existingAgentArn ? { existingAgentArn: config.dataSync.existingAgentArn } : {}),
       ...(props.activationAttempt ? { activationAttempt: props.activationAttempt } : {}),
     });
+
+    const power = config.dataSync.agentPowerSchedule;
+    if (power) {
+      this.agentPowerSchedule = new InstancePowerSchedule(this, 'AgentPowerSchedule', {
+        instance: this.agentInstance,
+        ...power,
+        purpose: `the DataSync agent runs only around the transfer schedule ${config.dataSync.scheduleExpression ?? ''}`,
+      });
+    }
 
     Validations.of(this.setup).acknowledge(
       ...['agent', 'location', 'task'].map((kind) => ({

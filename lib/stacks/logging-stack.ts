@@ -396,7 +396,9 @@ export class LoggingStack extends Stack {
       key,
       backupBucket,
       logGroup: firehoseLogs,
-      subnets: isolated,
+      // The AZs of the domain: a stream interface in an AZ without a node adds an hourly charge
+      // per AZ and no availability (a one-node domain is down with its AZ anyway).
+      subnets: domainSubnets,
       securityGroup: firehoseSg,
       removalPolicy,
     };

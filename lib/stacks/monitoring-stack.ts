@@ -264,12 +264,18 @@ export class MonitoringStack extends Stack {
       // A task that should be running but emits nothing is the failure we most need to see.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    // A paused Serverless v2 instance (minimum 0 ACU) is idle by design and reports no CPU or
+    // memory; there, missing data is not a failure. Everywhere else the cluster must report.
+    const auroraMissing =
+      config.database.sizing.kind === 'serverless' && config.database.sizing.minCapacity === 0
+        ? cloudwatch.TreatMissingData.NOT_BREACHING
+        : cloudwatch.TreatMissingData.BREACHING;
     alarm('AuroraCpuAlarm', {
       alarmDescription: 'Aurora CPU above 80%',
       metric: props.cluster.metricCPUUtilization({ period: fiveMinutes }),
       threshold: 80,
       evaluationPeriods: 3,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      treatMissingData: auroraMissing,
     });
     alarm('AuroraFreeableMemoryAlarm', {
       alarmDescription: 'Aurora freeable memory under 256 MiB',
@@ -277,7 +283,7 @@ export class MonitoringStack extends Stack {
       threshold: 256 * 1024 * 1024,
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      treatMissingData: auroraMissing,
     });
     anyInPeriodOrSilent(
       'OpenSearchRedAlarm',

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { CfnOutput, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { INTERFACE_ENDPOINT_SERVICES, InterfaceEndpointService } from '../config/environment-config';
 import { DmsAccountRoles } from '../constructs/dms-account-roles';
 import { OnPremisesNetwork } from '../constructs/on-premises-network';
 import { SharedLogDeliveryPolicy } from '../constructs/shared-log-delivery-policy';
@@ -100,17 +101,21 @@ export class NetworkStack extends Stack {
     });
 
     // Private workloads reach these APIs without leaving the VPC: DMS and rotation read Secrets
-    // Manager, VPC custom resources write logs and call STS/KMS.
-    const interfaceEndpoints: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+    // Manager, VPC custom resources write logs and call STS/KMS (or go through NAT where config
+    // leaves an endpoint out to save its hourly charge).
+    const interfaceEndpoints: Record<InterfaceEndpointService, ec2.InterfaceVpcEndpointAwsService> = {
       SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
       Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
       Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
       Sts: ec2.InterfaceVpcEndpointAwsService.STS,
     };
-    for (const [name, service] of Object.entries(interfaceEndpoints)) {
+    const endpointSubnets = vpc
+      .selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, onePerAz: true })
+      .subnets.slice(0, network.interfaceEndpointAzs ?? network.maxAzs);
+    for (const name of network.interfaceEndpoints ?? INTERFACE_ENDPOINT_SERVICES) {
       vpc.addInterfaceEndpoint(`${name}Endpoint`, {
-        service,
-        subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        service: interfaceEndpoints[name],
+        subnets: { subnets: endpointSubnets },
         securityGroups: [this.endpointSecurityGroup],
         privateDnsEnabled: true,
       });

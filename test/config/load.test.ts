@@ -62,7 +62,12 @@ describe('loadEnvironmentConfig', () => {
     const dev = loadEnvironmentConfig('dev', noContext, {});
     const prod = loadEnvironmentConfig('prod', noContext, {});
     expect(dev.network.natGateways).toBe(1);
-    expect(dev.database.sizing).toEqual({ kind: 'serverless', minCapacity: 0.5, maxCapacity: 2 });
+    expect(dev.database.sizing).toEqual({ kind: 'serverless', minCapacity: 0, maxCapacity: 2 });
+    expect(dev.network).toMatchObject({ interfaceEndpoints: ['SecretsManager'], interfaceEndpointAzs: 1 });
+    expect(dev.dms.instanceClass).toBe('dms.t3.small');
+    expect(dev.dataSync.agentPowerSchedule).toBeDefined();
+    expect(prod.network.interfaceEndpoints).toBeUndefined();
+    expect(prod.dataSync.agentPowerSchedule).toBeUndefined();
     expect(dev.openSearch).toMatchObject({ dataNodes: 1, dataNodeInstanceType: 't3.small.search', volumeSizeGb: 20 });
     expect(prod.network.natGateways).toBe(2);
     expect(prod.database.sizing).toEqual({ kind: 'provisioned', instanceType: 'r6g.large' });
@@ -117,6 +122,36 @@ describe('validateEnvironmentConfig', () => {
         database: { ...c.database, sizing: { kind: 'serverless', minCapacity: 0.3, maxCapacity: 2 } },
       })),
     ).toEqual([expect.stringMatching(/database\.sizing: expected Serverless v2 capacities/)]);
+    // 0 (auto-pause) is allowed; a maximum under 1 ACU is not.
+    const serverless = (minCapacity: number, maxCapacity: number) =>
+      problemsOf((c) => ({
+        ...c,
+        database: { ...c.database, sizing: { kind: 'serverless', minCapacity, maxCapacity } },
+      }));
+    expect(serverless(0, 2)).toEqual([]);
+    expect(serverless(0, 0.5)).toEqual([expect.stringMatching(/max >= 1/)]);
+  });
+
+  it('keeps the Secrets Manager endpoint and checks the endpoint AZ count', () => {
+    expect(
+      problemsOf((c) => ({ ...c, network: { ...c.network, interfaceEndpoints: ['Logs'], interfaceEndpointAzs: 3 } })),
+    ).toEqual([
+      expect.stringMatching(/network\.interfaceEndpoints: expected a list with SecretsManager/),
+      expect.stringMatching(/network\.interfaceEndpointAzs: expected an integer from 1 to 2/),
+    ]);
+  });
+
+  it('stops the DataSync agent only around a transfer schedule, with cron expressions', () => {
+    const power = { startExpression: 'cron(30 1 ? * MON *)', stopExpression: 'rate(1 day)' };
+    expect(
+      problemsOf((c) => ({
+        ...c,
+        dataSync: { ...c.dataSync, scheduleExpression: undefined, agentPowerSchedule: power },
+      })),
+    ).toEqual([
+      expect.stringMatching(/dataSync\.agentPowerSchedule\.stopExpression: expected cron/),
+      expect.stringMatching(/dataSync\.scheduleExpression: expected a transfer schedule/),
+    ]);
   });
 });
 

@@ -33,18 +33,27 @@ describe('NetworkStack', () => {
   });
 
   it('has an S3 gateway endpoint, interface endpoints and flow logs', () => {
-    const n = t(dev, 'Network');
+    const n = t(prod, 'Network');
     n.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
     const interfaces = resourcesOf(n, 'AWS::EC2::VPCEndpoint').filter(([, p]) => p.VpcEndpointType === 'Interface');
-    expect(interfaces.map(([, p]) => JSON.stringify(p.ServiceName))).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining('secretsmanager'),
-        expect.stringContaining('logs'),
-        expect.stringContaining('kms'),
-        expect.stringContaining('sts'),
-      ]),
-    );
+    expect(interfaces.map(([, p]) => JSON.stringify(p.ServiceName)).sort()).toEqual([
+      expect.stringContaining('kms'),
+      expect.stringContaining('logs'),
+      expect.stringContaining('secretsmanager'),
+      expect.stringContaining('sts'),
+    ]);
+    for (const [, p] of interfaces) expect(p.SubnetIds).toHaveLength(2);
     n.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
+  });
+
+  it('in dev, has only the Secrets Manager endpoint DMS and rotation need, in one AZ (cost)', () => {
+    const interfaces = resourcesOf(t(dev, 'Network'), 'AWS::EC2::VPCEndpoint').filter(
+      ([, p]) => p.VpcEndpointType === 'Interface',
+    );
+    expect(interfaces).toHaveLength(1);
+    expect(JSON.stringify(interfaces[0]![1].ServiceName)).toContain('secretsmanager');
+    expect(interfaces[0]![1].SubnetIds).toHaveLength(1);
+    expect(interfaces[0]![1].PrivateDnsEnabled).toBe(true);
   });
 
   it('opens the database only to DMS and the rotation function on 3306', () => {
@@ -180,10 +189,18 @@ describe('DatabaseStack', () => {
     });
   });
 
-  it('uses Serverless v2 at its minimum in dev and r6g.large writer + reader in prod', () => {
+  it('uses Serverless v2 that pauses when idle in dev and r6g.large writer + reader in prod', () => {
+    // Minimum 0 ACU (auto-pause) needs Aurora MySQL 3.08 or later.
     t(dev, 'Database').hasResourceProperties('AWS::RDS::DBCluster', {
-      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 2 },
+      EngineVersion: Match.stringLikeRegexp('^8\\.0\\.mysql_aurora\\.3\\.(0[89]|[1-9]\\d)\\.'),
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 2 },
     });
+    // Writer and reader pause and resume together (promotion tiers 0 and 1).
+    const devInstances = resourcesOf(t(dev, 'Database'), 'AWS::RDS::DBInstance');
+    expect(devInstances.map(([, p]) => [p.DBInstanceClass, p.PromotionTier])).toEqual([
+      ['db.serverless', 0],
+      ['db.serverless', 1],
+    ]);
     const prodInstances = resourcesOf(t(prod, 'Database'), 'AWS::RDS::DBInstance');
     expect(prodInstances.map(([, p]) => p.DBInstanceClass)).toEqual(['db.r6g.large', 'db.r6g.large']);
   });
@@ -225,11 +242,15 @@ describe('DmsStack', () => {
 
   it('keeps the replication instance private, Multi-AZ only in prod', () => {
     t(dev, 'Dms').hasResourceProperties('AWS::DMS::ReplicationInstance', {
-      ReplicationInstanceClass: 'dms.t3.medium',
+      ReplicationInstanceClass: 'dms.t3.small',
       PubliclyAccessible: false,
       MultiAZ: false,
     });
-    t(prod, 'Dms').hasResourceProperties('AWS::DMS::ReplicationInstance', { MultiAZ: true, PubliclyAccessible: false });
+    t(prod, 'Dms').hasResourceProperties('AWS::DMS::ReplicationInstance', {
+      ReplicationInstanceClass: 'dms.t3.medium',
+      MultiAZ: true,
+      PubliclyAccessible: false,
+    });
   });
 
   it('owns a full-load-and-CDC task whose mappings are an allowlist', () => {
@@ -276,6 +297,27 @@ describe('DataSyncStack', () => {
 
   it('writes only under incoming/ through its own bucket role', () => {
     t(dev, 'DataSync').hasResourceProperties('AWS::DataSync::LocationS3', { Subdirectory: '/incoming/' });
+  });
+
+  it('in dev, starts the agent before the weekly transfer and stops it after (cost); prod runs it always', () => {
+    const d = t(dev, 'DataSync');
+    const instance = Object.keys(d.findResources('AWS::EC2::Instance'))[0]!;
+    const schedules = resourcesOf(d, 'AWS::Scheduler::Schedule').map(([, p]) => p);
+    const call = (p: Record<string, any>) => JSON.stringify(p.Target.Arn).match(/aws-sdk:ec2:(\w+)/)?.[1];
+    expect(schedules.map((p) => [call(p), p.ScheduleExpression, p.State])).toEqual([
+      ['startInstances', 'cron(30 1 ? * MON *)', 'ENABLED'],
+      ['stopInstances', 'cron(0 5 ? * MON *)', 'ENABLED'],
+    ]);
+    for (const p of schedules) expect(JSON.stringify(p.Target.Input)).toContain(`{"Ref":"${instance}"}`);
+    // The transfer itself is scheduled inside that window.
+    d.hasResourceProperties('Custom::DataSyncTransfer', { ScheduleExpression: 'cron(0 2 ? * MON *)' });
+    // The schedules' role may start and stop that instance and nothing else.
+    const statements = resourcesOf(d, 'AWS::IAM::Policy')
+      .flatMap(([, p]) => p.PolicyDocument.Statement as Record<string, any>[])
+      .filter((st) => JSON.stringify(st.Action).includes('Instances'));
+    expect(statements.map((st) => st.Action).sort()).toEqual(['ec2:StartInstances', 'ec2:StopInstances']);
+    for (const st of statements) expect(JSON.stringify(st.Resource)).toContain(`"Ref":"${instance}"`);
+    t(prod, 'DataSync').resourceCountIs('AWS::Scheduler::Schedule', 0);
   });
 });
 
@@ -385,5 +427,17 @@ describe('GlueStack', () => {
 
   it('has a Glue database for the datasets', () => {
     glue().resourceCountIs('AWS::Glue::Database', 1);
+  });
+});
+
+describe('MonitoringStack Aurora alarms', () => {
+  const auroraAlarms = (templates: Record<string, Template>) =>
+    resourcesOf(t(templates, 'Monitoring'), 'AWS::CloudWatch::Alarm')
+      .map(([, p]) => p)
+      .filter((p) => ['CPUUtilization', 'FreeableMemory'].includes(p.MetricName) && p.Namespace === 'AWS/RDS');
+
+  it('treat silence as healthy only where the cluster pauses when idle (dev)', () => {
+    expect(auroraAlarms(dev).map((p) => p.TreatMissingData)).toEqual(['notBreaching', 'notBreaching']);
+    expect(auroraAlarms(prod).map((p) => p.TreatMissingData)).toEqual(['breaching', 'breaching']);
   });
 });

@@ -266,7 +266,15 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
         CloudWatchLoggingOptions: { Enabled: true },
         VpcConfiguration: { SecurityGroupIds: [{ 'Fn::GetAtt': [sg, 'GroupId'] }] },
       });
-      expect((dest.VpcConfiguration as { SubnetIds: unknown[] }).SubnetIds).toHaveLength(2);
+      // The streams sit in the AZs of the domain: one in dev (one node), two in prod.
+      const domain = only<{ Properties: { VPCOptions: { SubnetIds: unknown[] } } }>(
+        b.logging,
+        'AWS::OpenSearchService::Domain',
+      );
+      expect((dest.VpcConfiguration as { SubnetIds: unknown[] }).SubnetIds).toEqual(
+        domain.Properties.VPCOptions.SubnetIds,
+      );
+      expect((dest.VpcConfiguration as { SubnetIds: unknown[] }).SubnetIds).toHaveLength(envName === 'dev' ? 1 : 2);
     }
     expect([...byIndex.keys()].sort()).toEqual(['audit-events', 'audit-logs']);
     expect(byIndex.get('audit-events')!.ProcessingConfiguration).toBeUndefined();
