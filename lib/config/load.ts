@@ -1,5 +1,6 @@
 import { EnvName, ENV_NAMES, EnvironmentConfig } from './environment-config';
 import { ENVIRONMENTS } from './environments';
+import { paymentConfigProblems } from './payment-config';
 
 /** Raised when configuration is unusable; the message lists every bad field and what is expected. */
 export class ConfigError extends Error {
@@ -165,6 +166,7 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   int('openSearch.volumeSizeGb', os.volumeSizeGb, 10, 16384);
   int('openSearch.indexRetentionDays', os.indexRetentionDays, 1, 3650);
   int('remediation.maxAttempts', c.remediation.maxAttempts, 1, 10);
+  p.push(...paymentConfigProblems(c.envName, c.payment));
 
   if (p.length > 0) throw new ConfigError(p);
 }
