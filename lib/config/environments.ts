@@ -27,7 +27,7 @@ const PAYMENT: Readonly<Record<EnvName, PaymentConfig>> = {
       allocatedStorageGb: 20,
       maxAllocatedStorageGb: 50,
       multiAz: false,
-      backupRetentionDays: 1,
+      backupRetentionDays: 7,
       rotationDays: 30,
       databaseName: 'payments',
     },

@@ -46,7 +46,7 @@ export interface PaymentDatabaseConfig {
   /** Ceiling for storage autoscaling in GiB; at least `allocatedStorageGb`. */
   readonly maxAllocatedStorageGb: number;
   readonly multiAz: boolean;
-  /** Days of automated backups (point-in-time recovery window); 1 to 35. */
+  /** Days of automated backups (point-in-time recovery window); 7 to 35 (AWS Control Tower CT.RDS.PR.8). */
   readonly backupRetentionDays: number;
   /** Days between automatic rotations of the master and DMS credentials. */
   readonly rotationDays: number;
@@ -178,7 +178,7 @@ export function paymentConfigProblems(envName: EnvName, c: PaymentConfig): strin
   }
   int('database.allocatedStorageGb', db.allocatedStorageGb, 20, 65536);
   int('database.maxAllocatedStorageGb', db.maxAllocatedStorageGb, db.allocatedStorageGb, 65536);
-  int('database.backupRetentionDays', db.backupRetentionDays, 1, 35);
+  int('database.backupRetentionDays', db.backupRetentionDays, 7, 35);
   int('database.rotationDays', db.rotationDays, 1, 365);
   if (!IDENT.test(db.databaseName)) at('database.databaseName', 'a lowercase PostgreSQL identifier', db.databaseName);
   if (envName === 'prod' && !db.multiAz) at('database.multiAz', 'true in prod', db.multiAz);

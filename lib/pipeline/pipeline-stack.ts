@@ -17,10 +17,19 @@ import { PipelineConfig, pipelineDeployProblems } from '../config/pipeline-confi
 import { PROJECT_ROOT } from '../constructs/migration-function';
 import { smokeTestRoleName } from '../stacks/orchestration-stack';
 import { MigrationStage } from '../../stages/migration-stage';
+import { PaymentCutoverStage } from '../../stages/payment-cutover-stage';
+import { paymentSmokeRoleName } from '../stacks/payment/payment-operations-stack';
 import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 /** Stage ids per environment; stack names are `<StageId>-<Stack>` (e.g. `Dev-Network`). */
 export const STAGE_IDS: Record<EnvironmentConfig['envName'], string> = { dev: 'Dev', staging: 'Staging', prod: 'Prod' };
+
+/** Payment stage ids per environment (`DevPayment-Network`, ...); they deploy in the same wave. */
+export const PAYMENT_STAGE_IDS: Record<EnvironmentConfig['envName'], string> = {
+  dev: 'DevPayment',
+  staging: 'StagingPayment',
+  prod: 'ProdPayment',
+};
 
 /** The CodeBuild image every step uses: Amazon Linux 2023 standard 5 (Node.js 20/22, Python 3.11). */
 const BUILD_IMAGE = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5;
@@ -44,6 +53,8 @@ export interface PipelineStackProps extends StackProps {
 export class PipelineStack extends Stack {
   public readonly codePipeline: CodePipeline;
   public readonly stages: readonly MigrationStage[];
+  /** The PaymentCutoverStage of each wave. */
+  public readonly paymentStages: readonly PaymentCutoverStage[];
   public readonly notifications: sns.Topic;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
@@ -95,6 +106,7 @@ export class PipelineStack extends Stack {
     });
 
     const stages: MigrationStage[] = [];
+    const paymentStages: PaymentCutoverStage[] = [];
     for (const config of environments) {
       const stage = new MigrationStage(this, STAGE_IDS[config.envName], {
         config,
@@ -132,14 +144,25 @@ export class PipelineStack extends Stack {
         buildEnvironment: { buildImage: BUILD_IMAGE },
         timeout: Duration.minutes(45),
       });
-      this.codePipeline.addStage(stage, {
+      // One wave per environment: the migration and the payment stage deploy side by side, each
+      // followed by its own smoke test; staging and prod wait for an approval first.
+      const wave = this.codePipeline.addWave(STAGE_IDS[config.envName], {
         pre:
           config.envName === 'dev'
             ? []
             : [new ManualApprovalStep(`Promote-to-${config.envName}`, { comment: `Deploy to ${config.envName}?` })],
-        post: [smoke],
       });
+      wave.addStage(stage, { post: [smoke] });
+
+      const payment = new PaymentCutoverStage(this, PAYMENT_STAGE_IDS[config.envName], {
+        config,
+        ...(config.account ? { account: config.account } : {}),
+        ...(this.account ? { smokeTestTrustedAccount: this.account } : {}),
+      });
+      paymentStages.push(payment);
+      wave.addStage(payment, { post: [this.paymentSmokeStep(source, config, payment)] });
     }
+    this.paymentStages = paymentStages;
     this.stages = stages;
 
     this.codePipeline.buildPipeline();
@@ -182,6 +205,40 @@ export class PipelineStack extends Stack {
     }
 
     acknowledgePipelineFindings(this);
+  }
+
+  /**
+   * The payment smoke test (scripts/payment-smoke): health through both load balancers, the forward
+   * DMS task exists, a smoke/ object replicates within the replication time. It changes no weights
+   * and starts no task. It runs inside the target account through the stage's smoke role.
+   */
+  private paymentSmokeStep(
+    source: CodePipelineSource,
+    config: EnvironmentConfig,
+    payment: PaymentCutoverStage,
+  ): CodeBuildStep {
+    return new CodeBuildStep(`PaymentSmokeTest-${config.envName}`, {
+      input: source,
+      installCommands: ['npm ci --no-audit --no-fund'],
+      commands: ['npx tsx scripts/payment-smoke/index.ts'],
+      envFromCfnOutputs: payment.operations.smokeOutputs,
+      rolePolicyStatements: [
+        new iam.PolicyStatement({
+          actions: ['sts:AssumeRole'],
+          resources: [
+            Stack.of(payment.operations).formatArn({
+              service: 'iam',
+              region: '',
+              account: config.account ?? this.account,
+              resource: 'role',
+              resourceName: paymentSmokeRoleName(payment.namePrefix),
+            }),
+          ],
+        }),
+      ],
+      buildEnvironment: { buildImage: BUILD_IMAGE },
+      timeout: Duration.minutes(30),
+    });
   }
 }
 

@@ -283,6 +283,9 @@ export class PaymentEnvironment extends Construct {
       portMappings: [{ containerPort: config.service.containerPort, protocol: ecs.Protocol.TCP }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.serviceLogGroup, streamPrefix: 'service' }),
       readonlyRootFilesystem: true,
+      // A hard limit per container and a non-root user (the image must run as uid 1000).
+      memoryLimitMiB: config.service.memoryMiB,
+      user: '1000',
       // Connection coordinates only: the service signs in with an IAM token (rds-db:connect), no password.
       environment: {
         PAYMENT_ROLE: role,
