@@ -41,20 +41,30 @@ export class StageAwsSolutionsChecks extends AwsSolutionsChecks {
   }
 }
 
-/** PCI DSS 3.2.1 checks (payment stage) that also honour {@link REF} acknowledgements. */
+/**
+ * PCI DSS 3.2.1 checks (payment stage) that also honour {@link REF} acknowledgements and check only
+ * the construct they were created for: the validation framework hands every plugin the whole app,
+ * and these packs must not judge the migration stages deployed next to the payment stage.
+ */
 export class StagePciDss321Checks extends PCIDSS321Checks {
   constructor(scope: IConstruct) {
     super(scope);
     honourPatternAcknowledgements(this);
+    checkOnly(this, scope);
   }
 }
 
-/** NIST 800-53 rev 5 checks (payment stage) that also honour {@link REF} acknowledgements. */
+/** NIST 800-53 rev 5 checks (payment stage), scoped and pattern-aware like {@link StagePciDss321Checks}. */
 export class StageNist80053R5Checks extends NIST80053R5Checks {
   constructor(scope: IConstruct) {
     super(scope);
     honourPatternAcknowledgements(this);
+    checkOnly(this, scope);
   }
+}
+
+function checkOnly(pack: NIST80053R5Checks | PCIDSS321Checks, scope: IConstruct): void {
+  (pack as unknown as { validate: () => unknown }).validate = () => pack.validateScope(scope);
 }
 
 function honourPatternAcknowledgements(pack: object): void {

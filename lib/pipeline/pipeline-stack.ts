@@ -5,6 +5,7 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { PipelineType } from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { PipelineNotificationEvents } from 'aws-cdk-lib/aws-codepipeline';
@@ -93,6 +94,24 @@ export class PipelineStack extends Stack {
     });
 
     const crossAccount = environments.some((e) => !e.account || e.account !== config.account);
+    // Payment stages deploy to their own region (and the replica region). CodePipeline needs an
+    // artifact bucket per extra region, which it creates in a support stack named after the pipeline
+    // account. Without that account the pipeline cannot be deployed anyway (PipelineConfigured rule),
+    // so offline synth names placeholder buckets instead of failing.
+    const extraRegions = [
+      ...new Set(environments.flatMap((e) => [e.payment.region, e.payment.replicaRegion, e.region])),
+    ].filter((r) => r !== config.region);
+    const placeholderBuckets = config.account
+      ? undefined
+      : Object.fromEntries(
+          extraRegions.map((region) => [
+            region,
+            s3.Bucket.fromBucketAttributes(this, `UnconfiguredArtifacts-${region}`, {
+              bucketName: `pipeline-account-not-configured-${region}`,
+              region,
+            }),
+          ]),
+        );
     this.codePipeline = new CodePipeline(this, 'Pipeline', {
       pipelineType: PipelineType.V2,
       selfMutation: true,
@@ -103,6 +122,7 @@ export class PipelineStack extends Stack {
       publishAssetsInParallel: false,
       dockerEnabledForSynth: false,
       codeBuildDefaults: { buildEnvironment: { buildImage: BUILD_IMAGE } },
+      ...(placeholderBuckets ? { crossRegionReplicationBuckets: placeholderBuckets } : {}),
     });
 
     const stages: MigrationStage[] = [];
@@ -166,6 +186,13 @@ export class PipelineStack extends Stack {
     this.stages = stages;
 
     this.codePipeline.buildPipeline();
+    for (const support of Object.values(this.codePipeline.pipeline.crossRegionSupport)) {
+      Validations.of(support.stack).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason:
+          'CodePipeline’s cross-region artifact bucket holds build artifacts only, KMS-encrypted; every access is by the pipeline roles and recorded by CloudTrail.',
+      });
+    }
 
     const key = new kms.Key(this, 'NotificationsKey', {
       description: 'Encrypts pipeline notifications',
