@@ -2,16 +2,20 @@ import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { addControlTowerGuard } from './compliance/cfn-guard';
 import { StageAwsSolutionsChecks } from './compliance/nag';
 import { ENV_NAMES } from './config/environment-config';
-import { loadEnvironmentConfig, str, validateSandboxName } from './config/load';
+import { ConfigError, loadEnvironmentConfig, str, validateSandboxName } from './config/load';
 import { loadPipelineConfig } from './config/pipeline-config';
 import { PipelineStack } from './pipeline/pipeline-stack';
 import { MigrationStage } from '../stages/migration-stage';
+import { PaymentCutoverStage } from '../stages/payment-cutover-stage';
+import { paymentGuardAcknowledgements } from './compliance/payment-guard';
 
 /**
  * Builds the app from context:
  * - default: the `Pipeline` stack, which holds the dev, staging and prod MigrationStages it deploys;
  * - `-c sandbox=<name> [-c env=dev]`: one MigrationStage `Sandbox-<name>` with that environment's
- *   config, for a deploy from a laptop into the account of the current credentials.
+ *   config, for a deploy from a laptop into the account of the current credentials;
+ * - `-c sandbox=<name> -c stage=payment`: the PaymentCutoverStage `SandboxPayment-<name>` instead,
+ *   its physical names prefixed `payment-<env>-<name>`.
  * `-c cfnGuard=false` skips the Control Tower rules (for quick local iterations only).
  */
 export function buildApp(props: AppProps = {}): App {
@@ -24,6 +28,19 @@ export function buildApp(props: AppProps = {}): App {
     const name = validateSandboxName(sandbox);
     const config = loadEnvironmentConfig(str(ctx('env')) ?? 'dev', ctx);
     const account = config.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+    const which = str(ctx('stage')) ?? 'migration';
+    if (which === 'payment') {
+      const payment = new PaymentCutoverStage(app, `SandboxPayment-${name}`, {
+        config,
+        namePrefix: `payment-${config.envName}-${name}`,
+        ...(account ? { account } : {}),
+      });
+      if (guard) addControlTowerGuard(payment, paymentGuardAcknowledgements(payment.config));
+      return app;
+    }
+    if (which !== 'migration') {
+      throw new ConfigError([`stage: expected "migration" or "payment", got ${JSON.stringify(which)}`]);
+    }
     const attempt = str(ctx('dataSyncActivationAttempt'));
     const stage = new MigrationStage(app, `Sandbox-${name}`, {
       config,
@@ -48,6 +65,11 @@ export function buildApp(props: AppProps = {}): App {
   });
   // The pipeline stack itself is checked at app level; each stage carries its own checks.
   Validations.of(app).addPlugins(new StageAwsSolutionsChecks(app));
-  if (guard) for (const stage of pipeline.stages) addControlTowerGuard(stage);
+  if (guard) {
+    for (const stage of pipeline.stages) addControlTowerGuard(stage);
+    for (const stage of pipeline.paymentStages) {
+      addControlTowerGuard(stage, paymentGuardAcknowledgements(stage.config));
+    }
+  }
   return app;
 }

@@ -1,5 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 
 /**
@@ -37,10 +37,40 @@ function patternAcknowledged(resource: IConstruct, ruleId: string): boolean {
 export class StageAwsSolutionsChecks extends AwsSolutionsChecks {
   constructor(scope: IConstruct) {
     super(scope);
-    const self = this as unknown as { isAcknowledged: (r: IConstruct, id: string) => boolean };
-    const exact = self.isAcknowledged.bind(this);
-    self.isAcknowledged = (r, id) => exact(r, id) || patternAcknowledged(r, id);
+    honourPatternAcknowledgements(this);
   }
+}
+
+/**
+ * PCI DSS 3.2.1 checks (payment stage) that also honour {@link REF} acknowledgements and check only
+ * the construct they were created for: the validation framework hands every plugin the whole app,
+ * and these packs must not judge the migration stages deployed next to the payment stage.
+ */
+export class StagePciDss321Checks extends PCIDSS321Checks {
+  constructor(scope: IConstruct) {
+    super(scope);
+    honourPatternAcknowledgements(this);
+    checkOnly(this, scope);
+  }
+}
+
+/** NIST 800-53 rev 5 checks (payment stage), scoped and pattern-aware like {@link StagePciDss321Checks}. */
+export class StageNist80053R5Checks extends NIST80053R5Checks {
+  constructor(scope: IConstruct) {
+    super(scope);
+    honourPatternAcknowledgements(this);
+    checkOnly(this, scope);
+  }
+}
+
+function checkOnly(pack: NIST80053R5Checks | PCIDSS321Checks, scope: IConstruct): void {
+  (pack as unknown as { validate: () => unknown }).validate = () => pack.validateScope(scope);
+}
+
+function honourPatternAcknowledgements(pack: object): void {
+  const self = pack as unknown as { isAcknowledged: (r: IConstruct, id: string) => boolean };
+  const exact = self.isAcknowledged.bind(pack);
+  self.isAcknowledged = (r, id) => exact(r, id) || patternAcknowledged(r, id);
 }
 
 /**

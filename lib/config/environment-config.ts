@@ -1,3 +1,5 @@
+import type { PaymentConfig } from './payment-config';
+
 /**
  * Typed description of one deployment environment. One object per environment lives in
  * `environments.ts`; `loadEnvironmentConfig` merges the account from context or environment
@@ -292,4 +294,6 @@ export interface EnvironmentConfig {
   readonly remediation: RemediationConfig;
   /** Tags put on every resource of the stage. */
   readonly tags: Readonly<Record<string, string>>;
+  /** The payment-service cutover (PaymentCutoverStage) of this environment; see payment-config.ts. */
+  readonly payment: PaymentConfig;
 }

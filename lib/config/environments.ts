@@ -1,4 +1,120 @@
 import { EnvName, EnvironmentConfig } from './environment-config';
+import { PaymentConfig } from './payment-config';
+
+/**
+ * The payment cutover of each environment (PaymentCutoverStage, us-east-1 with the log replica in
+ * us-west-2). Non-prod payment environments are fully destroyable, as the seeds ask; prod retains
+ * and snapshots. `dns` names a zone you own: replace the example values before deploying.
+ */
+const PAYMENT_SCHEMAS: PaymentConfig['dms']['schemas'] = [
+  { name: 'payments' },
+  { name: 'ledger', tables: ['accounts', 'entries', 'transfers'] },
+];
+const PAYMENT_SERVICE = {
+  ecrRepositoryName: 'payment-service',
+  imageTag: 'v1.0.0',
+  healthCheckPath: '/health',
+  containerPort: 8080,
+  targetUtilizationPercent: 60,
+} as const;
+const PAYMENT: Readonly<Record<EnvName, PaymentConfig>> = {
+  dev: {
+    region: 'us-east-1',
+    replicaRegion: 'us-west-2',
+    network: { cidr: '10.110.0.0/16', natGateways: 1 },
+    database: {
+      instanceClass: 'db.t4g.medium',
+      allocatedStorageGb: 20,
+      maxAllocatedStorageGb: 50,
+      multiAz: false,
+      backupRetentionDays: 7,
+      rotationDays: 30,
+      databaseName: 'payments',
+    },
+    service: { ...PAYMENT_SERVICE, cpu: 256, memoryMiB: 512, desiredCount: 1, minCount: 1, maxCount: 2 },
+    dms: {
+      instanceClass: 'dms.t3.medium',
+      allocatedStorageGb: 50,
+      multiAz: false,
+      schemas: PAYMENT_SCHEMAS,
+      replicationSlots: 10,
+    },
+    logs: { transitionToGlacierDays: 30, noncurrentVersionExpirationDays: 7, accessLogExpirationDays: 30 },
+    dns: {
+      hostedZoneId: 'Z0DEVPAYMENTS0EXAMPLE',
+      hostedZoneName: 'dev.payments.example.com',
+      recordName: 'api.dev.payments.example.com',
+    },
+    removal: 'destroy',
+    costCenter: 'payment-processing-dev',
+    migrationPhase: 'replication',
+    logRetentionDays: 14,
+  },
+  staging: {
+    region: 'us-east-1',
+    replicaRegion: 'us-west-2',
+    network: { cidr: '10.120.0.0/16', natGateways: 2 },
+    database: {
+      instanceClass: 'db.r6g.large',
+      allocatedStorageGb: 100,
+      maxAllocatedStorageGb: 200,
+      multiAz: false,
+      backupRetentionDays: 7,
+      rotationDays: 30,
+      databaseName: 'payments',
+    },
+    service: { ...PAYMENT_SERVICE, cpu: 512, memoryMiB: 1024, desiredCount: 2, minCount: 2, maxCount: 4 },
+    dms: {
+      instanceClass: 'dms.t3.medium',
+      allocatedStorageGb: 100,
+      multiAz: false,
+      schemas: PAYMENT_SCHEMAS,
+      replicationSlots: 10,
+    },
+    logs: { transitionToGlacierDays: 90, noncurrentVersionExpirationDays: 30, accessLogExpirationDays: 90 },
+    dns: {
+      hostedZoneId: 'Z0STGPAYMENTS0EXAMPLE',
+      hostedZoneName: 'staging.payments.example.com',
+      recordName: 'api.staging.payments.example.com',
+    },
+    removal: 'destroy',
+    costCenter: 'payment-processing-staging',
+    migrationPhase: 'replication',
+    logRetentionDays: 30,
+  },
+  prod: {
+    region: 'us-east-1',
+    replicaRegion: 'us-west-2',
+    network: { cidr: '10.130.0.0/16', natGateways: 2 },
+    database: {
+      instanceClass: 'db.r6g.large',
+      allocatedStorageGb: 100,
+      maxAllocatedStorageGb: 500,
+      multiAz: true,
+      backupRetentionDays: 14,
+      rotationDays: 30,
+      databaseName: 'payments',
+    },
+    service: { ...PAYMENT_SERVICE, cpu: 1024, memoryMiB: 2048, desiredCount: 3, minCount: 3, maxCount: 12 },
+    dms: {
+      instanceClass: 'dms.r5.large',
+      allocatedStorageGb: 200,
+      multiAz: true,
+      schemas: PAYMENT_SCHEMAS,
+      replicationSlots: 10,
+    },
+    logs: { transitionToGlacierDays: 90, noncurrentVersionExpirationDays: 365, accessLogExpirationDays: 365 },
+    dns: {
+      hostedZoneId: 'Z0PRDPAYMENTS0EXAMPLE',
+      hostedZoneName: 'payments.example.com',
+      recordName: 'api.payments.example.com',
+    },
+    removal: 'retain',
+    costCenter: 'payment-processing',
+    migrationPhase: 'replication',
+    logRetentionDays: 365,
+  },
+};
 
 /**
  * The three environments. The on-premises connectivity, DNS and host names below are examples
@@ -70,6 +186,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
     },
     remediation: { maxAttempts: 3 },
     tags: { Project: 'migration-platform', Environment: 'dev', CostCenter: 'platform-dev' },
+    payment: PAYMENT.dev,
   },
   staging: {
     envName: 'staging',
@@ -126,6 +243,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
     },
     remediation: { maxAttempts: 3 },
     tags: { Project: 'migration-platform', Environment: 'staging', CostCenter: 'platform-staging' },
+    payment: PAYMENT.staging,
   },
   prod: {
     envName: 'prod',
@@ -186,5 +304,6 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
     },
     remediation: { maxAttempts: 3 },
     tags: { Project: 'migration-platform', Environment: 'prod', CostCenter: 'platform-prod' },
+    payment: PAYMENT.prod,
   },
 };

@@ -8,6 +8,7 @@ import {
 } from './environment-config';
 import { isPublicIpv4, parseCidr, parseIpv4, rangeContains, rangesOverlap } from './ipv4';
 import { ENVIRONMENTS } from './environments';
+import { paymentConfigProblems } from './payment-config';
 
 /** Raised when configuration is unusable; the message lists every bad field and what is expected. */
 export class ConfigError extends Error {
@@ -221,6 +222,7 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
     at('openSearch.adminRoleArn', 'an IAM role ARN', os.adminRoleArn);
   }
   int('remediation.maxAttempts', c.remediation.maxAttempts, 1, 10);
+  p.push(...paymentConfigProblems(c.envName, c.payment));
 
   if (p.length > 0) throw new ConfigError(p);
 }

@@ -5,6 +5,7 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { PipelineType } from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { PipelineNotificationEvents } from 'aws-cdk-lib/aws-codepipeline';
@@ -17,10 +18,19 @@ import { PipelineConfig, pipelineDeployProblems } from '../config/pipeline-confi
 import { PROJECT_ROOT } from '../constructs/migration-function';
 import { smokeTestRoleName } from '../stacks/orchestration-stack';
 import { MigrationStage } from '../../stages/migration-stage';
+import { PaymentCutoverStage } from '../../stages/payment-cutover-stage';
+import { paymentSmokeRoleName } from '../stacks/payment/payment-operations-stack';
 import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 /** Stage ids per environment; stack names are `<StageId>-<Stack>` (e.g. `Dev-Network`). */
 export const STAGE_IDS: Record<EnvironmentConfig['envName'], string> = { dev: 'Dev', staging: 'Staging', prod: 'Prod' };
+
+/** Payment stage ids per environment (`DevPayment-Network`, ...); they deploy in the same wave. */
+export const PAYMENT_STAGE_IDS: Record<EnvironmentConfig['envName'], string> = {
+  dev: 'DevPayment',
+  staging: 'StagingPayment',
+  prod: 'ProdPayment',
+};
 
 /** The CodeBuild image every step uses: Amazon Linux 2023 standard 5 (Node.js 20/22, Python 3.11). */
 const BUILD_IMAGE = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5;
@@ -51,6 +61,8 @@ export interface PipelineStackProps extends StackProps {
 export class PipelineStack extends Stack {
   public readonly codePipeline: CodePipeline;
   public readonly stages: readonly MigrationStage[];
+  /** The PaymentCutoverStage of each wave. */
+  public readonly paymentStages: readonly PaymentCutoverStage[];
   public readonly notifications: sns.Topic;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
@@ -89,6 +101,24 @@ export class PipelineStack extends Stack {
     });
 
     const crossAccount = environments.some((e) => !e.account || e.account !== config.account);
+    // Payment stages deploy to their own region (and the replica region). CodePipeline needs an
+    // artifact bucket per extra region, which it creates in a support stack named after the pipeline
+    // account. Without that account the pipeline cannot be deployed anyway (PipelineConfigured rule),
+    // so offline synth names placeholder buckets instead of failing.
+    const extraRegions = [
+      ...new Set(environments.flatMap((e) => [e.payment.region, e.payment.replicaRegion, e.region])),
+    ].filter((r) => r !== config.region);
+    const placeholderBuckets = config.account
+      ? undefined
+      : Object.fromEntries(
+          extraRegions.map((region) => [
+            region,
+            s3.Bucket.fromBucketAttributes(this, `UnconfiguredArtifacts-${region}`, {
+              bucketName: `pipeline-account-not-configured-${region}`,
+              region,
+            }),
+          ]),
+        );
     this.codePipeline = new CodePipeline(this, 'Pipeline', {
       pipelineType: PipelineType.V2,
       selfMutation: true,
@@ -105,9 +135,11 @@ export class PipelineStack extends Stack {
           phases: { install: { 'runtime-versions': BUILD_RUNTIMES } },
         }),
       },
+      ...(placeholderBuckets ? { crossRegionReplicationBuckets: placeholderBuckets } : {}),
     });
 
     const stages: MigrationStage[] = [];
+    const paymentStages: PaymentCutoverStage[] = [];
     for (const config of environments) {
       const stage = new MigrationStage(this, STAGE_IDS[config.envName], {
         config,
@@ -145,18 +177,36 @@ export class PipelineStack extends Stack {
         buildEnvironment: { buildImage: BUILD_IMAGE },
         timeout: Duration.minutes(45),
       });
-      this.codePipeline.addStage(stage, {
+      // One wave per environment: the migration and the payment stage deploy side by side, each
+      // followed by its own smoke test; staging and prod wait for an approval first.
+      const wave = this.codePipeline.addWave(STAGE_IDS[config.envName], {
         pre:
           config.envName === 'dev'
             ? []
             : [new ManualApprovalStep(`Promote-to-${config.envName}`, { comment: `Deploy to ${config.envName}?` })],
-        post: [smoke],
       });
+      wave.addStage(stage, { post: [smoke] });
+
+      const payment = new PaymentCutoverStage(this, PAYMENT_STAGE_IDS[config.envName], {
+        config,
+        ...(config.account ? { account: config.account } : {}),
+        ...(this.account ? { smokeTestTrustedAccount: this.account } : {}),
+      });
+      paymentStages.push(payment);
+      wave.addStage(payment, { post: [this.paymentSmokeStep(source, config, payment)] });
     }
+    this.paymentStages = paymentStages;
     this.stages = stages;
 
     this.codePipeline.buildPipeline();
     grantCodeConnectionsUse(this.codePipeline, config.connectionArn);
+    for (const support of Object.values(this.codePipeline.pipeline.crossRegionSupport)) {
+      Validations.of(support.stack).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason:
+          'CodePipeline’s cross-region artifact bucket holds build artifacts only, KMS-encrypted; every access is by the pipeline roles and recorded by CloudTrail.',
+      });
+    }
 
     const key = new kms.Key(this, 'NotificationsKey', {
       description: 'Encrypts pipeline notifications',
@@ -196,6 +246,40 @@ export class PipelineStack extends Stack {
     }
 
     acknowledgePipelineFindings(this);
+  }
+
+  /**
+   * The payment smoke test (scripts/payment-smoke): health through both load balancers, the forward
+   * DMS task exists, a smoke/ object replicates within the replication time. It changes no weights
+   * and starts no task. It runs inside the target account through the stage's smoke role.
+   */
+  private paymentSmokeStep(
+    source: CodePipelineSource,
+    config: EnvironmentConfig,
+    payment: PaymentCutoverStage,
+  ): CodeBuildStep {
+    return new CodeBuildStep(`PaymentSmokeTest-${config.envName}`, {
+      input: source,
+      installCommands: ['npm ci --no-audit --no-fund'],
+      commands: ['npx tsx scripts/payment-smoke/index.ts'],
+      envFromCfnOutputs: payment.operations.smokeOutputs,
+      rolePolicyStatements: [
+        new iam.PolicyStatement({
+          actions: ['sts:AssumeRole'],
+          resources: [
+            Stack.of(payment.operations).formatArn({
+              service: 'iam',
+              region: '',
+              account: config.account ?? this.account,
+              resource: 'role',
+              resourceName: paymentSmokeRoleName(payment.namePrefix),
+            }),
+          ],
+        }),
+      ],
+      buildEnvironment: { buildImage: BUILD_IMAGE },
+      timeout: Duration.minutes(30),
+    });
   }
 }
 

@@ -59,13 +59,62 @@ describe('PipelineStack', () => {
     expect(stage('UpdatePipeline').Actions.map((a) => a.Name)).toEqual(['SelfMutate']);
   });
 
+  // Each wave deploys the MigrationStage (`Dev.<stack>`) and the PaymentCutoverStage (`DevPayment.<stack>`).
+  const deployedStacks = (env: string, stageId: string) =>
+    stage(env)
+      .Actions.filter((a) => a.Name.startsWith(`${stageId}.`) && a.Name.endsWith('.Deploy'))
+      .map((a) => a.Name.slice(stageId.length + 1).replace('.Deploy', ''));
+
   it('deploys every MigrationStage stack in every environment', () => {
     for (const env of ['Dev', 'Staging', 'Prod']) {
-      const deployed = stage(env)
-        .Actions.filter((a) => a.Name.endsWith('.Deploy'))
-        .map((a) => a.Name.replace('.Deploy', ''));
-      expect(deployed.sort()).toEqual([...STACKS].sort());
+      expect(deployedStacks(env, env).sort()).toEqual([...STACKS].sort());
     }
+  });
+
+  it('deploys every PaymentCutoverStage stack in the same wave, in us-east-1 and the replica in us-west-2', () => {
+    for (const env of ['Dev', 'Staging', 'Prod']) {
+      expect(deployedStacks(env, `${env}Payment`).sort()).toEqual(
+        ['Dms', 'Network', 'Operations', 'Replica', 'Source', 'Target'].sort(),
+      );
+      const region = (stack: string) =>
+        (stage(env).Actions.find((a) => a.Name === `${env}Payment.${stack}.Deploy`) as { Region?: string }).Region;
+      expect(region('Source')).toBe('us-east-1');
+      // The pipeline's own region needs no Region on the action.
+      expect(region('Replica')).toBeUndefined();
+      expect(stack.region).toBe('us-west-2');
+    }
+  });
+
+  it('runs the payment smoke test after the payment stage with the outputs its script reads', () => {
+    for (const [env, name] of [
+      ['Dev', 'dev'],
+      ['Staging', 'staging'],
+      ['Prod', 'prod'],
+    ] as const) {
+      const actions = stage(env).Actions;
+      const smoke = actions.find((a) => a.Name === `${env}Payment.PaymentSmokeTest-${name}`)!;
+      expect(smoke).toBeDefined();
+      const operations = actions.find((a) => a.Name === `${env}Payment.Operations.Deploy`)!;
+      expect(smoke.RunOrder).toBeGreaterThan(operations.RunOrder);
+      const vars = JSON.parse(smoke.Configuration.EnvironmentVariables) as { name: string; value: string }[];
+      const byName = Object.fromEntries(vars.map((v) => [v.name, v.value]));
+      expect(Object.keys(byName).sort()).toEqual(
+        [
+          'REPLICA_BUCKET',
+          'REPLICA_REGION',
+          'REPLICATION_TASK_ARN',
+          'REPLICATION_TIME_MINUTES',
+          'SMOKE_ROLE_ARN',
+          'SOURCE_HEALTH_URL',
+          'SOURCE_LOG_BUCKET',
+          'TARGET_HEALTH_URL',
+        ].sort(),
+      );
+      for (const value of Object.values(byName)) expect(value).toMatch(/^#\{.*\.Smoke\w+\}$/);
+    }
+    const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as { Properties: any }[];
+    const specs = projects.map((p) => String(p.Properties.Source.BuildSpec));
+    expect(specs.some((b) => b.includes('npx tsx scripts/payment-smoke/index.ts'))).toBe(true);
   });
 
   it('asks for approval before staging and prod, never before dev', () => {
@@ -90,9 +139,10 @@ describe('PipelineStack', () => {
       ['Prod', 'prod'],
     ] as const) {
       const actions = stage(env).Actions;
-      const smoke = actions.find((a) => a.Name === `SmokeTest-${name}`)!;
+      const smoke = actions.find((a) => a.Name === `${env}.SmokeTest-${name}`)!;
       expect(smoke).toBeDefined();
-      expect(smoke.RunOrder).toBe(Math.max(...actions.map((a) => a.RunOrder)));
+      const migration = actions.filter((a) => a.Name.startsWith(`${env}.`));
+      expect(smoke.RunOrder).toBe(Math.max(...migration.map((a) => a.RunOrder)));
       const vars = JSON.parse(smoke.Configuration.EnvironmentVariables) as { name: string; value: string }[];
       const byName = Object.fromEntries(vars.map((v) => [v.name, v.value]));
       expect(byName.DATA_BUCKET_NAME).toMatch(/^#\{.*\.DataBucketName\}$/);
@@ -112,6 +162,7 @@ describe('PipelineStack', () => {
       ['444444444444', 'prod'],
     ]) {
       expect(assumes.some((r) => r.includes(`:iam::${account}:role/migration-smoke-${env}`))).toBe(true);
+      expect(assumes.some((r) => r.includes(`:iam::${account}:role/payment-${env}-smoke`))).toBe(true);
     }
   });
 
@@ -146,7 +197,13 @@ describe('PipelineStack', () => {
   });
 
   it('uses cross-account artifact keys when the environments live in other accounts', () => {
-    expect(pipeline!.Properties.ArtifactStore.EncryptionKey).toBeDefined();
+    // One artifact store per region: the pipeline's and the payment stage's (us-east-1).
+    const stores = pipeline!.Properties.ArtifactStores as {
+      Region: string;
+      ArtifactStore: { EncryptionKey?: unknown };
+    }[];
+    expect(stores.map((s) => s.Region).sort()).toEqual(['us-east-1', 'us-west-2']);
+    for (const s of stores) expect(s.ArtifactStore.EncryptionKey).toBeDefined();
     expect(Stack.of(stack).account).toBe('111111111111');
   });
 

@@ -1,0 +1,116 @@
+import { Aws, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsServices } from '../../constructs/key-policy';
+import { PaymentStackProps, paymentRemoval } from './payment-stack-props';
+
+/**
+ * Physical names of the replica bucket and its key alias. They are derived from the stage prefix and
+ * the account instead of being passed as cross-region references: CloudFormation exports do not
+ * cross regions, and CDK's cross-region references use SSM parameters and custom resources in both
+ * regions that block stack updates when a value changes. A deterministic name needs neither.
+ */
+export function replicaNames(namePrefix: string): { bucketName: string; keyAlias: string } {
+  return {
+    bucketName: `${namePrefix}-log-replica-${Aws.ACCOUNT_ID}`,
+    keyAlias: `alias/${namePrefix}-log-replica`,
+  };
+}
+
+/**
+ * The replica of the source environment's transaction logs, in the second region: a versioned bucket
+ * encrypted with a key of that region, with its own access-log bucket. The source stack's replication
+ * rule writes here by name.
+ */
+export class PaymentReplicaStack extends Stack {
+  public readonly replicaKey: kms.Key;
+  public readonly replicaBucket: s3.Bucket;
+  public readonly accessLogBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: PaymentStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = paymentRemoval(config);
+    const disposable = config.removal === 'destroy';
+    const names = replicaNames(props.namePrefix);
+
+    this.replicaKey = new kms.Key(this, 'ReplicaKey', {
+      description: `${props.namePrefix}: replica of the source transaction logs`,
+      alias: names.keyAlias,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    denyGrantsExceptForAwsServices(this.replicaKey);
+
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        { id: 'expire-access-logs', expiration: Duration.days(config.logs.accessLogExpirationDays) },
+        { id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(1) },
+      ],
+      removalPolicy,
+      autoDeleteObjects: disposable,
+    });
+    this.replicaBucket = new s3.Bucket(this, 'ReplicaBucket', {
+      bucketName: names.bucketName,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.replicaKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      // Replication requires versioning on the destination as well as the source.
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'replica-bucket/',
+      lifecycleRules: [
+        {
+          id: 'archive-transaction-logs',
+          transitions: [
+            {
+              storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+              transitionAfter: Duration.days(config.logs.transitionToGlacierDays),
+            },
+          ],
+        },
+        {
+          id: 'expire-noncurrent-versions',
+          noncurrentVersionExpiration: Duration.days(config.logs.noncurrentVersionExpirationDays),
+        },
+      ],
+      removalPolicy,
+      autoDeleteObjects: disposable,
+    });
+
+    const packs = ['PCI.DSS.321', 'NIST.800.53.R5'];
+    Validations.of(this.accessLogBucket).acknowledge(
+      { id: 'AwsSolutions-S1', reason: 'This is the access-log target bucket; logging it into itself would loop.' },
+      ...packs.flatMap((pack) => [
+        {
+          id: `${pack}-S3BucketLoggingEnabled`,
+          reason: 'Access-log target bucket; logging it into itself would loop.',
+        },
+        {
+          id: `${pack}-S3DefaultEncryptionKMS`,
+          reason: 'S3 server access logs can only be delivered to SSE-S3 buckets.',
+        },
+        { id: `${pack}-S3BucketReplicationEnabled`, reason: 'Access logs of the replica region stay in that region.' },
+      ]),
+    );
+    Validations.of(this.replicaBucket).acknowledge(
+      ...packs.map((pack) => ({
+        id: `${pack}-S3BucketReplicationEnabled`,
+        reason: 'This bucket is itself the cross-region replica of the source transaction logs.',
+      })),
+    );
+
+    new CfnOutput(this, 'ReplicaBucketName', { value: this.replicaBucket.bucketName });
+  }
+}
