@@ -35,6 +35,7 @@ export const CLIENT_PREFIXES: Readonly<Record<string, string>> = {
   '@aws-sdk/client-secrets-manager': 'secretsmanager',
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-codepipeline': 'codepipeline',
+  '@aws-sdk/client-route-53': 'route53',
 };
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
