@@ -1,7 +1,8 @@
 import { CfnElement, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { enforceEncryptionAtRest } from '../../../lib/compliance/encryption-aspect';
 import {
   PaymentMonitoringStack,
   type PaymentMonitoringStackProps,
@@ -249,6 +250,21 @@ describe('PaymentMonitoringStack', () => {
         (v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources.map((r) => r.resourceLogicalId))}`,
       ),
     ).toEqual([]);
+  });
+
+  it('passes the encryption-at-rest checks, with customer managed keys required', () => {
+    const fixtures = paymentFixtures();
+    const stack = new PaymentMonitoringStack(fixtures.app, 'Encrypted', {
+      env: FIXTURE_ENV,
+      envName: 'prod',
+      source: fixtures.source,
+      target: fixtures.target,
+      replicationTask: fixtures.replicationTask,
+      replicationInstanceIdentifier: 'payments-prod',
+      logReplication: { sourceBucket: fixtures.logBucket, destinationBucketName: 'replica', ruleId: 'logs' },
+    });
+    enforceEncryptionAtRest(stack, { requireCustomerManagedKeys: true });
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
   });
 
   it('refuses a name prefix that cannot be part of an alarm name', () => {
