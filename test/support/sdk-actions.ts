@@ -37,6 +37,7 @@ export const CLIENT_PREFIXES: Readonly<Record<string, string>> = {
   '@aws-sdk/client-codepipeline': 'codepipeline',
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-cloudformation': 'cloudformation',
+  '@aws-sdk/client-route-53': 'route53',
 };
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');

@@ -1,0 +1,3 @@
+export * from './alarm-topic';
+export * from './metrics';
+export * from './stage-monitoring';
