@@ -21,7 +21,6 @@ export interface PlanThresholdsInput {
 export interface PlanInput {
   readonly steps: readonly PlanStepInput[];
   readonly approver: string;
-  readonly approvalTimeoutMinutes?: number;
   readonly checkIntervalSeconds?: number;
   readonly thresholds?: PlanThresholdsInput;
 }
@@ -86,7 +85,7 @@ export function validatePlan(raw: unknown, defaults: PlanDefaults): Plan {
   const problems: string[] = [];
   if (!isObject(raw)) throw new PlanInvalidError(['plan: must be an object with steps and approver']);
 
-  const known = ['steps', 'approver', 'approvalTimeoutMinutes', 'checkIntervalSeconds', 'thresholds'];
+  const known = ['steps', 'approver', 'checkIntervalSeconds', 'thresholds'];
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) problems.push(`plan.${key}: unknown field (allowed: ${known.join(', ')})`);
   }
@@ -111,16 +110,8 @@ export function validatePlan(raw: unknown, defaults: PlanDefaults): Plan {
     true,
     defaults.checkIntervalSeconds,
   );
-  const approvalTimeoutSeconds =
-    60 *
-    optional(
-      'plan.approvalTimeoutMinutes',
-      raw.approvalTimeoutMinutes,
-      1,
-      24 * 60,
-      true,
-      defaults.approvalTimeoutSeconds / 60,
-    );
+  // Fixed per stage (CutoverWorkflowProps.approvalTimeout): the approval state's TimeoutSeconds is static.
+  const approvalTimeoutSeconds = defaults.approvalTimeoutSeconds;
 
   if (typeof raw.approver !== 'string' || raw.approver.trim() === '') {
     problems.push('plan.approver: must name who approves (an e-mail address or an IAM principal ARN)');
@@ -213,7 +204,7 @@ export function validatePlan(raw: unknown, defaults: PlanDefaults): Plan {
   const plannedSeconds = approvalTimeoutSeconds + steps.reduce((sum, s) => sum + s.bakeSeconds, 0);
   if (problems.length === 0 && plannedSeconds > defaults.budgetSeconds) {
     problems.push(
-      `plan.steps: bakes plus the approval timeout take ${plannedSeconds} s, more than the ${defaults.budgetSeconds} s the workflow allows; shorten bakeMinutes or approvalTimeoutMinutes`,
+      `plan.steps: bakes plus the approval timeout take ${plannedSeconds} s, more than the ${defaults.budgetSeconds} s the workflow allows; shorten bakeMinutes`,
     );
   }
   if (problems.length > 0) throw new PlanInvalidError(problems);

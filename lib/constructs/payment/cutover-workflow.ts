@@ -106,9 +106,10 @@ export interface CutoverWorkflowProps {
   readonly phaseTimeout?: Duration;
   /** Whole execution. @default 24 hours */
   readonly executionTimeout?: Duration;
-  /** @default 60 seconds, 30 minutes */
+  /** Bake check interval when the plan gives none. @default 60 seconds */
   readonly defaultCheckInterval?: Duration;
-  readonly defaultApprovalTimeout?: Duration;
+  /** How long the approval waits; rejection and timeout change nothing. @default 30 minutes */
+  readonly approvalTimeout?: Duration;
   /** Prefix of the SSM parameters the construct writes. @default `/payment/<envName>/cutover` */
   readonly parameterPrefix?: string;
   /** @default logs.RetentionDays.ONE_YEAR */
@@ -228,6 +229,7 @@ export class CutoverWorkflow extends Construct {
       minHealthyTargets: t.minHealthyTargets ?? 1,
     };
     const drainLatencySeconds = props.drainLatencySeconds ?? 0;
+    const approvalTimeout = props.approvalTimeout ?? Duration.minutes(30);
     const appAlarmNames = props.appAlarms.map((a) => a.alarmName);
     if (appAlarmNames.length === 0) throw new Error(`${this.node.path}: appAlarms must name at least one alarm`);
     if (appAlarmNames.length > 100) throw new Error(`${this.node.path}: DescribeAlarms takes at most 100 alarm names`);
@@ -269,7 +271,7 @@ export class CutoverWorkflow extends Construct {
       environment: {
         CUTOVER_PLAN_DEFAULTS: JSON.stringify({
           thresholds,
-          approvalTimeoutSeconds: (props.defaultApprovalTimeout ?? Duration.minutes(30)).toSeconds(),
+          approvalTimeoutSeconds: approvalTimeout.toSeconds(),
           checkIntervalSeconds: (props.defaultCheckInterval ?? Duration.seconds(60)).toSeconds(),
           // The flip and a rollback each wait at most a few phase timeouts; bakes and approval get the rest.
           budgetSeconds: executionTimeout.toSeconds() - 8 * phaseTimeout.toSeconds(),
@@ -379,6 +381,20 @@ export class CutoverWorkflow extends Construct {
       return n.next(next);
     };
 
+    /**
+     * The task that carries the writer's changes: the forward task until the flip, the reverse task
+     * after it (`$.replication`, switched by the flip). Gates read this one.
+     */
+    const current: CutoverReplicationTask = {
+      taskArn: sfn.JsonPath.stringAt('$.replication.taskArn'),
+      taskResourceId: sfn.JsonPath.stringAt('$.replication.taskResourceId'),
+    };
+    const replicationOf = (task: CutoverReplicationTask) => ({
+      taskArn: task.taskArn,
+      taskResourceId: task.taskResourceId,
+    });
+    const arnsOf = (task: CutoverReplicationTask) =>
+      task === current ? [props.forwardTask.taskArn, props.reverseTask.taskArn] : [task.taskArn];
     const describeTask = (name: string, task: CutoverReplicationTask, resultPath: string) =>
       sdk(
         name,
@@ -386,7 +402,15 @@ export class CutoverWorkflow extends Construct {
         'describeReplicationTasks',
         'dms:DescribeReplicationTasks',
         ['*'], // no resource-level permissions
-        { Filters: [{ Name: 'replication-task-arn', Values: [task.taskArn] }], WithoutSettings: true },
+        {
+          Filters: [
+            {
+              Name: 'replication-task-arn',
+              Values: task === current ? sfn.JsonPath.array(task.taskArn) : [task.taskArn],
+            },
+          ],
+          WithoutSettings: true,
+        },
         resultPath,
       );
     const tableStatistics = (name: string, task: CutoverReplicationTask, resultPath: string) =>
@@ -395,7 +419,7 @@ export class CutoverWorkflow extends Construct {
         'databasemigration',
         'describeTableStatistics',
         'dms:DescribeTableStatistics',
-        [task.taskArn],
+        arnsOf(task),
         { ReplicationTaskArn: task.taskArn, MaxRecords: 500 },
         resultPath,
       );
@@ -893,7 +917,7 @@ export class CutoverWorkflow extends Construct {
       { step: sfn.JsonPath.objectAt('$.current.step'), gate: sfn.JsonPath.objectAt('$.gate') },
       afterStep,
     );
-    const gateTask = rollbackOn(describeTask('Gate: Describe Forward Task', props.forwardTask, '$.reads.task'));
+    const gateTask = rollbackOn(describeTask('Gate: Describe Replication Task', current, '$.reads.task'));
     const gateEval = rollbackOn(
       checks(
         'Evaluate Gate',
@@ -915,13 +939,13 @@ export class CutoverWorkflow extends Construct {
         rollbackOn(
           metrics(
             'Gate: Read Metrics',
-            [...dmsQueries(props.forwardTask), ...requestQueries],
+            [...dmsQueries(current), ...requestQueries],
             '$.change.submittedAt',
             '$.reads.metrics',
           ),
         ),
       )
-      .next(rollbackOn(tableStatistics('Gate: Table Statistics', props.forwardTask, '$.reads.tables')))
+      .next(rollbackOn(tableStatistics('Gate: Table Statistics', current, '$.reads.tables')))
       .next(rollbackOn(describeAlarms('Gate: Describe Alarms', '$.reads.alarms', false)))
       .next(gateEval)
       .next(
@@ -1104,6 +1128,12 @@ export class CutoverWorkflow extends Construct {
       resultPath: '$.phase',
     });
     setPostFlip
+      .next(
+        new sfn.Pass(this, 'Gates Follow Reverse Task', {
+          result: sfn.Result.fromObject(replicationOf(props.reverseTask)),
+          resultPath: '$.replication',
+        }),
+      )
       .next(rollbackOn(fence('Unfence Target', { op: 'unfence', side: 'target' }, '$.flip.unfence')))
       .next(pointerTo('Target Pointer', 'target'))
       .next(rollbackOn(putPointer('Point At Target')))
@@ -1233,7 +1263,7 @@ export class CutoverWorkflow extends Construct {
         taskToken: sfn.JsonPath.taskToken,
       }),
       messageAttributes: { decision: { value: 'APPROVAL_REQUESTED' } },
-      taskTimeout: sfn.Timeout.at('$.plan.approvalTimeoutSeconds'),
+      taskTimeout: sfn.Timeout.duration(approvalTimeout),
       resultPath: '$.approval',
     });
     approval.addCatch(notifyRejected, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -1371,6 +1401,7 @@ export class CutoverWorkflow extends Construct {
         'reason.$': '$.reason',
         execution: { 'name.$': '$$.Execution.Name' },
         phase: 'pre-flip',
+        replication: replicationOf(props.forwardTask),
         flip: { counters: {} },
         rollbackData: { counters: {} },
         counters: {},
