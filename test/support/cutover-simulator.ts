@@ -35,6 +35,8 @@ export interface CutoverScenario {
   readonly forwardLatency?: number;
   /** CloudWatch has no CDC datapoints at all (the metric is missing). */
   readonly cdcMissing?: boolean;
+  /** CloudWatch stops receiving CDC datapoints from this virtual second on. */
+  readonly cdcMissingFrom?: number;
   /** Virtual second from which the forward task reports failed validation rows. */
   readonly validationFailsAt?: number;
   /** Suspended tables from the start. */
@@ -420,7 +422,10 @@ export class CutoverWorld {
           throw new Error('wrong instance');
         const task = forward ? this.forward : this.reverse;
         // A task that is not running publishes nothing.
-        if (this.scenario.cdcMissing || task.status !== 'running') return { Id: q.Id, Timestamps: [], Values: [] };
+        const missing =
+          this.scenario.cdcMissing ||
+          (this.scenario.cdcMissingFrom !== undefined && this.now >= this.scenario.cdcMissingFrom);
+        if (missing || task.status !== 'running') return { Id: q.Id, Timestamps: [], Values: [] };
         const writer = this.db[forward ? 'source' : 'target'];
         const idle = writer.fencedAt !== undefined && this.now - writer.fencedAt >= 60;
         const value = idle ? 0 : forward ? (this.scenario.forwardLatency ?? 3) : 2;

@@ -623,13 +623,16 @@ export class CutoverWorkflow extends Construct {
       });
     const catchTo = (state: sfn.TaskStateBase, handler: sfn.IChainable) =>
       state.addCatch(handler, { errors: ['States.ALL'], resultPath: '$.error' });
+    /** A Fail whose cause is an object of the state, as text (a Pass renders it: CausePath takes a plain path here). */
+    const failWith = (name: string, error: string, objectPath: string) =>
+      new sfn.Pass(this, `${name} Cause`, {
+        parameters: { 'text.$': `States.JsonToString(${objectPath})` },
+        resultPath: '$.cause',
+      }).next(new sfn.Fail(this, name, { error, causePath: '$.cause.text' }));
 
     // =================================================================================== rollback
     // Ends: a cutover that rolled back fails (Cutover.RolledBack); a rollback command execution succeeds.
-    const rolledBackFail = new sfn.Fail(this, 'Rolled Back', {
-      error: 'Cutover.RolledBack',
-      causePath: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.rollback')),
-    });
+    const rolledBackFail = failWith('Rolled Back', 'Cutover.RolledBack', '$.rollback');
     const rollbackDone = new sfn.Succeed(this, 'Rollback Complete');
     const endRollback = new sfn.Choice(this, 'Rollback By Command?')
       .when(sfn.Condition.stringEquals('$.action', 'rollback'), rollbackDone)
@@ -660,10 +663,7 @@ export class CutoverWorkflow extends Construct {
     );
 
     // Something failed inside the rollback: stop where we are (never unfence anything) and alert.
-    const rollbackStuck = new sfn.Fail(this, 'Rollback Stuck', {
-      error: 'Cutover.RollbackFailed',
-      causePath: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.rollbackError')),
-    });
+    const rollbackStuck = failWith('Rollback Stuck', 'Cutover.RollbackFailed', '$.rollbackError');
     const alertRollbackFailed = notifyThen(
       'Alert Rollback Failed',
       'ROLLBACK_FAILED',
@@ -867,10 +867,7 @@ export class CutoverWorkflow extends Construct {
     };
 
     // ======================================================================= before any change
-    const failedNoChange = new sfn.Fail(this, 'Cutover Failed', {
-      error: 'Cutover.Failed',
-      causePath: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error')),
-    });
+    const failedNoChange = failWith('Cutover Failed', 'Cutover.Failed', '$.error');
     const notifyFailure = notifyThen(
       'Notify Failure Before Changes',
       'FAILED_NO_CHANGE',
@@ -1238,10 +1235,7 @@ export class CutoverWorkflow extends Construct {
     );
 
     // =============================================================================== approval
-    const rejected = new sfn.Fail(this, 'Not Approved', {
-      error: 'Cutover.NotApproved',
-      causePath: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error')),
-    });
+    const rejected = failWith('Not Approved', 'Cutover.NotApproved', '$.error');
     const notifyRejected = notifyThen(
       'Notify Not Approved',
       'NOT_APPROVED',
