@@ -1,17 +1,21 @@
 import { CfnRule, Fn, Stack, Stage, StageProps, Tags, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { StageAwsSolutionsChecks, StageNist80053R5Checks, StagePciDss321Checks } from '../lib/compliance/nag';
+import { enforceEncryptionAtRest } from '../lib/compliance/encryption-aspect';
 import { acknowledgePaymentStageFindings } from '../lib/compliance/payment-acknowledgements';
 import { EnvName, EnvironmentConfig } from '../lib/config/environment-config';
 import { PaymentConfig } from '../lib/config/payment-config';
 import { ManagedReplicationTask } from '../lib/constructs/managed-replication-task';
 import { LogReplication } from '../lib/constructs/payment/log-replication';
 import { PaymentEnvironment } from '../lib/constructs/payment/payment-environment';
+import { PaymentCutoverStack } from '../lib/stacks/payment/payment-cutover-stack';
 import { PaymentDmsStack } from '../lib/stacks/payment/payment-dms-stack';
 import { PaymentEnvironmentStack } from '../lib/stacks/payment/payment-environment-stack';
+import { PaymentMonitoringStack } from '../lib/stacks/payment/payment-monitoring-stack';
 import { PaymentNetworkStack } from '../lib/stacks/payment/payment-network-stack';
 import { PaymentOperationsStack } from '../lib/stacks/payment/payment-operations-stack';
 import { PaymentReplicaStack, replicaNames } from '../lib/stacks/payment/payment-replica-stack';
+import { paymentRemoval } from '../lib/stacks/payment/payment-stack-props';
 
 export interface PaymentCutoverStageProps extends Omit<StageProps, 'env'> {
   readonly config: EnvironmentConfig;
@@ -37,9 +41,10 @@ export const PAYMENT_NAG_PACKS = [
 
 /**
  * The zero-downtime cutover of the payment service in one environment: a shared network, source and
- * target environments built by one construct, DMS full load + CDC from source to target, and the
- * source's transaction logs replicated to a bucket in a second region. Route 53 weights, alarms and
- * the dashboard attach to the objects exposed here.
+ * target environments built by one construct, DMS full load + CDC from source to target (and a stopped
+ * reverse task for failback), the source's transaction logs replicated to a bucket in a second region,
+ * alarms and a dashboard over both sides, and the weighted service records with the cutover workflow
+ * that owns them (docs/payment-cutover.md, docs/cutover-workflow.md).
  */
 export class PaymentCutoverStage extends Stage {
   public readonly envName: EnvName;
@@ -53,6 +58,8 @@ export class PaymentCutoverStage extends Stage {
   public readonly target: PaymentEnvironment;
   public readonly dms: PaymentDmsStack;
   public readonly operations: PaymentOperationsStack;
+  public readonly monitoring: PaymentMonitoringStack;
+  public readonly cutover: PaymentCutoverStack;
   /** The forward (source → target) task. */
   public readonly replicationTask: ManagedReplicationTask;
   public readonly replicationInstanceIdentifier: string;
@@ -113,6 +120,11 @@ export class PaymentCutoverStage extends Stage {
       securityGroups: this.network.securityGroups.target,
       description: `Payment ${envName}: target environment (database, service, transaction logs)`,
     });
+    // The target's tasks read the database pointer, which the source stack creates.
+    this.targetStack.addStackDependency(
+      this.sourceStack,
+      'The target service reads the database pointer the source creates',
+    );
     this.source = this.sourceStack.paymentEnvironment;
     this.target = this.targetStack.paymentEnvironment;
     this.dms = new PaymentDmsStack(this, 'Dms', {
@@ -147,6 +159,32 @@ export class PaymentCutoverStage extends Stage {
       description: `Payment ${envName}: runbook outputs and the smoke-test role`,
     });
 
+    this.monitoring = new PaymentMonitoringStack(this, 'Monitoring', {
+      envName,
+      namePrefix,
+      source: this.source,
+      target: this.target,
+      replicationTask: this.replicationTask,
+      replicationInstanceIdentifier: this.replicationInstanceIdentifier,
+      logReplication: this.logReplication,
+      ...(props.config.alarmEmail ? { alarmEmail: props.config.alarmEmail } : {}),
+      keyRemovalPolicy: paymentRemoval(payment),
+      description: `Payment ${envName}: alarms and dashboard of both environments and the replication`,
+    });
+    this.cutover = new PaymentCutoverStack(this, 'Cutover', {
+      ...common,
+      vpc: this.network.vpc,
+      source: this.source,
+      target: this.target,
+      dms: this.dms,
+      fenceSecurityGroup: this.network.fenceSecurityGroup,
+      appAlarms: this.monitoring.appAlarms,
+      notificationTopic: this.monitoring.alarmTopic,
+      dlqKey: this.network.dataKey,
+      logKey: this.network.logKey,
+      description: `Payment ${envName}: weighted service records and the cutover workflow`,
+    });
+
     Tags.of(this).add('Environment', envName);
     Tags.of(this).add('MigrationPhase', payment.migrationPhase);
     Tags.of(this).add('CostCenter', payment.costCenter);
@@ -168,6 +206,22 @@ export class PaymentCutoverStage extends Stage {
       }
     }
 
+    // Encryption at rest is checked at synth over the whole stage, and the stores that hold payment data
+    // (databases, transaction logs and their replica, DMS storage and secrets) must use the stage's keys.
+    // Access-log buckets stay SSE-S3: S3 server access logging and ALB access logs accept nothing else.
+    enforceEncryptionAtRest(this);
+    for (const store of [
+      this.source.database,
+      this.source.logBucket,
+      this.source.dmsSecret,
+      this.target.database,
+      this.target.logBucket,
+      this.target.dmsSecret,
+      this.dms.replicationInstance,
+      this.replica.replicaBucket,
+    ]) {
+      enforceEncryptionAtRest(store, { requireCustomerManagedKeys: true });
+    }
     acknowledgePaymentStageFindings(this);
     if (props.nagChecks ?? true) {
       Validations.of(this).addPlugins(

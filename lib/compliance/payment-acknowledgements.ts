@@ -5,6 +5,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { IConstruct } from 'constructs';
 import { ManagedReplicationTask } from '../constructs/managed-replication-task';
+import { CutoverWorkflow } from '../constructs/payment/cutover-workflow';
+import { WeightedServiceRouting } from '../constructs/payment/weighted-service-routing';
 
 /** The two compliance packs the payment stage adds to AwsSolutions. */
 export const PAYMENT_COMPLIANCE_PACKS = ['PCI.DSS.321', 'NIST.800.53.R5'] as const;
@@ -66,6 +68,34 @@ export function acknowledgePaymentStageFindings(stage: Stage): void {
           'CloudWatchLogGroupEncrypted',
           `Logs of ${scope.node.path}: task ARNs, states and API errors, no payment data; encrypted at rest by CloudWatch Logs with service keys.`,
         );
+      }
+    }
+  }
+  // Run-time control plane: the weighted-record custom resource and the cutover workflow's functions call
+  // Route 53, CloudWatch, DMS, ECS and ELB APIs (the fence function runs in the VPC; it reaches the databases).
+  const runtimeControl = stage.node
+    .findAll()
+    .filter((c) => c instanceof WeightedServiceRouting || c instanceof CutoverWorkflow);
+  for (const scope of runtimeControl) {
+    for (const c of scope.node.findAll()) {
+      if (!(c instanceof lambda.CfnFunction)) continue;
+      const why = `${c.node.scope?.node.path ?? scope.node.path}: a control-plane function of the cutover that reads and changes routing, replication and service state through AWS APIs; it never handles payment data.`;
+      if (!c.vpcConfig) {
+        ackBoth(
+          c,
+          'LambdaInsideVPC',
+          `${why} It reaches public AWS endpoints (Route 53 is global), so it runs outside the VPC.`,
+        );
+      }
+      Validations.of(c).acknowledge({
+        id: 'NIST.800.53.R5-LambdaConcurrency',
+        reason: `${why} One workflow execution or stack operation invokes it at a time; reserved concurrency would only take capacity from the account (and fails in accounts at the minimum unreserved concurrency).`,
+      });
+      if (!c.deadLetterConfig) {
+        Validations.of(c).acknowledge({
+          id: 'NIST.800.53.R5-LambdaDLQ',
+          reason: `${why} It is invoked synchronously (CloudFormation through the provider framework), which records every failure.`,
+        });
       }
     }
   }

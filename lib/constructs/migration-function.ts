@@ -162,6 +162,11 @@ export interface MigrationFunctionProps extends Omit<
   readonly dlqKey?: kms.IKey;
   /** Metrics namespace for Powertools. @default 'MigrationPlatform' */
   readonly metricsNamespace?: string;
+  /**
+   * Key for the function's log group (its policy must let CloudWatch Logs use it for this account's log
+   * groups). @default encrypted by CloudWatch Logs with a service key
+   */
+  readonly logKey?: kms.IKey;
 }
 
 /**
@@ -176,9 +181,11 @@ export class MigrationFunction extends NodejsFunction {
   public readonly functionLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: MigrationFunctionProps) {
-    const { handlerName, logRetention, logRemovalPolicy, dlqKey, metricsNamespace, environment, ...rest } = props;
+    const { handlerName, logRetention, logRemovalPolicy, dlqKey, metricsNamespace, environment, logKey, ...rest } =
+      props;
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention,
+      ...(logKey ? { encryptionKey: logKey } : {}),
       removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     const dlq = new sqs.Queue(scope, `${id}Dlq`, {

@@ -32,12 +32,14 @@ describe('payment DMS task definition', () => {
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });
 
-  it('turns on logical replication on the source only, with a sender per slot', () => {
-    const source = postgresParameters('source', 10);
-    expect(source).toMatchObject({ 'rds.logical_replication': '1', max_replication_slots: '10', 'rds.force_ssl': '1' });
-    expect(Number(source.max_wal_senders)).toBeGreaterThanOrEqual(10);
-    const target = postgresParameters('target', 10);
-    expect(target['rds.logical_replication']).toBeUndefined();
-    expect(target['rds.force_ssl']).toBe('1');
+  it('turns on logical replication on both sides (forward task from the source, reverse task from the target), with a sender per slot', () => {
+    const parameters = postgresParameters(10);
+    expect(parameters).toMatchObject({
+      'rds.logical_replication': '1',
+      max_replication_slots: '10',
+      'rds.force_ssl': '1',
+    });
+    expect(Number(parameters.max_wal_senders)).toBeGreaterThanOrEqual(10);
+    expect(Number(parameters.wal_sender_timeout)).toBeGreaterThanOrEqual(10000);
   });
 });

@@ -11,7 +11,7 @@ import { PaymentCutoverStage } from '../../stages/payment-cutover-stage';
 import { newApp, resourcesOf } from '../support/stage-fixture';
 
 const PIPELINE_ACCOUNT = '111111111111';
-const STACKS = ['Network', 'Replica', 'Source', 'Target', 'Dms', 'Operations'] as const;
+const STACKS = ['Network', 'Replica', 'Source', 'Target', 'Dms', 'Operations', 'Monitoring', 'Cutover'] as const;
 type StackId = (typeof STACKS)[number];
 
 interface Synthesized {
@@ -50,7 +50,7 @@ describe.each(['dev', 'staging', 'prod'] as const)('PaymentCutoverStage (%s)', (
   const { stage, t } = synth(env);
   const config = stage.config;
 
-  it('synthesizes six stacks with zero unacknowledged AwsSolutions, PCI DSS and NIST findings', () => {
+  it('synthesizes eight stacks with zero unacknowledged AwsSolutions, PCI DSS and NIST findings', () => {
     expect(stage.node.children.filter((c) => c instanceof Stack).map((c) => c.node.id)).toEqual([...STACKS]);
     expect(stage.complianceChecks).toEqual([
       'cdk-nag AwsSolutions',
@@ -74,7 +74,7 @@ describe.each(['dev', 'staging', 'prod'] as const)('PaymentCutoverStage (%s)', (
     }
   });
 
-  it('opens the databases only to their service, DMS and rotation, on 5432', () => {
+  it('opens the databases only to both services (the pointer picks one), DMS, rotation and the fence, on 5432', () => {
     const ingress = resourcesOf(t.Network, 'AWS::EC2::SecurityGroupIngress').map(([, p]) => p);
     const dbGroups = ['SourceDatabaseSecurityGroup', 'TargetDatabaseSecurityGroup'];
     for (const rule of ingress) {
@@ -83,11 +83,20 @@ describe.each(['dev', 'staging', 'prod'] as const)('PaymentCutoverStage (%s)', (
       expect(rule).toMatchObject({ FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp' });
       expect(rule.CidrIp).toBeUndefined();
       expect(JSON.stringify(rule.SourceSecurityGroupId)).toMatch(
-        /ServiceSecurityGroup|DmsSecurityGroup|RotationSecurityGroup/,
+        /(Source|Target)ServiceSecurityGroup|DmsSecurityGroup|RotationSecurityGroup|FenceSecurityGroup/,
       );
     }
+    // Each database admits both services: before the flip the target's tasks write to the source,
+    // after it the source's tasks (still taking the last share) write to the target.
+    for (const db of dbGroups) {
+      const from = ingress
+        .filter((r) => JSON.stringify(r.GroupId).includes(db))
+        .map((r) => JSON.stringify(r.SourceSecurityGroupId).match(/"(\w+?)SecurityGroup[0-9A-F]{8}"/)?.[1])
+        .sort();
+      expect(from).toEqual(['Dms', 'Fence', 'Rotation', 'SourceService', 'TargetService']);
+    }
     const dbRules = ingress.filter((r) => dbGroups.some((g) => JSON.stringify(r.GroupId).includes(g)));
-    expect(dbRules).toHaveLength(6);
+    expect(dbRules).toHaveLength(10);
     // Only the load balancers take traffic from the internet, on their listener ports.
     const [, sgs] = [null, resourcesOf(t.Network, 'AWS::EC2::SecurityGroup')];
     for (const [id, sg] of sgs) {
@@ -129,21 +138,17 @@ describe.each(['dev', 'staging', 'prod'] as const)('PaymentCutoverStage (%s)', (
       });
     });
 
-    it('forces TLS; only the source has logical replication, sized for forward and reverse tasks', () => {
+    it('forces TLS and turns on logical replication (forward task from the source, reverse from the target)', () => {
       const [, group] = only<Record<string, any>>(tt, 'AWS::RDS::DBParameterGroup');
       expect(group.Family).toBe('postgres17');
       expect(group.Parameters['rds.force_ssl']).toBe('1');
-      if (side === 'Source') {
-        expect(group.Parameters).toMatchObject({
-          'rds.logical_replication': '1',
-          max_replication_slots: String(config.dms.replicationSlots),
-        });
-        expect(Number(group.Parameters.max_wal_senders)).toBeGreaterThanOrEqual(config.dms.replicationSlots);
-        // DMS accepts 0 or at least 10 000 ms.
-        expect(Number(group.Parameters.wal_sender_timeout)).toBeGreaterThanOrEqual(10000);
-      } else {
-        expect(group.Parameters['rds.logical_replication']).toBeUndefined();
-      }
+      expect(group.Parameters).toMatchObject({
+        'rds.logical_replication': '1',
+        max_replication_slots: String(config.dms.replicationSlots),
+      });
+      expect(Number(group.Parameters.max_wal_senders)).toBeGreaterThanOrEqual(config.dms.replicationSlots);
+      // DMS accepts 0 or at least 10 000 ms.
+      expect(Number(group.Parameters.wal_sender_timeout)).toBeGreaterThanOrEqual(10000);
     });
 
     it('rotates the master and the DMS user secrets every 30 days; the DMS user first after one period', () => {
@@ -298,7 +303,8 @@ describe.each(['dev', 'staging', 'prod'] as const)('PaymentCutoverStage (%s)', (
       ReplicationInstanceIdentifier: `payment-${env}-replication`,
     });
     const endpoints = resourcesOf(t.Dms, 'AWS::DMS::Endpoint').map(([, p]) => p);
-    expect(endpoints.map((e) => e.EndpointType).sort()).toEqual(['source', 'target']);
+    // Forward source and target, and the reverse pair (target read as a source, source written as a target).
+    expect(endpoints.map((e) => e.EndpointType).sort()).toEqual(['source', 'source', 'target', 'target']);
     for (const e of endpoints) {
       expect(e).toMatchObject({ EngineName: 'postgres', SslMode: 'require' });
       expect(e.PostgreSqlSettings.SecretsManagerSecretId).toBeDefined();
@@ -306,9 +312,23 @@ describe.each(['dev', 'staging', 'prod'] as const)('PaymentCutoverStage (%s)', (
       expect(e.Password).toBeUndefined();
       expect(e.Username).toBeUndefined();
     }
-    expect(endpoints.find((e) => e.EndpointType === 'source')!.PostgreSqlSettings.HeartbeatEnable).toBe(true);
+    for (const e of endpoints.filter((e) => e.EndpointType === 'source')) {
+      expect(e.PostgreSqlSettings.HeartbeatEnable).toBe(true);
+    }
 
-    const [, task] = only<Record<string, any>>(t.Dms, 'Custom::DmsReplicationTask');
+    const tasks = resourcesOf(t.Dms, 'Custom::DmsReplicationTask').map(([, p]) => p as Record<string, any>);
+    expect(tasks).toHaveLength(2);
+    const task = tasks.find((x) => x.ReplicationTaskIdentifier === `payment-${env}-forward`)!;
+    const reverse = tasks.find((x) => x.ReplicationTaskIdentifier === `payment-${env}-reverse`)!;
+    // The reverse task replicates the same tables, CDC only, from the target's endpoint to the source's.
+    expect(reverse.MigrationType).toBe('cdc');
+    expect(reverse.TableMappings).toBe(task.TableMappings);
+    const endpointId = (ref: unknown) => (ref as { Ref: string }).Ref;
+    const endpointsById = Object.fromEntries(resourcesOf(t.Dms, 'AWS::DMS::Endpoint'));
+    const secretOf = (ref: unknown) =>
+      JSON.stringify(endpointsById[endpointId(ref)]!.PostgreSqlSettings.SecretsManagerSecretId);
+    expect(secretOf(reverse.SourceEndpointArn)).toBe(secretOf(task.TargetEndpointArn));
+    expect(secretOf(reverse.TargetEndpointArn)).toBe(secretOf(task.SourceEndpointArn));
     expect(task.MigrationType).toBe('full-load-and-cdc');
     expect(task.ReplicationTaskIdentifier).toBe(`payment-${env}-forward`);
     const mappings = JSON.parse(task.TableMappings) as { rules: any[] };
@@ -472,6 +492,8 @@ describe('compliance checks reach the payment stacks and stay in the payment sta
     const planted = new s3.Bucket(stage.sourceStack, 'PlantedBucket', {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // Stated, or the stage's encryption-at-rest check refuses the bucket before nag is asked.
+      encryption: s3.BucketEncryption.S3_MANAGED,
     });
     const rules = [
       'S3BucketLoggingEnabled',
@@ -487,5 +509,141 @@ describe('compliance checks reach the payment stacks and stay in the payment sta
       ),
     );
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe.each(['dev', 'prod'] as const)('PaymentCutoverStage (%s): cutover wiring', (env) => {
+  const { stage, t } = synth(env);
+  const pointerName = `/payment/${env}/cutover/database-pointer`;
+
+  it('creates the database pointer with the source, naming the source database, before the source service starts', () => {
+    const creates = resourcesOf(t.Source, 'Custom::AWS').map(([id, p]) => [id, p.Create] as const);
+    const pointer = creates.find(([, c]) => JSON.stringify(c).includes(pointerName));
+    expect(pointer).toBeDefined();
+    const create = JSON.stringify(pointer![1]);
+    expect(create).toMatch(/writer\\+":\\+"source/);
+    // The host is the source database's endpoint attribute.
+    expect(create).toMatch(/EnvironmentDatabase[0-9A-F]{8}","Endpoint\.Address"/);
+    const [, service] = only<Record<string, any>>(t.Source, 'AWS::ECS::Service');
+    const dependsOn = (t.Source.toJSON().Resources as Record<string, any>)[
+      resourcesOf(t.Source, 'AWS::ECS::Service')[0]![0]
+    ].DependsOn as string[];
+    expect(dependsOn).toContain(pointer![0]);
+    expect(service).toBeDefined();
+    // The target's stack reads the pointer the source creates, so it deploys after it.
+    expect(stage.targetStack.dependencies.map((d) => d.node.id)).toContain('Source');
+  });
+
+  it.each(['Source', 'Target'] as const)(
+    '%s tasks read the pointer as the secret DB_POINTER and never a fixed host',
+    (side) => {
+      const [, taskDefinition] = only<Record<string, any>>(t[side], 'AWS::ECS::TaskDefinition');
+      const [container] = taskDefinition.ContainerDefinitions as Record<string, any>[];
+      expect(container!.Secrets).toEqual([
+        { Name: 'DB_POINTER', ValueFrom: expect.objectContaining({ 'Fn::Join': expect.anything() }) },
+      ]);
+      expect(JSON.stringify(container!.Secrets)).toContain(`parameter${pointerName}`);
+      const names = (container!.Environment as { Name: string }[]).map((e) => e.Name);
+      expect(names).not.toContain('DB_HOST');
+      expect(names).not.toContain('DB_PORT');
+    },
+  );
+
+  it('lets each service sign in to the other database as payment_app (the pointer picks which)', () => {
+    const policies = resourcesOf(t.Cutover, 'AWS::IAM::Policy');
+    for (const [role, db] of [
+      ['Source', 'Target'],
+      ['Target', 'Source'],
+    ] as const) {
+      const [, policy] = policies.find(([id]) => id.startsWith(`${role}ServiceConnectsTo${db}`))!;
+      // Attached to the other stack's task role, granting that database's payment_app user only.
+      expect(JSON.stringify(policy.Roles)).toMatch(new RegExp(`Pay-${role}".*EnvironmentTaskDefinitionTaskRole`));
+      expect(policy.PolicyDocument.Statement).toHaveLength(1);
+      const [statement] = policy.PolicyDocument.Statement as Record<string, any>[];
+      expect(statement).toMatchObject({ Action: 'rds-db:connect', Effect: 'Allow' });
+      const resource = JSON.stringify(statement!.Resource);
+      expect(resource).toContain(':dbuser:');
+      expect(resource).toContain('/payment_app');
+      expect(resource).toMatch(new RegExp(`Pay-${db}".*EnvironmentDatabase.*DbiResourceId`));
+    }
+  });
+
+  it('gives the fence function PostgreSQL to both databases and HTTPS to the Secrets Manager endpoint only', () => {
+    const [fenceId] = resourcesOf(t.Network, 'AWS::EC2::SecurityGroup').find(([id]) =>
+      id.startsWith('FenceSecurityGroup'),
+    )!;
+    const egress = resourcesOf(t.Network, 'AWS::EC2::SecurityGroupEgress')
+      .map(([, p]) => p)
+      .filter((p) => JSON.stringify(p.GroupId).includes(fenceId));
+    const to = egress
+      .map(
+        (p) =>
+          `${JSON.stringify(p.DestinationSecurityGroupId).match(/"(\w+?)SecurityGroup[0-9A-F]{8}"/)?.[1]}:${p.FromPort}`,
+      )
+      .sort();
+    expect(to).toEqual(['Endpoint:443', 'SourceDatabase:5432', 'TargetDatabase:5432']);
+    const [, fence] = resourcesOf(t.Cutover, 'AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('WorkflowFenceFunction'),
+    )!;
+    expect(JSON.stringify(fence.VpcConfig.SecurityGroupIds)).toContain(fenceId);
+  });
+
+  it('writes the weighted records into the configured zone, target behind its health check, source at weight 100', () => {
+    const [, records] = only<Record<string, any>>(t.Cutover, 'Custom::WeightedServiceRecords');
+    expect(records.HostedZoneId).toBe(stage.config.dns.hostedZoneId);
+    expect(records.RecordName).toBe(`${stage.config.dns.recordName.replace(/\.$/, '')}.`.toLowerCase());
+    const bySet = Object.fromEntries((records.Records as Record<string, any>[]).map((r) => [r.SetIdentifier, r]));
+    expect(bySet.source).toMatchObject({ InitialWeight: 100 });
+    expect(bySet.source.HealthCheckId).toBeUndefined();
+    expect(bySet.target).toMatchObject({ InitialWeight: 0, HealthCheckId: expect.anything() });
+    t.Cutover.resourceCountIs('AWS::Route53::HealthCheck', 2);
+  });
+
+  it('builds the workflow over both tasks, the app alarms and the stage topic; the CLI finds it by parameter', () => {
+    t.Cutover.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: `/payment/${env}/cutover/state-machine-arn`,
+    });
+    const [, machine] = only<Record<string, any>>(t.Cutover, 'AWS::StepFunctions::StateMachine');
+    const definition = JSON.stringify(machine.DefinitionString);
+    // Both DMS tasks and every app alarm are named in the definition or the checks function's input.
+    expect(definition).toContain('ReverseTask');
+    expect(definition).toContain('ForwardTask');
+    for (const alarm of stage.monitoring.appAlarms) {
+      expect(JSON.stringify(stage.cutover.resolve(alarm.alarmName))).toBeDefined();
+    }
+    expect(stage.monitoring.appAlarms.length).toBeGreaterThan(0);
+    expect(definition).toContain('AlarmTopic');
+    // Every log group of the cutover stack is encrypted with the stage's log key, but the one aws-cdk-lib
+    // creates for its AwsCustomResource singleton (no key option; acknowledged as control-plane logs).
+    for (const [id, group] of resourcesOf(t.Cutover, 'AWS::Logs::LogGroup')) {
+      if (id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')) continue;
+      expect({ id, key: group.KmsKeyId }).toEqual({ id, key: expect.anything() });
+    }
+  });
+});
+
+describe('encryption at rest in the payment stage', () => {
+  it('refuses a transaction-log bucket that falls back to SSE-S3', () => {
+    const app = newApp();
+    const config = loadEnvironmentConfig('dev', () => undefined, {});
+    const stage = new PaymentCutoverStage(app, 'Weak', { config, nagChecks: false });
+    (stage.target.logBucket.node.defaultChild as s3.CfnBucket).bucketEncryption = {
+      serverSideEncryptionConfiguration: [{ serverSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
+    };
+    expect(() => app.synth()).toThrow(
+      /Encryption at rest is off: S3 bucket encrypted with SSE-S3[\s\S]*Weak\/Target\/Environment\/LogBucket/,
+    );
+  });
+
+  it('accepts the SSE-S3 access-log buckets, which S3 and ALB log delivery require', () => {
+    const { stage } = synth('dev');
+    const accessLogs = Template.fromStack(stage.sourceStack).findResources('AWS::S3::Bucket');
+    const sse = Object.entries(accessLogs)
+      .filter(([id]) => id.startsWith('EnvironmentAccessLogBucket'))
+      .map(
+        ([, b]) =>
+          b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm,
+      );
+    expect(sse).toEqual(['AES256']);
   });
 });

@@ -2,17 +2,21 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups } from '../../compliance/nag';
 import { PaymentConfig } from '../../config/payment-config';
 import { logRetention } from '../../stacks/migration-stack-props';
 import { PaymentRole, POSTGRES_PORT } from '../../stacks/payment/payment-stack-props';
+import { ParameterRef, RuntimeOwnedParameter } from '../runtime-owned-parameter';
+import { initialDatabasePointer } from './cutover-workflow';
 
 /**
  * RDS for PostgreSQL 17: the newest major AWS DMS documents as a source (DMS 3.6.1 or later) and
@@ -30,19 +34,16 @@ const EXCLUDED_PASSWORD_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
 
 /**
  * Parameters of an environment's parameter group. Both enforce TLS and log slow statements and
- * connections; the source also turns on logical replication for DMS, with a slot and a WAL sender per
- * task (forward, a later reverse task for failback, one being replaced) and a sender timeout DMS accepts.
+ * connections, and both turn on logical replication: the source for the forward task, the target for
+ * the reverse (failback) task the cutover starts at the write flip. Each gets a slot and a WAL sender per
+ * task (forward, reverse, one being replaced) and a sender timeout DMS accepts.
  */
-export function postgresParameters(role: PaymentRole, replicationSlots: number): Record<string, string> {
-  const common = {
+export function postgresParameters(replicationSlots: number): Record<string, string> {
+  return {
     'rds.force_ssl': '1',
     log_connections: '1',
     log_disconnections: '1',
     log_min_duration_statement: '1000',
-  };
-  if (role === 'target') return common;
-  return {
-    ...common,
     'rds.logical_replication': '1',
     max_replication_slots: String(replicationSlots),
     // Every slot needs a sender, plus headroom for pg_basebackup-style clients.
@@ -71,6 +72,12 @@ export interface PaymentEnvironmentProps {
   readonly logKey: kms.IKey;
   /** RETAIN keeps buckets and snapshots the database; DESTROY empties and deletes everything. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Name of the SSM parameter that says which database takes the application's writes (the cutover
+   * workflow's database pointer). The source creates it (pointing at itself) before its service starts;
+   * the target reads the same parameter, so until the write flip its service writes to the source.
+   */
+  readonly databasePointerName: string;
 }
 
 /**
@@ -102,6 +109,10 @@ export class PaymentEnvironment extends Construct {
   /** S3 server access logs of the log bucket and the load balancer's access logs (SSE-S3, as both require). */
   public readonly accessLogBucket: s3.Bucket;
   public readonly serviceLogGroup: logs.LogGroup;
+  /** The database pointer every task reads at start as the secret `DB_POINTER`. */
+  public readonly databasePointer: ParameterRef;
+  /** Role of the service's tasks (IAM database authentication, log bucket writes). */
+  public readonly taskRole: iam.IRole;
 
   constructor(scope: Construct, id: string, props: PaymentEnvironmentProps) {
     super(scope, id);
@@ -164,8 +175,8 @@ export class PaymentEnvironment extends Construct {
     const instanceIdentifier = `${props.namePrefix}-${role}`;
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
-      description: `${instanceIdentifier}: TLS only, connection logging${role === 'source' ? ', logical replication for DMS' : ''}`,
-      parameters: postgresParameters(role, config.dms.replicationSlots),
+      description: `${instanceIdentifier}: TLS only, connection logging, logical replication for DMS`,
+      parameters: postgresParameters(config.dms.replicationSlots),
     });
     // Created before the instance so the exported logs land in encrypted groups with retention
     // (RDS would otherwise create them unencrypted and kept forever).
@@ -278,6 +289,30 @@ export class PaymentEnvironment extends Construct {
       memoryLimitMiB: config.service.memoryMiB,
     });
     const repository = ecr.Repository.fromRepositoryName(this, 'Repository', config.service.ecrRepositoryName);
+    // Source: the pointer is created here, naming this database, before the service starts its first
+    // task (ECS refuses to start a task whose secret is missing). Target: the same parameter, created
+    // by the source stack, which deploys first.
+    const pointer =
+      role === 'source'
+        ? new RuntimeOwnedParameter(
+            this,
+            'DatabasePointer',
+            props.databasePointerName,
+            initialDatabasePointer(stack, this.database.dbInstanceEndpointAddress, POSTGRES_PORT),
+          )
+        : undefined;
+    this.databasePointer = pointer ?? {
+      parameterName: props.databasePointerName,
+      parameterArn: stack.formatArn({
+        service: 'ssm',
+        resource: 'parameter',
+        resourceName: props.databasePointerName.replace(/^\//, ''),
+      }),
+    };
+    const pointerParameter = ssm.StringParameter.fromStringParameterAttributes(this, 'DatabasePointerParameter', {
+      parameterName: props.databasePointerName,
+      simpleName: false,
+    });
     taskDefinition.addContainer('Service', {
       image: ecs.ContainerImage.fromEcrRepository(repository, config.service.imageTag),
       portMappings: [{ containerPort: config.service.containerPort, protocol: ecs.Protocol.TCP }],
@@ -287,10 +322,10 @@ export class PaymentEnvironment extends Construct {
       memoryLimitMiB: config.service.memoryMiB,
       user: '1000',
       // Connection coordinates only: the service signs in with an IAM token (rds-db:connect), no password.
+      // Which database takes writes comes from the pointer (`{ writer, host, port }`), never from here.
+      secrets: { DB_POINTER: ecs.Secret.fromSsmParameter(pointerParameter) },
       environment: {
         PAYMENT_ROLE: role,
-        DB_HOST: this.database.dbInstanceEndpointAddress,
-        DB_PORT: String(POSTGRES_PORT),
         DB_NAME: config.database.databaseName,
         DB_USER: SERVICE_DATABASE_USER,
         DB_IAM_AUTH: 'true',
@@ -298,6 +333,7 @@ export class PaymentEnvironment extends Construct {
         TRANSACTION_LOG_BUCKET: this.logBucket.bucketName,
       },
     });
+    this.taskRole = taskDefinition.taskRole;
     this.database.grantConnect(taskDefinition.taskRole, SERVICE_DATABASE_USER);
     this.logBucket.grantPut(taskDefinition.taskRole);
 
@@ -315,6 +351,7 @@ export class PaymentEnvironment extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
     });
+    if (pointer) this.service.node.addDependency(pointer);
     const scaling = this.service.autoScaleTaskCount({
       minCapacity: config.service.minCount,
       maxCapacity: config.service.maxCount,

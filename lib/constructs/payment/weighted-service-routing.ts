@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { MigrationFunction } from '../migration-function';
 
 /** One side of the cutover as DNS sees it. */
@@ -30,6 +30,8 @@ export interface WeightedServiceRoutingProps {
   readonly logRemovalPolicy?: RemovalPolicy;
   /** Key for the handler's dead-letter queue. @default SQS-managed encryption */
   readonly dlqKey?: kms.IKey;
+  /** Key for the handler's and the provider's log groups. @default encrypted by CloudWatch Logs with a service key */
+  readonly logKey?: kms.IKey;
 }
 
 const HANDLER_NAME = 'weighted-routing';
@@ -88,10 +90,12 @@ export class WeightedServiceRouting extends Construct {
       timeout: Duration.minutes(5),
       ...(props.logRemovalPolicy !== undefined ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
       ...(props.dlqKey !== undefined ? { dlqKey: props.dlqKey } : {}),
+      ...(props.logKey !== undefined ? { logKey: props.logKey } : {}),
     });
     this.grantRecordChanges(this.handler, ['CREATE', 'UPSERT', 'DELETE']);
 
     const providerLogs = new logs.LogGroup(this, 'ProviderLogGroup', {
+      ...(props.logKey !== undefined ? { encryptionKey: props.logKey } : {}),
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
@@ -235,9 +239,12 @@ function acknowledgeProviderFindings(provider: cr.Provider, handler: lambda.Func
   acknowledgeChangeWildcard(handler.role!);
 }
 
-function acknowledgeChangeWildcard(role: iam.IRole): void {
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
-    reason: 'Route 53 assigns change ids per request; route53:GetChange can only be scoped to change/*.',
-  });
+/** Route 53 assigns change ids per request; GetChange can only be scoped to change/* (either partition rendering). */
+export function acknowledgeChangeWildcard(scope: IConstruct): void {
+  Validations.of(scope).acknowledge(
+    ...['arn:<AWS::Partition>:route53:::change/*', 'arn:aws:route53:::change/*'].map((resource) => ({
+      id: `AwsSolutions-IAM5[Resource::${resource}]`,
+      reason: 'Route 53 assigns change ids per request; route53:GetChange can only be scoped to change/*.',
+    })),
+  );
 }

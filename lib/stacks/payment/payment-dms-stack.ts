@@ -42,6 +42,15 @@ export class PaymentDmsStack extends Stack {
   public readonly targetEndpoint: dms.CfnEndpoint;
   /** The forward (source → target) task. */
   public readonly replicationTask: ManagedReplicationTask;
+  /**
+   * The reverse (target → source) CDC-only task: created `ready` with the stage and started by the cutover
+   * workflow at the write flip, so a rollback after the flip carries every payment written to the target.
+   */
+  public readonly reverseTask: ManagedReplicationTask;
+  /** The target database read as a DMS source (reverse task). */
+  public readonly reverseSourceEndpoint: dms.CfnEndpoint;
+  /** The source database written as a DMS target (reverse task). */
+  public readonly reverseTargetEndpoint: dms.CfnEndpoint;
   public readonly secretsAccessRole: iam.Role;
   /** The group DMS writes task logs to (`dms-tasks-<instance>`), created here for retention and KMS. */
   public readonly taskLogGroup: logs.LogGroup;
@@ -103,34 +112,41 @@ export class PaymentDmsStack extends Stack {
     );
 
     const databaseName = config.database.databaseName;
-    this.sourceEndpoint = new dms.CfnEndpoint(this, 'SourceEndpoint', {
-      endpointType: 'source',
-      engineName: 'postgres',
-      databaseName,
-      sslMode: 'require',
-      postgreSqlSettings: {
-        secretsManagerSecretId: props.source.dmsSecret.secretArn,
-        secretsManagerAccessRoleArn: this.secretsAccessRole.roleArn,
-        // A heartbeat keeps the replication slot's confirmed position moving while the source is
-        // idle, so WAL does not pile up on the source.
-        heartbeatEnable: true,
-        heartbeatFrequency: 5,
-        // Schema changes are applied to both sides with native tools; DMS installs no DDL triggers.
-        captureDdls: false,
-      },
+    const sourceSettings = (environment: PaymentEnvironment): dms.CfnEndpoint.PostgreSqlSettingsProperty => ({
+      secretsManagerSecretId: environment.dmsSecret.secretArn,
+      secretsManagerAccessRoleArn: this.secretsAccessRole.roleArn,
+      // A heartbeat keeps the replication slot's confirmed position moving while the database is idle,
+      // so WAL does not pile up on it.
+      heartbeatEnable: true,
+      heartbeatFrequency: 5,
+      // Schema changes are applied to both sides with native tools; DMS installs no DDL triggers.
+      captureDdls: false,
     });
-    this.targetEndpoint = new dms.CfnEndpoint(this, 'TargetEndpoint', {
-      endpointType: 'target',
-      engineName: 'postgres',
-      databaseName,
-      sslMode: 'require',
-      postgreSqlSettings: {
-        secretsManagerSecretId: props.target.dmsSecret.secretArn,
-        secretsManagerAccessRoleArn: this.secretsAccessRole.roleArn,
-      },
+    const targetSettings = (environment: PaymentEnvironment): dms.CfnEndpoint.PostgreSqlSettingsProperty => ({
+      secretsManagerSecretId: environment.dmsSecret.secretArn,
+      secretsManagerAccessRoleArn: this.secretsAccessRole.roleArn,
     });
+    const endpoint = (id: string, endpointType: 'source' | 'target', environment: PaymentEnvironment) =>
+      new dms.CfnEndpoint(this, id, {
+        endpointType,
+        engineName: 'postgres',
+        databaseName,
+        sslMode: 'require',
+        postgreSqlSettings: endpointType === 'source' ? sourceSettings(environment) : targetSettings(environment),
+      });
+    this.sourceEndpoint = endpoint('SourceEndpoint', 'source', props.source);
+    this.targetEndpoint = endpoint('TargetEndpoint', 'target', props.target);
+    this.reverseSourceEndpoint = endpoint('ReverseSourceEndpoint', 'source', props.target);
+    this.reverseTargetEndpoint = endpoint('ReverseTargetEndpoint', 'target', props.source);
     // The endpoints are tested at creation; the role's policy must exist first.
-    for (const e of [this.sourceEndpoint, this.targetEndpoint]) e.node.addDependency(this.secretsAccessRole);
+    for (const e of [
+      this.sourceEndpoint,
+      this.targetEndpoint,
+      this.reverseSourceEndpoint,
+      this.reverseTargetEndpoint,
+    ]) {
+      e.node.addDependency(this.secretsAccessRole);
+    }
 
     this.replicationTask = new ManagedReplicationTask(this, 'ForwardTask', {
       replicationInstanceArn: this.replicationInstance.ref,
@@ -144,15 +160,35 @@ export class PaymentDmsStack extends Stack {
       logRemovalPolicy: removalPolicy,
       totalTimeout: Duration.minutes(55),
     });
-    Validations.of(this.replicationTask).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:${REF}:dms:${REF}:task:*]`,
-      reason:
-        'The task id is assigned by DMS at creation (and changes on replacement); the handlers manage tasks of this account and region only.',
+    // Same mappings as the forward task, CDC only: the source already holds every row the target has
+    // when the reverse task starts (the flip drains the forward task first).
+    this.reverseTask = new ManagedReplicationTask(this, 'ReverseTask', {
+      replicationInstanceArn: this.replicationInstance.ref,
+      sourceEndpointArn: this.reverseSourceEndpoint.ref,
+      targetEndpointArn: this.reverseTargetEndpoint.ref,
+      migrationType: 'cdc',
+      tableMappings: buildPaymentTableMappings(config.dms.schemas),
+      replicationTaskSettings: buildPaymentTaskSettings(),
+      taskIdentifier: `${props.namePrefix}-reverse`,
+      logRetention: logRetention(config.logRetentionDays),
+      logRemovalPolicy: removalPolicy,
+      totalTimeout: Duration.minutes(55),
     });
+    for (const task of [this.replicationTask, this.reverseTask]) {
+      Validations.of(task).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:${REF}:dms:${REF}:task:*]`,
+        reason:
+          'The task id is assigned by DMS at creation (and changes on replacement); the handlers manage tasks of this account and region only.',
+      });
+    }
 
     this.replicationTaskArnOutput = new CfnOutput(this, 'ReplicationTaskArn', {
       value: this.replicationTask.taskArn,
       description: 'Forward (source to target) DMS task',
+    });
+    new CfnOutput(this, 'ReverseReplicationTaskArn', {
+      value: this.reverseTask.taskArn,
+      description: 'Reverse (target to source) CDC task, started by the cutover workflow at the write flip',
     });
     new CfnOutput(this, 'ReplicationInstanceIdentifier', { value: this.replicationInstanceIdentifier });
     new CfnOutput(this, 'SourceDmsSecretArn', {

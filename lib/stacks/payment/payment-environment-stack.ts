@@ -6,7 +6,8 @@ import { LogReplication } from '../../constructs/payment/log-replication';
 import { PaymentEnvironment } from '../../constructs/payment/payment-environment';
 import { PaymentEnvironmentSecurityGroups } from './payment-network-stack';
 import { replicaNames } from './payment-replica-stack';
-import { PaymentRole, PaymentStackProps, paymentRemoval } from './payment-stack-props';
+import { CUTOVER_PARAMETERS } from '../../constructs/payment/cutover-workflow';
+import { cutoverParameterPrefix, PaymentRole, PaymentStackProps, paymentRemoval } from './payment-stack-props';
 
 /** S3 Replication Time Control's only supported threshold. */
 export const REPLICATION_TIME_MINUTES = 15;
@@ -45,6 +46,7 @@ export class PaymentEnvironmentStack extends Stack {
       dataKey: props.dataKey,
       logKey: props.logKey,
       removalPolicy: paymentRemoval(config),
+      databasePointerName: `${cutoverParameterPrefix(props.namePrefix)}/${CUTOVER_PARAMETERS.databasePointer}`,
     });
     if (role === 'source') {
       const names = replicaNames(props.namePrefix);

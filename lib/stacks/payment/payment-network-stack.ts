@@ -32,6 +32,11 @@ export class PaymentNetworkStack extends Stack {
   public readonly dmsSecurityGroup: ec2.SecurityGroup;
   /** Secrets Manager rotation functions. Egress: PostgreSQL to both databases, HTTPS to the endpoint. */
   public readonly rotationSecurityGroup: ec2.SecurityGroup;
+  /**
+   * The cutover workflow's database fence function. Egress: PostgreSQL to both databases, HTTPS to the
+   * Secrets Manager endpoint (it reads the admin secrets).
+   */
+  public readonly fenceSecurityGroup: ec2.SecurityGroup;
   /** Interface endpoints. Ingress: HTTPS from DMS, rotation and the services. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
   /** Databases, their secrets, DMS storage. */
@@ -107,6 +112,7 @@ export class PaymentNetworkStack extends Stack {
     this.endpointSecurityGroup = sg('EndpointSecurityGroup', 'Interface VPC endpoints of the payment VPC');
     this.dmsSecurityGroup = sg('DmsSecurityGroup', 'DMS replication instance (source to target)');
     this.rotationSecurityGroup = sg('RotationSecurityGroup', 'Secrets Manager rotation functions');
+    this.fenceSecurityGroup = sg('FenceSecurityGroup', 'Cutover database fence function');
     this.vpc.addInterfaceEndpoint('SecretsManagerEndpoint', {
       service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
       subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -144,13 +150,33 @@ export class PaymentNetworkStack extends Stack {
       groups.database.addIngressRule(this.rotationSecurityGroup, postgres, 'Credential rotation');
       this.dmsSecurityGroup.addEgressRule(groups.database, postgres, `DMS to the ${role} database`);
       this.rotationSecurityGroup.addEgressRule(groups.database, postgres, `Rotate ${role} credentials`);
+      groups.database.addIngressRule(this.fenceSecurityGroup, postgres, 'Cutover fence (read-only switch)');
+      this.fenceSecurityGroup.addEgressRule(groups.database, postgres, `Fence the ${role} database`);
       return groups;
     };
     this.securityGroups = { source: environment('source', 'Source'), target: environment('target', 'Target') };
+    // Both services follow the database pointer: before the write flip the target's tasks write to the
+    // source database, after it the source's tasks (still taking the last share of traffic) write to the target.
+    for (const [from, to] of [
+      ['source', 'target'],
+      ['target', 'source'],
+    ] as const) {
+      this.securityGroups[from].service.addEgressRule(
+        this.securityGroups[to].database,
+        postgres,
+        `The ${to} database (database pointer)`,
+      );
+      this.securityGroups[to].database.addIngressRule(
+        this.securityGroups[from].service,
+        postgres,
+        `The ${from} service (database pointer)`,
+      );
+    }
 
     for (const [peer, why] of [
       [this.dmsSecurityGroup, 'DMS reads endpoint secrets'],
       [this.rotationSecurityGroup, 'Rotation functions call Secrets Manager'],
+      [this.fenceSecurityGroup, 'The cutover fence reads the admin secrets'],
     ] as const) {
       peer.addEgressRule(this.endpointSecurityGroup, https, 'Secrets Manager endpoint');
       this.endpointSecurityGroup.addIngressRule(peer, https, why);

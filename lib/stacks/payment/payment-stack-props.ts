@@ -23,3 +23,11 @@ export function paymentRemoval(config: PaymentConfig): RemovalPolicy {
 
 /** PostgreSQL's port, literal so security-group rules never reference another stack's attribute. */
 export const POSTGRES_PORT = 5432;
+
+/**
+ * Prefix of the cutover's SSM parameters: `/payment/<env>/cutover` for `payment-<env>` (what
+ * `npm run cutover -- --env <env>` reads), `/payment/<env>-<sandbox>/cutover` for a sandbox.
+ */
+export function cutoverParameterPrefix(namePrefix: string): string {
+  return `/${namePrefix.replace(/^payment-/, 'payment/')}/cutover`;
+}
