@@ -137,19 +137,28 @@ export function validatePlan(raw: unknown, defaults: PlanDefaults): Plan {
           false,
           d.cdcLatencySeconds,
         ),
+        // A plan may tighten the stage's gates, never loosen them: a smaller tolerance, more requests
+        // before the split is judged, more healthy targets.
         splitTolerance: optional(
           'plan.thresholds.splitTolerance',
           t.splitTolerance,
           0.01,
-          0.5,
+          d.splitTolerance,
           false,
           d.splitTolerance,
         ),
-        minRequests: optional('plan.thresholds.minRequests', t.minRequests, 1, 1_000_000, true, d.minRequests),
+        minRequests: optional(
+          'plan.thresholds.minRequests',
+          t.minRequests,
+          d.minRequests,
+          1_000_000,
+          true,
+          d.minRequests,
+        ),
         minHealthyTargets: optional(
           'plan.thresholds.minHealthyTargets',
           t.minHealthyTargets,
-          1,
+          d.minHealthyTargets,
           100,
           true,
           d.minHealthyTargets,
