@@ -291,6 +291,15 @@ describe('rollback before the flip', () => {
     const stale = await run({ staleCommand: true });
     expect(stale.run.status).toBe('SUCCEEDED');
   });
+
+  it('a weight change Route 53 never reports in sync rolls back after the phase timeout, not never', async () => {
+    const r = await run({ dnsStuckAtChange: 2 });
+    expect(r.run.error).toBe('Cutover.RolledBack');
+    expect(r.run.cause).toContain('DNS_NOT_IN_SYNC');
+    // The stuck change is the 50 % step; the rollback's own change goes through.
+    expect(r.world.weightHistory.map((w) => w.target)).toEqual([10, 50, 0]);
+    expectWeightsBack(r);
+  });
 });
 
 describe('rollback after the flip', () => {

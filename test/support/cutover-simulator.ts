@@ -61,6 +61,8 @@ export interface CutoverScenario {
   /** Requests per minute per load balancer pair. @default 600 */
   readonly requestsPerMinute?: number;
   readonly deploymentFails?: boolean;
+  /** Route 53 never reports the weight change of this step number (1-based) INSYNC. */
+  readonly dnsStuckAtChange?: number;
   /** The pointer parameter as a previous execution left it (for a rollback command run). */
   readonly pointerWriter?: Side;
 }
@@ -322,7 +324,8 @@ export class CutoverWorld {
         }
         this.weightHistory.push({ at: this.now, ...this.weights });
         const id = `/change/C${this.weightHistory.length}`;
-        this.pendingChange = { id, insyncAt: this.now + 15 };
+        const stuck = this.scenario.dnsStuckAtChange === this.weightHistory.length;
+        this.pendingChange = { id, insyncAt: stuck ? Number.POSITIVE_INFINITY : this.now + 15 };
         return { ChangeInfo: { Id: id, Status: 'PENDING', SubmittedAt: iso(this.now) } };
       }
       case 'route53:getChange':

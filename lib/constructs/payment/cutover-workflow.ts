@@ -1026,15 +1026,24 @@ export class CutoverWorkflow extends Construct {
         { 'status.$': '$.ChangeInfo.Status' },
       ),
     );
+    // Route 53 reports INSYNC within about a minute; a change still PENDING after a phase timeout is a
+    // failed step (the rollback writes the weights again and waits for that change the same way).
+    const dnsAttempts = Math.max(1, Math.ceil(phaseTimeout.toSeconds() / DNS_POLL_SECONDS));
+    const dnsTimedOut = reason('DNS Sync Timed Out', 'DNS_NOT_IN_SYNC', '$.change').next(startRollback);
+    const dnsLooksLeft = new sfn.Pass(this, 'DNS Looks Left', {
+      inputPath: '$.counters.dnsNext.n',
+      resultPath: '$.counters.dns',
+    });
     dnsWait
       .next(getChange)
       .next(
         new sfn.Choice(this, 'DNS In Sync?')
           .when(sfn.Condition.stringEquals('$.changeStatus.status', 'INSYNC'), stepMoved)
-          .otherwise(dnsWait),
+          .when(sfn.Condition.numberLessThanEquals('$.counters.dns', 1), dnsTimedOut)
+          .otherwise(decrement('Count DNS Look', '$.counters.dns').next(dnsLooksLeft).next(dnsWait)),
       );
     const change = rollbackOn(changeRecords('Change Weights'));
-    change.next(dnsWait);
+    change.next(setCounter('Start DNS Sync Count', '$.counters.dns', dnsAttempts)).next(dnsWait);
     const unchanged = new sfn.Pass(this, 'Weights Already Set', {
       parameters: { 'submittedAt.$': '$$.State.EnteredTime', status: 'INSYNC' },
       resultPath: '$.change',
