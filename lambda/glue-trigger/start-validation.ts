@@ -1,4 +1,4 @@
-import { GetJobRunsCommand, StartJobRunCommand } from '@aws-sdk/client-glue';
+import { GetJobRunsCommand, type JobRun, StartJobRunCommand } from '@aws-sdk/client-glue';
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
@@ -35,8 +35,16 @@ import { retryVisibilitySeconds, waitVisibilitySeconds } from './retry-delay';
 
 /** Claims live long enough to absorb replays of old events (EventBridge archives, SQS redrives). */
 export const CLAIM_TTL_SECONDS = 90 * 24 * 3600;
-/** When searching for a run a dead holder may have started, allow for clock differences. */
-const RUN_SEARCH_SLACK_MS = 5 * 60 * 1000;
+/**
+ * How far before a dead holder's lease to look for a run that names the object: a holder can have found an
+ * earlier holder's run and died before recording it, so the run may predate its lease by one redelivery delay
+ * (at most 15 minutes) per such hop; an hour covers several.
+ */
+const RUN_SEARCH_WINDOW_MS = 60 * 60 * 1000;
+/** When looking for the runs of a dead holder's batch, allow for clock differences. */
+const CLOCK_SLACK_MS = 5 * 60 * 1000;
+/** GetJobRuns pages read when looking for such a run (200 runs each). */
+const RUN_SEARCH_PAGES = 10;
 /** State-table calls in flight at once within one invocation. */
 const STATE_CONCURRENCY = 16;
 /** Run states that hold one of the job's concurrent-run slots. */
@@ -274,7 +282,9 @@ async function startChunk(
   deps: BatchDeps,
 ): Promise<GroupOutcome[]> {
   const now = deps.invocation.now();
-  const runLookups = new Map<string, Promise<{ id: string; correlationIds: Set<string> } | undefined>>();
+  // Lookups of runs a dead holder may have started, shared by the objects of this chunk.
+  const byBatch = new Map<string, Promise<RecentRun | undefined>>();
+  const byWindow = new Map<number, Promise<RecentRun[]>>();
   const claims = await mapLimit(chunk, STATE_CONCURRENCY, async (group): Promise<GroupOutcome | Claimed> => {
     const { correlationId } = group.object;
     try {
@@ -296,29 +306,44 @@ async function startChunk(
           glueFull: false,
         };
       }
-      const previousBatch = claim.lease.takenOverFrom?.attributes.batchId;
-      if (claim.lease.takenOverFrom !== undefined) {
+      const previous = claim.lease.takenOverFrom;
+      if (previous !== undefined) {
         logger.warn('Took over an expired claim; looking for a run its holder may have started', {
           correlationId,
-          previousOwner: claim.lease.takenOverFrom.leaseOwner,
-          previousBatch,
+          previousOwner: previous.leaseOwner,
+          previousBatch: previous.attributes.batchId,
         });
-      }
-      if (previousBatch !== undefined) {
-        let lookup = runLookups.get(previousBatch);
-        if (lookup === undefined) {
-          const since = new Date((claim.lease.takenOverFrom?.leasedAt ?? now) - RUN_SEARCH_SLACK_MS);
-          lookup = findJobRun(glue, config.glueJobName, { [GLUE_ARGUMENTS.batchId]: previousBatch }, since).then(
-            (run) =>
-              run?.Id === undefined
-                ? undefined
-                : { id: run.Id, correlationIds: correlationIdsOf(run.Arguments?.[GLUE_ARGUMENTS.objects]) },
-          );
-          runLookups.set(previousBatch, lookup);
+        // First the holder's own batch, however long ago it was claimed (the claim may have waited for Glue for
+        // hours); then any run naming the object shortly before the holder's lease, because a holder can have
+        // found an earlier holder's run and died before recording it, leaving its own batch id on the claim.
+        const leasedAt = previous.leasedAt ?? now;
+        const batchId = previous.attributes.batchId;
+        let run: RecentRun | undefined;
+        if (batchId !== undefined) {
+          let lookup = byBatch.get(batchId);
+          if (lookup === undefined) {
+            lookup = findJobRun(
+              glue,
+              config.glueJobName,
+              { [GLUE_ARGUMENTS.batchId]: batchId },
+              new Date(leasedAt - CLOCK_SLACK_MS),
+            ).then((found) => (found?.Id === undefined ? undefined : toRecentRun(found)));
+            byBatch.set(batchId, lookup);
+          }
+          run = await lookup;
+          if (run !== undefined && !run.correlationIds.has(correlationId)) run = undefined;
         }
-        const run = await lookup;
-        if (run !== undefined && run.correlationIds.has(correlationId)) {
-          await completeClaim(state, claim.lease, run.id, previousBatch, group.object, deps);
+        if (run === undefined) {
+          const since = Math.floor((leasedAt - RUN_SEARCH_WINDOW_MS) / RUN_SEARCH_WINDOW_MS) * RUN_SEARCH_WINDOW_MS;
+          let window = byWindow.get(since);
+          if (window === undefined) {
+            window = runsSince(config, new Date(since));
+            byWindow.set(since, window);
+          }
+          run = (await window).find((r) => r.startedOn >= since && r.correlationIds.has(correlationId));
+        }
+        if (run !== undefined) {
+          await completeClaim(state, claim.lease, run.id, run.batchId, group.object, deps);
           logger.info('Found the run the previous holder started; not starting another', { jobRunId: run.id });
           metrics.addMetric('DuplicateEvents', MetricUnit.Count, 1);
           return { result: 'duplicate', correlationId, jobRunId: run.id };
@@ -388,6 +413,38 @@ async function startChunk(
   return claims.map((c) =>
     'lease' in c ? { result: 'started', correlationId: c.group.object.correlationId, jobRunId, batchId } : c,
   );
+}
+
+interface RecentRun {
+  id: string;
+  batchId: string;
+  startedOn: number;
+  correlationIds: Set<string>;
+}
+
+function toRecentRun(run: JobRun): RecentRun {
+  return {
+    id: run.Id ?? '',
+    batchId: run.Arguments?.[GLUE_ARGUMENTS.batchId] ?? '',
+    startedOn: run.StartedOn?.getTime() ?? Number.POSITIVE_INFINITY,
+    correlationIds: correlationIdsOf(run.Arguments?.[GLUE_ARGUMENTS.objects]),
+  };
+}
+
+/** Runs of the job started since `since` (newest first, as GetJobRuns lists them), with the objects each names. */
+async function runsSince(config: GlueTriggerConfig, since: Date): Promise<RecentRun[]> {
+  const found: RecentRun[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < RUN_SEARCH_PAGES; page++) {
+    const out = await glue.send(
+      new GetJobRunsCommand({ JobName: config.glueJobName, NextToken: nextToken, MaxResults: 200 }),
+    );
+    const runs = out.JobRuns ?? [];
+    for (const run of runs) if (run.Id !== undefined) found.push(toRecentRun(run));
+    nextToken = out.NextToken;
+    if (nextToken === undefined || runs.some((r) => r.StartedOn !== undefined && r.StartedOn < since)) break;
+  }
+  return found;
 }
 
 async function completeClaim(

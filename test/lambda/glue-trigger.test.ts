@@ -327,7 +327,7 @@ describe('glue trigger: duplicates and replays', () => {
     });
   });
 
-  test('taking over an expired claim finds the batch run the dead holder started instead of starting another', async () => {
+  test('taking over an expired claim finds the run that names the object instead of starting another', async () => {
     const event = s3Event();
     const correlationId = correlationOf(event);
     dynamodb.on(PutItemCommand).resolves({
@@ -347,7 +347,7 @@ describe('glue trigger: duplicates and replays', () => {
         {
           Id: 'jr_other',
           StartedOn: new Date(),
-          Arguments: { '--batch_id': 'another', '--objects': objects([correlationId]) },
+          Arguments: { '--batch_id': 'another', '--objects': objects(['someone-else']) },
         },
         {
           Id: 'jr_orphan',
