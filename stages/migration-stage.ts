@@ -164,6 +164,10 @@ export class MigrationStage extends Stage {
         { name: 'ObjectEventsDlq', queue: this.lambda.objectEventsDeadLetterQueue },
         { name: 'SubscriptionDlq', queue: this.messaging.subscriptionDeadLetterQueue },
       ],
+      triggerQueue: {
+        queue: this.lambda.objectEventsQueue,
+        oldestMessageAlarmSeconds: this.lambda.queueSizing.oldestMessageAlarmSeconds,
+      },
       alertsTopic: this.messaging.alertsTopic,
       messagingKey: this.messaging.messagingKey,
       auditTarget: this.logging.auditEventTarget(),

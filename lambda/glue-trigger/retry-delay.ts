@@ -13,3 +13,16 @@ export function retryVisibilitySeconds(receiveCount: number, random: () => numbe
   const ceiling = Math.min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** exponent);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
+
+/**
+ * Visibility timeout for a record handed back because Glue is at its concurrency: uniform in [min, max], about
+ * one run time (the stack derives both from `glue.batch.runMinutes`), so the record comes back once a slot can
+ * have freed, and records that were refused together do not return together. Not exponential: being early is
+ * not an error, and the queue's receive count is sized for these waits (docs/bursts.md).
+ */
+export function waitVisibilitySeconds(
+  bounds: { min: number; max: number },
+  random: () => number = Math.random,
+): number {
+  return Math.round(bounds.min + random() * (bounds.max - bounds.min));
+}

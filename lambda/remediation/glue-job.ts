@@ -37,7 +37,13 @@ export async function remediateGlueJob(action: GlueAction, ctx: RemediationConte
   const run = out.JobRun;
   if (run === undefined) throw new Error(`GetJobRun returned no run for ${action.jobName}/${action.jobRunId}`);
   const args = run.Arguments ?? {};
-  const correlationId = args[GLUE_ARGUMENTS.correlationId];
+  // A batch run (docs/bursts.md) is identified by its --batch_id and counts its attempts as one piece of work.
+  const batch = batchOf(args);
+  const correlationId = batch !== undefined ? `batch-${batch.batchId}` : args[GLUE_ARGUMENTS.correlationId];
+  const runIdentity: Record<string, string> =
+    batch !== undefined
+      ? { [GLUE_ARGUMENTS.batchId]: batch.batchId }
+      : { [GLUE_ARGUMENTS.correlationId]: correlationId ?? '' };
   const bucket = args[GLUE_ARGUMENTS.bucket];
   const key = args[GLUE_ARGUMENTS.key];
   const versionId = args[GLUE_ARGUMENTS.versionId];
@@ -61,7 +67,7 @@ export async function remediateGlueJob(action: GlueAction, ctx: RemediationConte
     };
   }
 
-  if (correlationId === undefined || bucket === undefined || key === undefined) {
+  if (batch === undefined && (correlationId === undefined || bucket === undefined || key === undefined)) {
     // Not a run the Glue trigger started (no object identity): a person started it and should look at it.
     await sendAlert(ctx, {
       type: 'glue-job-failed-unidentified',
@@ -79,7 +85,7 @@ export async function remediateGlueJob(action: GlueAction, ctx: RemediationConte
   const attemptsKey = `glue-attempts#${correlationId}`;
   const record = await ctx.state.readAttemptRecord(attemptsKey);
   const rerun = (next: number, lookFirstSince?: Date) =>
-    startRerun(action, ctx, { args, correlationId, failedJobRunId: action.jobRunId, next, lookFirstSince });
+    startRerun(action, ctx, { args, runIdentity, failedJobRunId: action.jobRunId, next, lookFirstSince });
 
   if (record.claimedBy === ctx.lease.key && record.attempts > 0) {
     // An earlier try at this same event took this attempt and then failed or died, perhaps after starting
@@ -106,7 +112,10 @@ export async function remediateGlueJob(action: GlueAction, ctx: RemediationConte
     return rerun(next);
   }
 
+  if (batch !== undefined) return quarantineBatch(action, ctx, { batch, attempt, lastError, logs });
+
   // Bound reached: keep a copy of exactly the version that failed where people look for bad data.
+  if (bucket === undefined || key === undefined) throw new Error('unreachable: a single-object run names its object');
   const quarantineKey = quarantineKeyFor(key, config.incomingPrefix, config.quarantinePrefix);
   let quarantined = false;
   let quarantineError: string | undefined;
@@ -144,13 +153,14 @@ async function startRerun(
   ctx: RemediationContext,
   options: {
     args: Record<string, string>;
-    correlationId: string;
+    /** The arguments that identify the work: --correlation_id of one object, or --batch_id of a batch. */
+    runIdentity: Record<string, string>;
     failedJobRunId: string;
     next: number;
     lookFirstSince?: Date;
   },
 ): Promise<Outcome> {
-  const { args, correlationId, next } = options;
+  const { args, runIdentity, next } = options;
   const nextArguments: Record<string, string> = {};
   for (const [name, value] of Object.entries(args)) if (!SYSTEM_ARGUMENTS.has(name)) nextArguments[name] = value;
   nextArguments[GLUE_ARGUMENTS.remediationAttempt] = String(next);
@@ -160,7 +170,7 @@ async function startRerun(
     const existing = await findJobRun(
       glue,
       action.jobName,
-      { [GLUE_ARGUMENTS.correlationId]: correlationId, [GLUE_ARGUMENTS.remediationAttempt]: String(next) },
+      { ...runIdentity, [GLUE_ARGUMENTS.remediationAttempt]: String(next) },
       options.lookFirstSince,
     );
     jobRunId = existing?.Id;
@@ -177,4 +187,82 @@ async function startRerun(
   });
   metrics.addMetric('GlueRunsRetried', MetricUnit.Count, 1);
   return { result: 'retried', detail: { jobRunId, attempt: next } };
+}
+
+interface BatchRun {
+  batchId: string;
+  objects: { bucket: string; key: string; versionId: string | null; correlationId: string }[];
+}
+
+/** The batch a run validates (`--batch_id` and `--objects`, as the Glue trigger starts it), if it is one. */
+function batchOf(args: Record<string, string>): BatchRun | undefined {
+  const batchId = args[GLUE_ARGUMENTS.batchId];
+  const raw = args[GLUE_ARGUMENTS.objects];
+  if (batchId === undefined || raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) return undefined;
+  const objects: BatchRun['objects'] = [];
+  for (const o of parsed as unknown[]) {
+    if (typeof o !== 'object' || o === null) return undefined;
+    const { bucket, key, versionId, correlationId } = o as Record<string, unknown>;
+    if (typeof bucket !== 'string' || typeof key !== 'string' || typeof correlationId !== 'string') return undefined;
+    objects.push({ bucket, key, versionId: typeof versionId === 'string' ? versionId : null, correlationId });
+  }
+  return { batchId, objects };
+}
+
+/** Objects named in a batch alert; the rest are counted. */
+const ALERT_OBJECTS_MAX = 20;
+
+/**
+ * A batch run failed on every re-run: copy each of its objects to quarantine/ (a missing one is reported, not
+ * fatal) and send one alert for the batch, not one per object.
+ */
+async function quarantineBatch(
+  action: GlueAction,
+  ctx: RemediationContext,
+  options: { batch: BatchRun; attempt: number; lastError: string; logs: string },
+): Promise<Outcome> {
+  const { config } = ctx;
+  const { batch, attempt } = options;
+  const quarantined: string[] = [];
+  const notQuarantined: string[] = [];
+  for (const object of batch.objects) {
+    const quarantineKey = quarantineKeyFor(object.key, config.incomingPrefix, config.quarantinePrefix);
+    try {
+      await copyToQuarantine(
+        s3,
+        { bucket: object.bucket, key: object.key, versionId: object.versionId ?? undefined },
+        quarantineKey,
+      );
+      quarantined.push(quarantineKey);
+      metrics.addMetric('ObjectsQuarantined', MetricUnit.Count, 1);
+    } catch (error) {
+      if (!hasErrorName(error, 'NoSuchKey', 'NoSuchVersion', 'NotFound')) throw error;
+      notQuarantined.push(`${object.key}: ${describeError(error)}`);
+    }
+  }
+  await sendAlert(ctx, {
+    type: 'glue-batch-retries-exhausted',
+    title: `Validation of a batch of ${batch.objects.length} objects failed ${attempt + 1} times; ${quarantined.length} quarantined`,
+    summary: `The Glue job ${action.jobName} failed on every one of ${attempt} automatic re-runs of batch ${batch.batchId}. ${quarantined.length} of its ${batch.objects.length} objects were copied to ${config.quarantinePrefix}; the originals stay where they arrived.${notQuarantined.length > 0 ? ` ${notQuarantined.length} could not be copied.` : ''}`,
+    resource: { jobName: action.jobName, jobRunId: action.jobRunId, batchId: batch.batchId },
+    correlationId: `batch-${batch.batchId}`,
+    attempts: attempt,
+    maxAttempts: config.maxAttempts,
+    lastError: options.lastError,
+    links: { logs: options.logs },
+    details: {
+      objects: batch.objects.length,
+      correlationIds: batch.objects.slice(0, ALERT_OBJECTS_MAX).map((o) => o.correlationId),
+      quarantinedKeys: quarantined.slice(0, ALERT_OBJECTS_MAX),
+      notQuarantined: notQuarantined.slice(0, ALERT_OBJECTS_MAX),
+    },
+  });
+  return { result: 'quarantined', detail: { batchId: batch.batchId, quarantined: quarantined.length } };
 }

@@ -12,3 +12,12 @@ export function executionNameFor(correlationId: string): string {
   if (SAFE_NAME.test(correlationId)) return correlationId;
   return `cid-${createHash('sha256').update(correlationId).digest('hex')}`;
 }
+
+/**
+ * The execution name for the objects of one dataset in one validation batch: every PASSED result of that
+ * dataset in that batch maps to the same name, so the first starts the execution and the rest are duplicates.
+ * `b-` and 32 hex characters (128 bits of SHA-256), which cannot collide with a correlation id (no `-`).
+ */
+export function batchExecutionNameFor(batchId: string, dataset: string): string {
+  return `b-${createHash('sha256').update(`${batchId}\n${dataset}`).digest('hex').slice(0, 32)}`;
+}

@@ -3,9 +3,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { hasErrorName } from '../shared/errors';
 import { MalformedEventError, parseValidationNotification, type SnsNotification } from '../shared/events';
 import { logger, metrics } from '../shared/powertools';
+import { StateTable } from '../shared/state-table';
 import { sfn } from './clients';
 import type { SfnTriggerConfig } from './config';
-import { executionNameFor } from './execution-name';
+import { batchExecutionNameFor, executionNameFor } from './execution-name';
 
 /** What the orchestration workflow receives. */
 export interface OrchestrationInput {
@@ -17,6 +18,12 @@ export interface OrchestrationInput {
   /** Version of the object as it arrived under incoming/ (null in an unversioned bucket). */
   versionId: string | null;
   reportKey: string;
+  /**
+   * The validation batch, when the execution covers every PASSED object of `dataset` in it; `correlationId` is
+   * then the execution name and the other fields name the object whose result started it. Absent for an
+   * execution per object.
+   */
+  batchId?: string;
 }
 
 export type NotificationOutcome =
@@ -25,7 +32,18 @@ export type NotificationOutcome =
   | { result: 'ignored'; reason: string };
 
 /**
- * Starts the orchestration for one PASSED validation result.
+ * The batch the Glue trigger started this object in, from its claim (`glue-run#<correlationId>`). None for an
+ * object validated alone (before batches, or re-run by remediation): it keeps an execution of its own.
+ */
+async function batchOf(correlationId: string, config: SfnTriggerConfig): Promise<string | undefined> {
+  if (config.stateTableName === undefined) return undefined;
+  const claim = await new StateTable(config.stateTableName).read(`glue-run#${correlationId}`);
+  return claim?.attributes.batchId;
+}
+
+/**
+ * Starts the orchestration for one PASSED validation result: one execution per dataset of each validation batch
+ * (docs/bursts.md), or one per object when EXECUTION_SCOPE is per-object or the object has no batch.
  *
  * Repeats are harmless by construction: the execution name is derived from the correlation id, and a
  * Standard workflow answers StartExecution with the existing execution when name and input both match
@@ -63,15 +81,19 @@ export async function startOrchestration(
     );
   }
 
+  const batchId =
+    config.executionScope === 'per-dataset-batch' ? await batchOf(result.correlationId, config) : undefined;
+  const executionName =
+    batchId === undefined ? executionNameFor(result.correlationId) : batchExecutionNameFor(batchId, result.dataset);
   const input: OrchestrationInput = {
-    correlationId: result.correlationId,
+    correlationId: batchId === undefined ? result.correlationId : executionName,
     dataset: result.dataset,
     bucket: result.bucket,
     key: result.destinationKey,
     versionId: result.versionId,
     reportKey: result.reportKey,
+    ...(batchId === undefined ? {} : { batchId }),
   };
-  const executionName = executionNameFor(result.correlationId);
   try {
     const out = await sfn.send(
       new StartExecutionCommand({
@@ -89,8 +111,10 @@ export async function startOrchestration(
     return { result: 'started', executionArn, executionName };
   } catch (error) {
     if (hasErrorName(error, 'ExecutionAlreadyExists')) {
+      // Per dataset batch this is the normal case: an earlier object of the same batch started it.
       logger.info('Duplicate result: an execution with this name already exists with a different input', {
         executionName,
+        batchId,
       });
       metrics.addMetric('DuplicateResults', MetricUnit.Count, 1);
       return { result: 'duplicate', executionName };

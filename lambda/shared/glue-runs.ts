@@ -6,6 +6,10 @@ export const GLUE_ARGUMENTS = {
   key: '--key',
   versionId: '--version_id',
   correlationId: '--correlation_id',
+  /** A batch: JSON list of `{bucket, key, versionId, correlationId}` (docs/glue.md). */
+  objects: '--objects',
+  /** Names a batch run so a taker of an expired claim can find it; the job itself ignores it. */
+  batchId: '--batch_id',
   remediationAttempt: '--remediation_attempt',
 } as const;
 

@@ -69,6 +69,11 @@ export interface AcquireOptions {
   leaseExpiresAt: number;
   /** How long the item is kept (TTL) after it is written. */
   ttlSeconds: number;
+  /**
+   * String attributes written with the claim, e.g. the `batchId` of the run the holder is about to start, so a
+   * taker of an expired claim knows which run to look for. Names must not be the table's own fields.
+   */
+  attributes?: Record<string, string>;
 }
 
 const CLAIM_FIELDS = new Set([
@@ -116,11 +121,17 @@ export class StateTable {
    * the same round trip whether the work is done (skip it) or in progress (come back later).
    */
   async acquire(key: string, options: AcquireOptions): Promise<AcquireResult> {
+    const extra: Record<string, AttributeValue> = {};
+    for (const [name, value] of Object.entries(options.attributes ?? {})) {
+      if (CLAIM_FIELDS.has(name)) throw new Error(`Attribute name ${name} is reserved by the state table`);
+      extra[name] = { S: value };
+    }
     try {
       const out = await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: {
+            ...extra,
             id: { S: key },
             claimState: { S: 'IN_PROGRESS' },
             leaseOwner: { S: options.owner },
@@ -202,6 +213,12 @@ export class StateTable {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  /** The claim under `key` as it stands (a consistent read), or undefined when there is none. */
+  async read(key: string): Promise<Claim | undefined> {
+    const item = await this.get(key);
+    return item === undefined ? undefined : toClaim(item);
   }
 
   /** The attempt number recorded under `key` (0 if none) and which piece of work claimed it. */

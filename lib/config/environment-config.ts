@@ -239,6 +239,31 @@ export interface GlueConfig {
   readonly numberOfWorkers: number;
   /** Max concurrent runs of the validation job. */
   readonly maxConcurrentRuns: number;
+  /**
+   * How the Glue trigger gathers objects into job runs, and what the queue is sized for
+   * (docs/bursts.md). Every field has a default. @default DEFAULT_VALIDATION_BATCH
+   */
+  readonly batch?: ValidationBatchConfig;
+}
+
+/** One Step Functions execution per dataset of each validated batch, or one per object. */
+export type ExecutionScope = 'per-dataset-batch' | 'per-object';
+
+export interface ValidationBatchConfig {
+  /** Most objects one job run validates; also the SQS batch size of the trigger. @default 100 */
+  readonly maxObjects?: number;
+  /** Most bytes (sum of object sizes) one job run validates; a larger object runs alone. @default 10 GiB */
+  readonly maxBytes?: number;
+  /** Seconds the event source waits to fill a batch (SQS MaximumBatchingWindowInSeconds, 0-300). @default 30 */
+  readonly maxBatchingWindowSeconds?: number;
+  /** Concurrent trigger invocations (event source maximum concurrency, 2-1000). @default 2 */
+  readonly maxTriggerConcurrency?: number;
+  /** The longest a batch run should take, in minutes: the unit of the drain-time arithmetic. @default 10 */
+  readonly runMinutes?: number;
+  /** The largest burst (objects) the queue must absorb without parking anything. @default 10000 */
+  readonly designBurstObjects?: number;
+  /** Replication-check executions per dataset batch, or per object as before. @default 'per-dataset-batch' */
+  readonly executions?: ExecutionScope;
 }
 
 export interface OpenSearchConfig {

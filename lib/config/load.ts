@@ -6,6 +6,7 @@ import {
   OnPremisesRouteTarget,
   TargetTablePrepMode,
 } from './environment-config';
+import { validationBatchProblems } from './burst-sizing';
 import { isPublicIpv4, parseCidr, parseIpv4, rangeContains, rangesOverlap } from './ipv4';
 import { ENVIRONMENTS } from './environments';
 import { paymentConfigProblems } from './payment-config';
@@ -202,6 +203,7 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   if (!/^(G\.(025X|1X|2X|4X|8X)|Z\.2X)$/.test(c.glue.workerType)) {
     at('glue.workerType', 'a Glue worker type such as G.1X', c.glue.workerType);
   }
+  p.push(...validationBatchProblems(c.glue));
 
   const os = c.openSearch;
   if (!/^OpenSearch_\d+\.\d+$/.test(os.engineVersion)) {

@@ -9,6 +9,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
+import { jobRunQueuingFor } from '../config/burst-sizing';
 import { PROJECT_ROOT } from '../constructs/migration-function';
 import { deploymentSuffix } from '../constructs/physical-names';
 import { logRetention, MigrationStackProps } from './migration-stack-props';
@@ -123,7 +124,7 @@ export class GlueStack extends Stack {
     corePackage.grantRead(this.role);
 
     this.job = new glue.PySparkEtlJob(this, 'ValidationJob', {
-      description: 'Validates one object under incoming/ against its dataset contract',
+      description: 'Validates a batch of objects under incoming/ against their dataset contracts',
       role: this.role,
       glueVersion: GLUE_VERSION,
       script: glue.Code.fromAsset(path.join(glueDir, 'jobs', 'validate_object.py')),
@@ -134,6 +135,8 @@ export class GlueStack extends Stack {
       },
       maxRetries: config.glue.maxRetries,
       maxConcurrentRuns: config.glue.maxConcurrentRuns,
+      // Runs wait in Glue (WAITING) instead of being refused when the job is full; only without Glue retries.
+      jobRunQueuingEnabled: jobRunQueuingFor(config.glue),
       timeout: Duration.minutes(60),
       securityConfiguration,
       enableMetrics: true,

@@ -14,6 +14,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
+import {
+  GLUE_TRIGGER_TIMEOUT_SECONDS,
+  jobRunQueuingFor,
+  type QueueSizing,
+  queueSizing,
+  resolveValidationBatch,
+} from '../config/burst-sizing';
 import type { ReplicationTaskReference } from '../constructs/managed-replication-task';
 import { MigrationFunction } from '../constructs/migration-function';
 import { logRetention, MigrationStackProps, statefulRemoval } from './migration-stack-props';
@@ -57,6 +64,8 @@ export class LambdaStack extends Stack {
   /** EventBridge delivers object events here; the Glue trigger drains it. */
   public readonly objectEventsQueue: sqs.Queue;
   public readonly objectEventsDeadLetterQueue: sqs.Queue;
+  /** How the object events queue is sized, and the drain time its age alarm is measured against. */
+  public readonly queueSizing: QueueSizing;
 
   constructor(scope: Construct, id: string, props: LambdaStackProps) {
     super(scope, id, props);
@@ -88,14 +97,20 @@ export class LambdaStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason: 'This is the dead-letter queue of the object events queue; its depth is alarmed.',
     });
+    // Sized from the time the job's concurrency needs to drain a design burst (docs/bursts.md).
+    const batch = resolveValidationBatch(config.glue);
+    this.queueSizing = queueSizing(config.glue, GLUE_TRIGGER_TIMEOUT_SECONDS);
     this.objectEventsQueue = new sqs.Queue(this, 'ObjectEventsQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.messagingKey,
-      retentionPeriod: Duration.days(4),
-      // Six times the function timeout, as Lambda recommends for SQS event sources.
-      visibilityTimeout: Duration.minutes(3),
+      // SQS keeps messages for at most 14 days.
+      retentionPeriod: Duration.seconds(Math.min(this.queueSizing.retentionSeconds, 14 * 24 * 3600)),
+      visibilityTimeout: Duration.seconds(this.queueSizing.visibilityTimeoutSeconds),
       enforceSSL: true,
-      deadLetterQueue: { queue: this.objectEventsDeadLetterQueue, maxReceiveCount: 8 },
+      deadLetterQueue: {
+        queue: this.objectEventsDeadLetterQueue,
+        maxReceiveCount: this.queueSizing.maxReceiveCount,
+      },
     });
     new events.Rule(this, 'IncomingObjectRule', {
       description: 'Every object created under incoming/ starts a validation',
@@ -120,8 +135,8 @@ export class LambdaStack extends Stack {
     this.glueTrigger = new MigrationFunction(this, 'GlueTrigger', {
       ...common,
       handlerName: 'glue-trigger',
-      description: 'Starts the validation job for each object created under incoming/',
-      timeout: Duration.seconds(30),
+      description: 'Starts one validation job run per batch of objects created under incoming/',
+      timeout: Duration.seconds(GLUE_TRIGGER_TIMEOUT_SECONDS),
       environment: {
         GLUE_JOB_NAME: props.validationJob.jobName,
         STATE_TABLE_NAME: this.stateTable.tableName,
@@ -129,10 +144,24 @@ export class LambdaStack extends Stack {
         DEAD_LETTER_QUEUE_URL: this.objectEventsDeadLetterQueue.queueUrl,
         INCOMING_PREFIX: DATA_PREFIXES.incoming,
         DATA_BUCKET_NAME: props.dataBucket.bucketName,
+        BATCH_MAX_OBJECTS: String(batch.maxObjects),
+        BATCH_MAX_BYTES: String(batch.maxBytes),
+        MAX_CONCURRENT_RUNS: String(config.glue.maxConcurrentRuns),
+        // Glue holds runs itself when it queues them; counting running runs first is then pointless.
+        PROBE_CAPACITY: String(!jobRunQueuingFor(config.glue)),
+        WAIT_MIN_SECONDS: String(this.queueSizing.waitSeconds.min),
+        WAIT_MAX_SECONDS: String(this.queueSizing.waitSeconds.max),
+        MAX_RECEIVE_COUNT: String(this.queueSizing.maxReceiveCount),
       },
     });
     this.glueTrigger.addEventSource(
-      new SqsEventSource(this.objectEventsQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 }),
+      new SqsEventSource(this.objectEventsQueue, {
+        batchSize: batch.maxObjects,
+        maxBatchingWindow: Duration.seconds(batch.maxBatchingWindowSeconds),
+        reportBatchItemFailures: true,
+        // Few pollers: a burst waits in the queue (where it costs nothing) rather than in handed-back receives.
+        maxConcurrency: batch.maxTriggerConcurrency,
+      }),
     );
     this.glueTrigger.addToRolePolicy(
       // GetJobRuns finds a run started by an invocation that died before recording it.
@@ -157,10 +186,19 @@ export class LambdaStack extends Stack {
     this.sfnTrigger = new MigrationFunction(this, 'SfnTrigger', {
       ...common,
       handlerName: 'sfn-trigger',
-      description: 'Starts the replication workflow for each PASSED validation result',
-      environment: { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      description: 'Starts the replication workflow for each dataset batch of PASSED validation results',
+      environment: {
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        EXECUTION_SCOPE: batch.executions,
+        ...(batch.executions === 'per-dataset-batch' ? { STATE_TABLE_NAME: this.stateTable.tableName } : {}),
+      },
     });
     props.stateMachine.grantStartExecution(this.sfnTrigger);
+    if (batch.executions === 'per-dataset-batch') {
+      // Reads the Glue trigger's claim of an object for the batch it was validated in.
+      this.stateTable.grant(this.sfnTrigger, 'dynamodb:GetItem');
+      props.dataKey.grantDecrypt(this.sfnTrigger);
+    }
     props.resultsTopic.addSubscription(
       new subscriptions.LambdaSubscription(this.sfnTrigger, {
         filterPolicy: { status: sns.SubscriptionFilter.stringFilter({ allowlist: ['PASSED'] }) },

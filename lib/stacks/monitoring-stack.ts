@@ -87,6 +87,18 @@ export interface MonitoringStackProps extends MigrationStackProps {
   readonly remediation: lambda.IFunction;
   readonly functions: readonly MonitoredFunction[];
   readonly deadLetterQueues: readonly { readonly name: string; readonly queue: sqs.IQueue }[];
+  /**
+   * The Glue trigger's queue, and the age of its oldest message past which it is not draining as the job's
+   * configured concurrency should (LambdaStack.queueSizing, docs/bursts.md).
+   */
+  readonly triggerQueue: {
+    readonly queue: sqs.IQueue;
+    readonly oldestMessageAlarmSeconds: number;
+    /** Service dimension of the trigger's own metrics (Powertools `service`). @default 'glue-trigger' */
+    readonly metricsService?: string;
+    /** Namespace of the trigger's own metrics. @default 'MigrationPlatform' */
+    readonly metricsNamespace?: string;
+  };
   readonly alertsTopic: sns.ITopic;
   /** Encrypts the dead-letter queue of the rule targets. */
   readonly messagingKey: kms.IKey;
@@ -297,6 +309,33 @@ export class MonitoringStack extends Stack {
     );
     anyInPeriod('DataSyncErrorsAlarm', 'DataSync task executions ended in ERROR', matched(this.failureRules.dataSync));
 
+    // ---- trigger hop: a burst must drain within the time the configured concurrency allows ------------
+    const trigger = props.triggerQueue;
+    const oneMinute = Duration.minutes(1);
+    const oldestMessage = trigger.queue.metricApproximateAgeOfOldestMessage({
+      period: oneMinute,
+      statistic: 'Maximum',
+    });
+    alarm('ObjectEventsQueueAgeAlarm', {
+      alarmDescription: `The oldest object event has waited more than ${trigger.oldestMessageAlarmSeconds}s: the validation job is not draining the queue as its configured concurrency should (docs/bursts.md)`,
+      metric: oldestMessage,
+      threshold: trigger.oldestMessageAlarmSeconds,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      // An empty queue publishes no age at all.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const triggerMetric = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: trigger.metricsNamespace ?? 'MigrationPlatform',
+        metricName,
+        dimensionsMap: { service: trigger.metricsService ?? 'glue-trigger' },
+        statistic,
+        period: oneMinute,
+        label,
+      });
+
     // ---- dashboard ----------------------------------------------------------------------------
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(6),
@@ -355,6 +394,38 @@ export class MonitoringStack extends Stack {
         left: [...props.deadLetterQueues.map(({ queue }) => queue), this.eventsDeadLetterQueue].map((q) =>
           q.metricApproximateNumberOfMessagesVisible(),
         ),
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Trigger hop: objects waiting',
+        left: [
+          trigger.queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, label: 'waiting in the queue' }),
+          trigger.queue.metricApproximateNumberOfMessagesNotVisible({
+            period: oneMinute,
+            label: 'in flight or handed back',
+          }),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Trigger hop: age of the oldest object event (s)',
+        left: [oldestMessage],
+        leftAnnotations: [{ value: trigger.oldestMessageAlarmSeconds, label: 'drain-time bound' }],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Validation runs: running, waiting, started',
+        left: [
+          triggerMetric('GlueRunsRunning', 'Maximum', 'runs running'),
+          triggerMetric('GlueRunsWaiting', 'Maximum', 'runs waiting (queued)'),
+          triggerMetric('GlueRunsStarted', 'Sum', 'runs started'),
+        ],
+        right: [
+          triggerMetric('ObjectsStarted', 'Sum', 'objects started'),
+          triggerMetric('GlueFull', 'Sum', 'Glue full: batches handed back'),
+        ],
         width: 8,
       }),
     );

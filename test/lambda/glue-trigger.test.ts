@@ -1,5 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
@@ -16,12 +17,13 @@ import {
   StartJobRunCommand,
 } from '@aws-sdk/client-glue';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/glue-trigger';
 import { correlationIdFor } from '../../lambda/glue-trigger/correlation';
-import { retryVisibilitySeconds } from '../../lambda/glue-trigger/retry-delay';
+import { retryVisibilitySeconds, waitVisibilitySeconds } from '../../lambda/glue-trigger/retry-delay';
+import { chunkObjects } from '../../lambda/glue-trigger/batches';
 import { processBatch } from '../../lambda/glue-trigger/start-validation';
 import { loadConfig } from '../../lambda/glue-trigger/config';
 import { MissingConfigError } from '../../lambda/shared/env';
@@ -39,6 +41,10 @@ const ENV = {
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-west-2.amazonaws.com/123456789012/glue-trigger-dlq',
   QUEUE_URL: 'https://sqs.us-west-2.amazonaws.com/123456789012/glue-trigger',
   DATA_BUCKET_NAME: 'data-bucket',
+  MAX_CONCURRENT_RUNS: '3',
+  WAIT_MIN_SECONDS: '300',
+  WAIT_MAX_SECONDS: '600',
+  MAX_RECEIVE_COUNT: '25',
 };
 
 type S3Event = ReturnType<typeof s3Event>;
@@ -79,6 +85,23 @@ function correlationOf(event: S3Event): string {
   });
 }
 
+interface ObjectArg {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  correlationId: string;
+}
+
+/** The objects of each StartJobRun, from its --objects argument. */
+function startedBatches(): ObjectArg[][] {
+  return glue
+    .commandCalls(StartJobRunCommand)
+    .map((c) => JSON.parse(c.args[0].input.Arguments!['--objects']!) as ObjectArg[]);
+}
+
+const conditionFailed = (item: Record<string, AttributeValue>) =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item });
+
 let stdout: ReturnType<typeof captureStdout>;
 
 beforeEach(() => {
@@ -90,7 +113,7 @@ beforeEach(() => {
   glue.on(StartJobRunCommand).resolves({ JobRunId: 'jr_new' });
   glue.on(GetJobRunsCommand).resolves({ JobRuns: [] });
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
-  sqs.on(ChangeMessageVisibilityCommand).resolves({});
+  sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
   sns.on(PublishCommand).resolves({ MessageId: 'sns-1' });
   stdout = captureStdout();
   logger.setLogLevel('INFO');
@@ -99,33 +122,67 @@ beforeEach(() => {
 afterEach(() => {
   stdout.restore();
   for (const name of Object.keys(ENV)) delete process.env[name];
+  for (const name of ['BATCH_MAX_OBJECTS', 'BATCH_MAX_BYTES', 'PROBE_CAPACITY']) delete process.env[name];
 });
 
-describe('glue trigger: a new object under incoming/', () => {
-  test('claims the object, starts the job with bucket, key, version and correlation id, and records the run', async () => {
-    const event = s3Event();
-    const result = await handler(sqsEvent(sqsRecord(event)), lambdaContext());
+describe('glue trigger: a batch of new objects under incoming/', () => {
+  test('claims each object with the batch id and starts ONE run with every object in --objects', async () => {
+    const a = s3Event('incoming/sales/a.csv');
+    const b = s3Event('incoming/sales/b.csv');
+    const result = await handler(sqsEvent(sqsRecord(a, 'm-a'), sqsRecord(b, 'm-b')), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
-    const correlationId = correlationOf(event);
     expect(glue).toHaveReceivedCommandTimes(StartJobRunCommand, 1);
-    expect(glue).toHaveReceivedCommandWith(StartJobRunCommand, {
-      JobName: 'validation-job',
-      Arguments: {
-        '--bucket': 'data-bucket',
-        '--key': 'incoming/sales/2026-01-01.csv',
-        '--version_id': 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e',
-        '--correlation_id': correlationId,
-      },
+    const input = glue.commandCalls(StartJobRunCommand)[0]!.args[0].input;
+    expect(input.JobName).toBe('validation-job');
+    expect(Object.keys(input.Arguments!).sort()).toEqual(['--batch_id', '--objects']);
+    const batchId = input.Arguments!['--batch_id']!;
+    expect(batchId).toMatch(/^[0-9a-f]{32}$/);
+    expect(startedBatches()).toEqual([
+      [
+        {
+          bucket: 'data-bucket',
+          key: 'incoming/sales/a.csv',
+          versionId: 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e',
+          correlationId: correlationOf(a),
+        },
+        {
+          bucket: 'data-bucket',
+          key: 'incoming/sales/b.csv',
+          versionId: 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e',
+          correlationId: correlationOf(b),
+        },
+      ],
+    ]);
+    const puts = dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.Item?.id?.S).sort()).toEqual(
+      [`glue-run#${correlationOf(a)}`, `glue-run#${correlationOf(b)}`].sort(),
+    );
+    for (const put of puts) {
+      expect(put.TableName).toBe('pipeline-state');
+      expect(put.Item?.batchId).toEqual({ S: batchId });
+      expect(put.ConditionExpression).toContain('attribute_not_exists(id)');
+    }
+    const completes = dynamodb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(completes).toHaveLength(2);
+    for (const complete of completes) {
+      expect(Object.values(complete.ExpressionAttributeValues ?? {})).toEqual(
+        expect.arrayContaining([{ S: 'jr_new' }, { S: batchId }]),
+      );
+      expect(complete.ConditionExpression).toContain('leaseOwner = :owner');
+    }
+  });
+
+  test('the start log line names every correlation id of the batch, so a search by object finds its run', async () => {
+    const a = s3Event('incoming/sales/a.csv');
+    const b = s3Event('incoming/sales/b.csv');
+    await handler(sqsEvent(sqsRecord(a, 'm-a'), sqsRecord(b, 'm-b')), lambdaContext());
+    const line = stdout.lines().find((l) => l.message === 'Started the validation job for a batch');
+    expect(line).toMatchObject({
+      jobRunId: 'jr_new',
+      objects: 2,
+      correlationIds: [correlationOf(a), correlationOf(b)],
     });
-    const put = dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input;
-    expect(put.TableName).toBe('pipeline-state');
-    expect(put.Item?.id).toEqual({ S: `glue-run#${correlationId}` });
-    expect(put.ConditionExpression).toContain('attribute_not_exists(id)');
-    const complete = dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
-    expect(complete.Key).toEqual({ id: { S: `glue-run#${correlationId}` } });
-    expect(Object.values(complete.ExpressionAttributeValues ?? {})).toContainEqual({ S: 'jr_new' });
-    expect(complete.ConditionExpression).toContain('leaseOwner = :owner');
   });
 
   test('the correlation id depends only on the object identity', () => {
@@ -136,12 +193,12 @@ describe('glue trigger: a new object under incoming/', () => {
     expect(a).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  test('an unversioned object is identified by etag and sequencer and passes version "null"', async () => {
+  test('an unversioned object is identified by etag and sequencer and passes versionId null', async () => {
     const event = s3Event(undefined, { versionId: null });
     await handler(sqsEvent(sqsRecord(event)), lambdaContext());
-    const args = glue.commandCalls(StartJobRunCommand)[0]!.args[0].input.Arguments!;
-    expect(args['--version_id']).toBe('null');
-    expect(args['--correlation_id']).toBe(correlationOf(event));
+    expect(startedBatches()[0]).toEqual([
+      expect.objectContaining({ versionId: null, correlationId: correlationOf(event) }),
+    ]);
   });
 
   test('version id "null" (versioning suspended) is no identity: re-uploads of the key are new objects', async () => {
@@ -151,7 +208,7 @@ describe('glue trigger: a new object under incoming/', () => {
     second.detail.object.etag = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
     await handler(sqsEvent(sqsRecord(first, 'first'), sqsRecord(second, 'second')), lambdaContext());
 
-    const ids = glue.commandCalls(StartJobRunCommand).map((c) => c.args[0].input.Arguments!['--correlation_id']);
+    const ids = startedBatches()[0]!.map((o) => o.correlationId);
     expect(ids).toHaveLength(2);
     expect(ids[0]).not.toBe(ids[1]);
     expect(ids[0]).toBe(
@@ -162,20 +219,63 @@ describe('glue trigger: a new object under incoming/', () => {
         sequencer: first.detail.object.sequencer as string,
       }),
     );
-    expect(glue.commandCalls(StartJobRunCommand)[0]!.args[0].input.Arguments!['--version_id']).toBe('null');
+    expect(startedBatches()[0]![0]!.versionId).toBeNull();
   });
 
   test('keys are used exactly as EventBridge delivers them, never URL-decoded', async () => {
     await handler(sqsEvent(sqsRecord(s3Event('incoming/a+b c%20d.csv'))), lambdaContext());
-    expect(glue.commandCalls(StartJobRunCommand)[0]!.args[0].input.Arguments!['--key']).toBe('incoming/a+b c%20d.csv');
+    expect(startedBatches()[0]![0]!.key).toBe('incoming/a+b c%20d.csv');
   });
 
-  test('every log line about a record carries its correlation id', async () => {
+  test('two deliveries of one object in the same batch start it once and both records succeed', async () => {
     const event = s3Event();
-    await handler(sqsEvent(sqsRecord(event)), lambdaContext());
-    const recordLines = stdout.lines().filter((line) => typeof line.message === 'string');
-    expect(recordLines.length).toBeGreaterThan(0);
-    for (const line of recordLines) expect(line.correlationId).toBe(correlationOf(event));
+    const result = await handler(sqsEvent(sqsRecord(event, 'm-1'), sqsRecord(event, 'm-2')), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(startedBatches()).toEqual([[expect.objectContaining({ correlationId: correlationOf(event) })]]);
+    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+  });
+
+  test('objects are cut into runs by count and by bytes; a larger object runs alone', () => {
+    const item = (n: number, size: number) => ({
+      object: { bucket: 'b', key: `incoming/${n}`, versionId: null, correlationId: `c${n}` },
+      size,
+    });
+    const sizes = (chunks: ReturnType<typeof item>[][]) => chunks.map((c) => c.map((i) => i.size));
+    const bounds = { maxObjects: 3, maxBytes: 100, maxArgumentChars: 100_000 };
+    expect(
+      sizes(
+        chunkObjects(
+          [1, 2, 3, 4, 5].map((n) => item(n, 10)),
+          bounds,
+        ),
+      ),
+    ).toEqual([
+      [10, 10, 10],
+      [10, 10],
+    ]);
+    expect(sizes(chunkObjects([item(1, 60), item(2, 60), item(3, 500), item(4, 1)], bounds))).toEqual([
+      [60],
+      [60],
+      [500],
+      [1],
+    ]);
+    const long = { ...bounds, maxObjects: 100, maxBytes: 1e9, maxArgumentChars: 200 };
+    const chunks = chunkObjects(
+      Array.from({ length: 10 }, (_, n) => item(n, 1)),
+      long,
+    );
+    for (const chunk of chunks) expect(JSON.stringify(chunk.map((c) => c.object)).length).toBeLessThanOrEqual(200);
+    expect(chunks.flat()).toHaveLength(10);
+  });
+
+  test('BATCH_MAX_OBJECTS and BATCH_MAX_BYTES split one event batch into several runs', async () => {
+    process.env.BATCH_MAX_OBJECTS = '2';
+    const events = [1, 2, 3].map((n) => s3Event(`incoming/sales/${n}.csv`));
+    const result = await handler(sqsEvent(...events.map((e, n) => sqsRecord(e, `m-${n}`))), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(startedBatches().map((b) => b.length)).toEqual([2, 1]);
+    const ids = glue.commandCalls(StartJobRunCommand).map((c) => c.args[0].input.Arguments!['--batch_id']);
+    expect(new Set(ids).size).toBe(2);
   });
 });
 
@@ -183,14 +283,10 @@ describe('glue trigger: duplicates and replays', () => {
   test('a completed claim means the job already ran: no second run', async () => {
     const event = s3Event();
     dynamodb.on(PutItemCommand).rejects(
-      new ConditionalCheckFailedException({
-        message: 'The conditional request failed',
-        $metadata: {},
-        Item: {
-          id: { S: `glue-run#${correlationOf(event)}` },
-          claimState: { S: 'COMPLETED' },
-          jobRunId: { S: 'jr_first' },
-        },
+      conditionFailed({
+        id: { S: `glue-run#${correlationOf(event)}` },
+        claimState: { S: 'COMPLETED' },
+        jobRunId: { S: 'jr_first' },
       }),
     );
     const result = await handler(sqsEvent(sqsRecord(event)), lambdaContext());
@@ -199,27 +295,39 @@ describe('glue trigger: duplicates and replays', () => {
     expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
   });
 
+  test('duplicates in a batch are left out of the run; only the new objects are validated', async () => {
+    const old = s3Event('incoming/sales/old.csv');
+    const fresh = s3Event('incoming/sales/new.csv');
+    dynamodb.on(PutItemCommand).callsFake((input: { Item: Record<string, AttributeValue> }) => {
+      if (input.Item.id?.S === `glue-run#${correlationOf(old)}`) {
+        throw conditionFailed({ id: { S: 'x' }, claimState: { S: 'COMPLETED' }, jobRunId: { S: 'jr_first' } });
+      }
+      return {};
+    });
+    const result = await handler(sqsEvent(sqsRecord(old, 'old'), sqsRecord(fresh, 'new')), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(startedBatches()).toEqual([[expect.objectContaining({ correlationId: correlationOf(fresh) })]]);
+  });
+
   test('a claim held by a live invocation is retried later, not started twice', async () => {
     dynamodb.on(PutItemCommand).rejects(
-      new ConditionalCheckFailedException({
-        message: 'The conditional request failed',
-        $metadata: {},
-        Item: {
-          id: { S: 'glue-run#x' },
-          claimState: { S: 'IN_PROGRESS' },
-          leaseOwner: { S: 'other-request' },
-          leaseExpiresAt: { N: String(Date.now() + 60_000) },
-        },
+      conditionFailed({
+        id: { S: 'glue-run#x' },
+        claimState: { S: 'IN_PROGRESS' },
+        leaseOwner: { S: 'other-request' },
+        leaseExpiresAt: { N: String(Date.now() + 60_000) },
       }),
     );
     const result = await handler(sqsEvent(sqsRecord(s3Event())), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
     expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
-    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { ReceiptHandle: 'receipt-msg-1' });
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityBatchCommand, {
+      Entries: [expect.objectContaining({ ReceiptHandle: 'receipt-msg-1' })] as never,
+    });
   });
 
-  test('taking over an expired claim finds the run the dead holder started instead of starting another', async () => {
+  test('taking over an expired claim finds the run that names the object instead of starting another', async () => {
     const event = s3Event();
     const correlationId = correlationOf(event);
     dynamodb.on(PutItemCommand).resolves({
@@ -227,63 +335,130 @@ describe('glue trigger: duplicates and replays', () => {
         id: { S: `glue-run#${correlationId}` },
         claimState: { S: 'IN_PROGRESS' },
         leaseOwner: { S: 'dead-request' },
+        batchId: { S: 'dead-batch' },
         leasedAt: { N: String(Date.now() - 120_000) },
         leaseExpiresAt: { N: String(Date.now() - 60_000) },
       },
     });
+    const objects = (ids: string[]) =>
+      JSON.stringify(ids.map((id) => ({ bucket: 'data-bucket', key: 'k', versionId: null, correlationId: id })));
     glue.on(GetJobRunsCommand).resolves({
       JobRuns: [
-        { Id: 'jr_other', StartedOn: new Date(), Arguments: { '--correlation_id': 'someone-else' } },
-        { Id: 'jr_orphan', StartedOn: new Date(Date.now() - 90_000), Arguments: { '--correlation_id': correlationId } },
+        {
+          Id: 'jr_other',
+          StartedOn: new Date(),
+          Arguments: { '--batch_id': 'another', '--objects': objects(['someone-else']) },
+        },
+        {
+          Id: 'jr_orphan',
+          StartedOn: new Date(Date.now() - 90_000),
+          Arguments: { '--batch_id': 'dead-batch', '--objects': objects(['x', correlationId]) },
+        },
       ],
     });
+    process.env.PROBE_CAPACITY = 'false';
     const result = await handler(sqsEvent(sqsRecord(event)), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
     expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
     const complete = dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
-    expect(Object.values(complete.ExpressionAttributeValues ?? {})).toContainEqual({ S: 'jr_orphan' });
+    expect(Object.values(complete.ExpressionAttributeValues ?? {})).toEqual(
+      expect.arrayContaining([{ S: 'jr_orphan' }, { S: 'dead-batch' }]),
+    );
   });
 
-  test('taking over an expired claim whose holder never started the job starts it', async () => {
+  test('a run of the dead holder that does not name the object does not count: the object is started', async () => {
     dynamodb.on(PutItemCommand).resolves({
       Attributes: {
         id: { S: 'glue-run#x' },
         claimState: { S: 'IN_PROGRESS' },
+        batchId: { S: 'dead-batch' },
         leasedAt: { N: String(Date.now() - 120_000) },
       },
     });
+    glue.on(GetJobRunsCommand).resolves({
+      JobRuns: [
+        { Id: 'jr_orphan', StartedOn: new Date(), Arguments: { '--batch_id': 'dead-batch', '--objects': '[]' } },
+      ],
+    });
     const result = await handler(sqsEvent(sqsRecord(s3Event())), lambdaContext());
-
     expect(result.batchItemFailures).toEqual([]);
-    expect(glue).toHaveReceivedCommand(GetJobRunsCommand);
     expect(glue).toHaveReceivedCommandTimes(StartJobRunCommand, 1);
   });
 });
 
-describe('glue trigger: Glue concurrency and throttling', () => {
-  test('ConcurrentRunsExceeded returns the record as a batch item failure, extends visibility and frees the claim', async () => {
+describe('glue trigger: Glue full, throttling and errors', () => {
+  const deps = (random = 1) => ({
+    invocation: { owner: 'req', now: () => 1_000_000, leaseExpiresAt: 1_070_000 },
+    random: () => random,
+  });
+
+  test('at the job concurrency nothing is claimed: the records wait about a run time, with one API call', async () => {
+    glue.on(GetJobRunsCommand).resolves({
+      JobRuns: [
+        { JobRunState: 'RUNNING' },
+        { JobRunState: 'STARTING' },
+        { JobRunState: 'WAITING' },
+        { JobRunState: 'SUCCEEDED' },
+      ],
+    });
+    const { batchItemFailures, outcomes } = await processBatch(
+      [sqsRecord(s3Event('incoming/a.csv'), 'a', 7), sqsRecord(s3Event('incoming/b.csv'), 'b')],
+      loadConfig(),
+      deps(0),
+    );
+    expect(batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+    expect(outcomes.get('a')).toMatchObject({ result: 'retry', visibilitySeconds: 300 });
+    expect(dynamodb).not.toHaveReceivedAnyCommand();
+    expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityBatchCommand, {
+      QueueUrl: ENV.QUEUE_URL,
+      Entries: [
+        { Id: '0', ReceiptHandle: 'receipt-a', VisibilityTimeout: 300 },
+        { Id: '1', ReceiptHandle: 'receipt-b', VisibilityTimeout: 300 },
+      ],
+    });
+  });
+
+  test('with PROBE_CAPACITY false (Glue queues runs) the trigger does not count runs', async () => {
+    process.env.PROBE_CAPACITY = 'false';
+    await handler(sqsEvent(sqsRecord(s3Event())), lambdaContext());
+    expect(glue).not.toHaveReceivedCommand(GetJobRunsCommand);
+    expect(glue).toHaveReceivedCommandTimes(StartJobRunCommand, 1);
+  });
+
+  test('ConcurrentRunsExceeded hands the batch back for a run time (not the exponential backoff) and frees the claims', async () => {
     glue
       .on(StartJobRunCommand)
       .rejects(new ConcurrentRunsExceededException({ message: 'Concurrent runs exceeded', $metadata: {} }));
-    const deps = { invocation: { owner: 'req', now: () => 1_000_000, leaseExpiresAt: 1_040_000 }, random: () => 1 };
-    const { batchItemFailures, outcomes } = await processBatch([sqsRecord(s3Event(), 'msg-1', 3)], loadConfig(), deps);
+    const { batchItemFailures, outcomes } = await processBatch(
+      [sqsRecord(s3Event(), 'msg-1', 3)],
+      loadConfig(),
+      deps(1),
+    );
 
     expect(batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
-    expect(outcomes[0]).toMatchObject({ result: 'retry', visibilitySeconds: 120 });
-    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
-      QueueUrl: ENV.QUEUE_URL,
-      ReceiptHandle: 'receipt-msg-1',
-      VisibilityTimeout: 120,
-    });
+    expect(outcomes.get('msg-1')).toMatchObject({ result: 'retry', visibilitySeconds: 600 });
     expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, { TableName: 'pipeline-state' });
     expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
+  });
+
+  test('after Glue refuses one run for lack of room the next chunks wait too, unclaimed', async () => {
+    process.env.BATCH_MAX_OBJECTS = '1';
+    glue.on(StartJobRunCommand).rejects(new ConcurrentRunsExceededException({ message: 'busy', $metadata: {} }));
+    const result = await handler(
+      sqsEvent(sqsRecord(s3Event('incoming/a.csv'), 'a'), sqsRecord(s3Event('incoming/b.csv'), 'b')),
+      lambdaContext(),
+    );
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+    expect(glue).toHaveReceivedCommandTimes(StartJobRunCommand, 1);
+    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
   });
 
   test.each([
     ['InvalidInputException', () => new InvalidInputException({ message: 'bad argument', $metadata: {} })],
     ['EntityNotFoundException', () => new EntityNotFoundException({ message: 'no such job', $metadata: {} })],
-  ])('a refusal (%s) frees the claim: the run certainly does not exist', async (_name, error) => {
+  ])('a refusal (%s) frees the claims: the run certainly does not exist', async (_name, error) => {
     glue.on(StartJobRunCommand).rejects(error());
     const result = await handler(sqsEvent(sqsRecord(s3Event())), lambdaContext());
 
@@ -294,11 +469,16 @@ describe('glue trigger: Glue concurrency and throttling', () => {
   test.each([
     ['a 5xx', () => new InternalServiceException({ message: 'Internal failure', $metadata: { httpStatusCode: 500 } })],
     ['a client timeout', () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })],
-  ])('after %s the run may exist: the claim is kept for the next taker to look it up', async (_name, error) => {
+  ])('after %s the run may exist: the claims are kept for the next taker to look it up', async (_name, error) => {
     glue.on(StartJobRunCommand).rejects(error());
-    const result = await handler(sqsEvent(sqsRecord(s3Event())), lambdaContext());
+    const { batchItemFailures, outcomes } = await processBatch(
+      [sqsRecord(s3Event(), 'msg-1', 2)],
+      loadConfig(),
+      deps(1),
+    );
 
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
+    expect(batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
+    expect(outcomes.get('msg-1')).toMatchObject({ result: 'retry', visibilitySeconds: 60 });
     expect(dynamodb).not.toHaveReceivedCommand(DeleteItemCommand);
     expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
   });
@@ -310,18 +490,45 @@ describe('glue trigger: Glue concurrency and throttling', () => {
     expect(retryVisibilitySeconds(3, () => 0)).toBe(60);
   });
 
-  test('only the failing record of a batch is retried', async () => {
-    glue.on(StartJobRunCommand).callsFake((input: { Arguments: Record<string, string> }) => {
-      if (input.Arguments['--key'] === 'incoming/b.csv') {
-        throw new ConcurrentRunsExceededException({ message: 'busy', $metadata: {} });
+  test('the wait after "Glue is full" is uniform between its bounds', () => {
+    expect(waitVisibilitySeconds({ min: 300, max: 600 }, () => 0)).toBe(300);
+    expect(waitVisibilitySeconds({ min: 300, max: 600 }, () => 0.5)).toBe(450);
+    expect(waitVisibilitySeconds({ min: 300, max: 600 }, () => 1)).toBe(600);
+  });
+
+  test('only the records whose claim failed are retried; the rest of the batch starts', async () => {
+    const a = s3Event('incoming/a.csv');
+    const b = s3Event('incoming/b.csv');
+    dynamodb.on(PutItemCommand).callsFake((input: { Item: Record<string, AttributeValue> }) => {
+      if (input.Item.id?.S === `glue-run#${correlationOf(b)}`) {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
       }
-      return { JobRunId: 'jr_a' };
+      return {};
     });
-    const result = await handler(
-      sqsEvent(sqsRecord(s3Event('incoming/a.csv'), 'ok'), sqsRecord(s3Event('incoming/b.csv'), 'busy')),
-      lambdaContext(),
-    );
+    const result = await handler(sqsEvent(sqsRecord(a, 'ok'), sqsRecord(b, 'busy')), lambdaContext());
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'busy' }]);
+    expect(startedBatches()).toEqual([[expect.objectContaining({ correlationId: correlationOf(a) })]]);
+  });
+
+  test('a record failing on its last receive is parked with the reason instead of SQS dropping it silently', async () => {
+    glue.on(StartJobRunCommand).rejects(new EntityNotFoundException({ message: 'no such job', $metadata: {} }));
+    const { batchItemFailures, outcomes } = await processBatch(
+      [sqsRecord(s3Event(), 'msg-1', 25)],
+      loadConfig(),
+      deps(),
+    );
+    expect(batchItemFailures).toEqual([]);
+    expect(outcomes.get('msg-1')).toMatchObject({ result: 'parked' });
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: ENV.DEAD_LETTER_QUEUE_URL,
+      MessageAttributes: expect.objectContaining({
+        error: {
+          DataType: 'String',
+          StringValue: 'retries exhausted after 25 receives: EntityNotFoundException: no such job',
+        },
+      }) as never,
+    });
+    expect(sqs).not.toHaveReceivedCommand(ChangeMessageVisibilityBatchCommand);
   });
 });
 
@@ -341,6 +548,13 @@ describe('glue trigger: input it does not validate', () => {
       }) as never,
     });
     expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
+  });
+
+  test('a malformed record does not hold up the valid ones beside it', async () => {
+    const result = await handler(sqsEvent(sqsRecord('not json', 'bad'), sqsRecord(s3Event(), 'good')), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(glue).toHaveReceivedCommandTimes(StartJobRunCommand, 1);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
   });
 
   test('a missing key is named in the dead-letter message', async () => {
@@ -385,9 +599,7 @@ describe('glue trigger: input it does not validate', () => {
     expect(glue).not.toHaveReceivedAnyCommand();
     expect(dynamodb).not.toHaveReceivedAnyCommand();
     expect(stdout.lines().find((line) => line.message === 'Ignoring object outside the incoming prefix')).toMatchObject(
-      {
-        key: 'validated/sales/2026-01-01.csv',
-      },
+      { key: 'validated/sales/2026-01-01.csv' },
     );
   });
 
@@ -428,12 +640,9 @@ describe('glue trigger: input it does not validate', () => {
     const result = await handler(sqsEvent(sqsRecord(event)), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(glue).toHaveReceivedCommandWith(StartJobRunCommand, {
-      Arguments: expect.objectContaining({
-        '--key': 'incoming/sales/empty.csv',
-        '--correlation_id': correlationOf(event),
-      }) as never,
-    });
+    expect(startedBatches()).toEqual([
+      [expect.objectContaining({ key: 'incoming/sales/empty.csv', correlationId: correlationOf(event) })],
+    ]);
     expect(sns).not.toHaveReceivedAnyCommand();
   });
 
@@ -441,5 +650,11 @@ describe('glue trigger: input it does not validate', () => {
     delete process.env.QUEUE_URL;
     await expect(handler(sqsEvent(sqsRecord(s3Event())), lambdaContext())).rejects.toThrow(MissingConfigError);
     await expect(handler(sqsEvent(sqsRecord(s3Event())), lambdaContext())).rejects.toThrow(/QUEUE_URL/);
+  });
+
+  test('a wait range that is upside down is refused naming both bounds', () => {
+    expect(() => loadConfig({ ...ENV, WAIT_MIN_SECONDS: '600', WAIT_MAX_SECONDS: '300' })).toThrow(
+      /WAIT_MAX_SECONDS is '300': expected from WAIT_MIN_SECONDS \(600\) to 43200/,
+    );
   });
 });

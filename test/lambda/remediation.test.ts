@@ -408,6 +408,55 @@ function dmsTask(status: string, lastFailureMessage?: string, stopReason = 'Stop
   });
 }
 
+describe('remediation: a failed batch run (docs/bursts.md)', () => {
+  const OBJECTS = [
+    { bucket: 'data-bucket', key: 'incoming/sales/a.csv', versionId: 'va', correlationId: 'cid-a' },
+    { bucket: 'data-bucket', key: 'incoming/sales/b.csv', versionId: null, correlationId: 'cid-b' },
+  ];
+  const BATCH_ARGUMENTS = { '--objects': JSON.stringify(OBJECTS), '--batch_id': 'batch-7' };
+  const batchRun = (extra: Record<string, string> = {}) =>
+    glue.on(GetJobRunCommand).resolves({
+      JobRun: {
+        Id: 'jr_failed',
+        JobName: 'MyJob',
+        JobRunState: 'FAILED',
+        ErrorMessage: 'boom',
+        Arguments: { ...BATCH_ARGUMENTS, ...extra },
+      },
+    });
+
+  test('is re-run with the same --objects, its attempts counted per batch, not sent to a person as unidentified', async () => {
+    batchRun();
+    const outcomes = await invoke(sample('glue-job-state-change-failed'));
+    expect(outcomes).toEqual([{ result: 'retried', detail: { jobRunId: 'jr_retry', attempt: 1 } }]);
+    expect(glue).toHaveReceivedCommandWith(StartJobRunCommand, {
+      JobName: 'MyJob',
+      Arguments: { ...BATCH_ARGUMENTS, '--remediation_attempt': '1' },
+    });
+    expect(state.items.get('glue-attempts#batch-batch-7')?.attempts).toEqual({ N: '1' });
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  test('at the bound every object of the batch is quarantined and ONE alert names the batch', async () => {
+    batchRun({ '--remediation_attempt': '3' });
+    const outcomes = await invoke(sample('glue-job-state-change-failed'));
+    expect(outcomes).toEqual([{ result: 'quarantined', detail: { batchId: 'batch-7', quarantined: 2 } }]);
+    expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
+      Key: 'quarantine/sales/a.csv',
+      CopySource: 'data-bucket/incoming%2Fsales%2Fa.csv?versionId=va',
+    });
+    expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, { Key: 'quarantine/sales/b.csv' });
+    const alerts = published();
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.json).toMatchObject({
+      type: 'glue-batch-retries-exhausted',
+      resource: { batchId: 'batch-7', jobName: 'MyJob' },
+      attempts: 3,
+      details: { objects: 2, correlationIds: ['cid-a', 'cid-b'] },
+    });
+  });
+});
+
 describe('remediation: DMS task failed', () => {
   beforeEach(() => {
     dms.on(StartReplicationTaskCommand).resolves({});

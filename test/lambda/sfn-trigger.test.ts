@@ -1,15 +1,17 @@
 import 'aws-sdk-client-mock-jest';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, ExecutionLimitExceeded, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as sfnTrigger } from '../../lambda/sfn-trigger';
-import { executionNameFor } from '../../lambda/sfn-trigger/execution-name';
+import { batchExecutionNameFor, executionNameFor } from '../../lambda/sfn-trigger/execution-name';
 import { MissingConfigError } from '../../lambda/shared/env';
 import { captureStdout, lambdaContext, loadEvent } from '../fixtures/events';
 
 const handler = (event: SNSEvent) => sfnTrigger(event, lambdaContext());
 
 const sfn = mockClient(SFNClient);
+const dynamodb = mockClient(DynamoDBClient);
 const STATE_MACHINE_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:orchestration';
 const CORRELATION_ID = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 
@@ -49,6 +51,10 @@ let stdout: ReturnType<typeof captureStdout>;
 
 beforeEach(() => {
   sfn.reset();
+  dynamodb.reset();
+  // No claim: an object validated alone keeps an execution of its own.
+  dynamodb.on(GetItemCommand).resolves({});
+  process.env.STATE_TABLE_NAME = 'pipeline-state';
   sfn
     .on(StartExecutionCommand)
     .resolves({ executionArn: `${STATE_MACHINE_ARN}:${CORRELATION_ID}`, startDate: new Date() });
@@ -59,6 +65,8 @@ beforeEach(() => {
 afterEach(() => {
   stdout.restore();
   delete process.env.STATE_MACHINE_ARN;
+  delete process.env.STATE_TABLE_NAME;
+  delete process.env.EXECUTION_SCOPE;
 });
 
 describe('step functions trigger', () => {
@@ -158,5 +166,74 @@ describe('step functions trigger', () => {
   test('a missing STATE_MACHINE_ARN is named', async () => {
     delete process.env.STATE_MACHINE_ARN;
     await expect(handler(snsEvent(validationResult()))).rejects.toThrow(MissingConfigError);
+  });
+});
+
+describe('step functions trigger: one execution per dataset batch', () => {
+  const claimOf = (batchId: string) => ({
+    Item: {
+      id: { S: `glue-run#${CORRELATION_ID}` },
+      claimState: { S: 'COMPLETED' },
+      jobRunId: { S: 'jr_1' },
+      batchId: { S: batchId },
+    },
+  });
+
+  test('a PASSED object of a batch starts the execution named after its batch and dataset', async () => {
+    dynamodb.on(GetItemCommand).resolves(claimOf('batch-1'));
+    await handler(snsEvent(validationResult()));
+
+    expect(dynamodb).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: 'pipeline-state',
+      Key: { id: { S: `glue-run#${CORRELATION_ID}` } },
+      ConsistentRead: true,
+    });
+    const input = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
+    const name = batchExecutionNameFor('batch-1', 'sales');
+    expect(name).toMatch(/^b-[0-9a-f]{32}$/);
+    expect(input.name).toBe(name);
+    expect(JSON.parse(input.input!)).toEqual({
+      correlationId: name,
+      dataset: 'sales',
+      bucket: 'data-bucket',
+      key: 'validated/sales/2026-01-01.csv',
+      versionId: 'v1',
+      reportKey: 'reports/sales/0f1e2d3c.json',
+      batchId: 'batch-1',
+    });
+  });
+
+  test('every object of one dataset in one batch asks for the same execution; other datasets and batches get their own', () => {
+    expect(batchExecutionNameFor('batch-1', 'sales')).toBe(batchExecutionNameFor('batch-1', 'sales'));
+    expect(batchExecutionNameFor('batch-1', 'orders')).not.toBe(batchExecutionNameFor('batch-1', 'sales'));
+    expect(batchExecutionNameFor('batch-2', 'sales')).not.toBe(batchExecutionNameFor('batch-1', 'sales'));
+  });
+
+  test('the second object of the batch meets ExecutionAlreadyExists: a duplicate, not a failure', async () => {
+    dynamodb.on(GetItemCommand).resolves(claimOf('batch-1'));
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    await expect(
+      handler(snsEvent(validationResult({ correlationId: 'another', key: 'incoming/sales/b.csv' }))),
+    ).resolves.toBeUndefined();
+  });
+
+  test('EXECUTION_SCOPE per-object keeps one execution per object and never reads the state table', async () => {
+    process.env.EXECUTION_SCOPE = 'per-object';
+    delete process.env.STATE_TABLE_NAME;
+    dynamodb.on(GetItemCommand).resolves(claimOf('batch-1'));
+    await handler(snsEvent(validationResult()));
+    expect(dynamodb).not.toHaveReceivedAnyCommand();
+    expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.name).toBe(CORRELATION_ID);
+  });
+
+  test('an unknown EXECUTION_SCOPE is refused naming the allowed values', async () => {
+    process.env.EXECUTION_SCOPE = 'per-file';
+    await expect(handler(snsEvent(validationResult()))).rejects.toThrow(/EXECUTION_SCOPE is 'per-file'/);
+  });
+
+  test('a state table error fails the invocation so Lambda retries it (starting nothing half-named)', async () => {
+    dynamodb.on(GetItemCommand).rejects(new Error('DynamoDB unavailable'));
+    await expect(handler(snsEvent(validationResult()))).rejects.toThrow(/DynamoDB unavailable/);
+    expect(sfn).not.toHaveReceivedAnyCommand();
   });
 });

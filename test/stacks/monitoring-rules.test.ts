@@ -240,6 +240,7 @@ function synthMonitoring(
     remediation,
     functions: [{ name: 'Remediation', fn: remediation }],
     deadLetterQueues: [{ name: 'RemediationDlq', queue: remediationDlq }],
+    triggerQueue: { queue: new sqs.Queue(deps, 'ObjectEventsQueue'), oldestMessageAlarmSeconds: 6720 },
     alertsTopic,
     messagingKey: new kms.Key(deps, 'MessagingKey'),
     auditTarget,
