@@ -36,6 +36,8 @@ function synth(handlers: string[], context: Record<string, unknown> = {}) {
 describe('MigrationFunction bundles', () => {
   it('finds every handler under lambda/, nested ones included, and not the shared code', () => {
     expect(Object.keys(handlerEntries()).sort()).toEqual([
+      'cutover-checks',
+      'cutover-fence',
       'datasync-agent-setup',
       'dms-task-manager',
       'glue-trigger',
@@ -43,6 +45,7 @@ describe('MigrationFunction bundles', () => {
       'opensearch-setup/log-transform',
       'remediation',
       'sfn-trigger',
+      'weighted-routing',
     ]);
   });
 

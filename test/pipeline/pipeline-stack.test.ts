@@ -74,7 +74,7 @@ describe('PipelineStack', () => {
   it('deploys every PaymentCutoverStage stack in the same wave, in us-east-1 and the replica in us-west-2', () => {
     for (const env of ['Dev', 'Staging', 'Prod']) {
       expect(deployedStacks(env, `${env}Payment`).sort()).toEqual(
-        ['Dms', 'Network', 'Operations', 'Replica', 'Source', 'Target'].sort(),
+        ['Cutover', 'Dms', 'Monitoring', 'Network', 'Operations', 'Replica', 'Source', 'Target'].sort(),
       );
       const region = (stack: string) =>
         (stage(env).Actions.find((a) => a.Name === `${env}Payment.${stack}.Deploy`) as { Region?: string }).Region;

@@ -247,7 +247,7 @@ describe('DmsStack', () => {
       MultiAZ: false,
     });
     t(prod, 'Dms').hasResourceProperties('AWS::DMS::ReplicationInstance', {
-      ReplicationInstanceClass: 'dms.t3.medium',
+      ReplicationInstanceClass: 'dms.r6i.large',
       MultiAZ: true,
       PubliclyAccessible: false,
     });
