@@ -5,6 +5,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': '<rootDir>/test/support/esbuild-transform.js' },
   setupFiles: ['<rootDir>/test/support/setup.ts'],
+  // One folder per run where the suites share the stages they synthesize (docs/adr/0014).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   // JUnit XML for the CodeBuild test report group (see buildspec.yml).
   reporters: ['default', ['jest-junit', { outputDirectory: 'reports', outputName: 'jest-junit.xml' }]],

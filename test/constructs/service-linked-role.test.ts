@@ -8,7 +8,7 @@ import {
   ROLE_EXISTS_ERROR,
   ServiceLinkedRole,
 } from '../../lib/constructs/service-linked-role';
-import { resourcesOf, synthStage } from '../support/stage-fixture';
+import { resourcesOf, synthStageLive } from '../support/stage-fixture';
 
 /**
  * The Lambda runtime ships `@aws-sdk/client-iam`; this repository does not install it (no new
@@ -186,7 +186,8 @@ describe('ServiceLinkedRole (OpenSearch)', () => {
 });
 
 describe('OpenSearch service-linked role in the stage', () => {
-  const { stage, templates } = synthStage('dev');
+  // The construct tree itself is asserted on, so this suite synthesizes its own stage.
+  const { stage, templates } = synthStageLive('dev');
 
   it('is ensured in NetworkStack, which LoggingStack (the domain) depends on', () => {
     expect(resourcesOf(templates.Network!, 'Custom::ServiceLinkedRole')).toHaveLength(1);

@@ -5,12 +5,26 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EnvName } from '../../lib/config/environment-config';
 import { loadEnvironmentConfig } from '../../lib/config/load';
-import { MigrationStage } from '../../stages/migration-stage';
+import type { MigrationStage } from '../../stages/migration-stage';
+import { sharedSynth, sharedSynthDir } from './shared-synth';
 
-export interface SynthesizedStage {
-  readonly stage: MigrationStage;
+/** A stack of a synthesized stage as the cloud assembly records it. */
+export interface SynthesizedStack {
+  readonly stackName: string;
+  /** From the stack's artifact in the cloud assembly: what `cdk deploy` sets. */
+  readonly terminationProtection: boolean;
+}
+
+export interface StageTemplates {
   /** Template of each stack by its id inside the stage (`Network`, `Storage`, ...). */
   readonly templates: Record<string, Template>;
+  /** Each stack's assembly entry by the same ids. */
+  readonly stacks: Record<string, SynthesizedStack>;
+}
+
+export interface SynthesizedStage extends StageTemplates {
+  /** The live construct tree, for tests that assert on constructs rather than on templates. */
+  readonly stage: MigrationStage;
 }
 
 /** The eleven stacks of a MigrationStage, by construct id. */
@@ -28,7 +42,7 @@ export const STACK_IDS = [
   'Monitoring',
 ] as const;
 
-const cache = new Map<string, SynthesizedStage>();
+const live = new Map<string, SynthesizedStage>();
 
 /** The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does. */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
@@ -36,39 +50,73 @@ export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
 ).context;
 
 /** An App configured like the real one (feature flags from cdk.json), writing to a temp dir. */
-export function newApp(context: Record<string, unknown> = {}): App {
+export function newApp(context: Record<string, unknown> = {}, parentDir: string = os.tmpdir()): App {
   return new App({
-    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-')),
+    outdir: fs.mkdtempSync(path.join(parentDir, 'cdk-test-')),
     context: { ...CDK_JSON_CONTEXT, ...context },
   });
 }
 
-/**
- * Synthesizes one MigrationStage with the committed config of `env` (no account: offline) and cdk-nag
- * on. Synthesis throws if any nag finding is unacknowledged, so every test that uses this fixture
- * also proves the stage is clean. Memoized per test file.
- */
-export function synthStage(env: EnvName, opts: { account?: string } = {}): SynthesizedStage {
-  const key = `${env}:${opts.account ?? ''}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const app = newApp();
+/** Builds and synthesizes the `Test` MigrationStage of `env` with cdk-nag on (cfn-guard stays off). */
+function buildStage(env: EnvName, account: string | undefined, parentDir?: string): SynthesizedStage {
+  // Loaded only when a stage is built: a suite served from the shared folder never pays for it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { MigrationStage } = require('../../stages/migration-stage') as typeof import('../../stages/migration-stage');
+  const app = newApp({}, parentDir);
   const config = loadEnvironmentConfig(
     env,
     () => undefined,
-    opts.account ? { [`${env.toUpperCase()}_ACCOUNT`]: opts.account } : {},
+    account ? { [`${env.toUpperCase()}_ACCOUNT`]: account } : {},
   );
   const stage = new MigrationStage(app, 'Test', {
     config,
     env: config.account ? { account: config.account, region: config.region } : { region: config.region },
   });
   app.synth();
+  const assembly = stage.synth();
   const templates: Record<string, Template> = {};
+  const stacks: Record<string, SynthesizedStack> = {};
   for (const child of stage.node.children) {
-    if (child instanceof Stack) templates[child.node.id] = Template.fromStack(child);
+    if (!(child instanceof Stack)) continue;
+    templates[child.node.id] = Template.fromStack(child);
+    const artifact = assembly.getStackArtifact(child.artifactId);
+    stacks[child.node.id] = { stackName: artifact.stackName, terminationProtection: !!artifact.terminationProtection };
   }
-  const result = { stage, templates };
-  cache.set(key, result);
+  return { stage, templates, stacks };
+}
+
+/**
+ * The templates of one MigrationStage with the committed config of `env` (no account: offline) and
+ * cdk-nag on. Synthesis throws if any nag finding is unacknowledged, so every test that uses this
+ * fixture also proves the stage is clean. Synthesized once per test run and shared by all suites
+ * and workers (test/support/shared-synth.ts); use {@link synthStageLive} only when a test needs the
+ * construct tree itself.
+ */
+export function synthStage(env: EnvName, opts: { account?: string } = {}): StageTemplates {
+  const shared = sharedSynth(`migration-stage-${env}-${opts.account ?? 'no-account'}`, () => {
+    const hit = live.get(`${env}:${opts.account ?? ''}`);
+    const { templates, stacks } = hit ?? buildStage(env, opts.account, sharedSynthDir());
+    return {
+      templates: Object.fromEntries(Object.entries(templates).map(([id, t]) => [id, t.toJSON()])),
+      stacks,
+    };
+  });
+  return {
+    templates: Object.fromEntries(Object.entries(shared.templates).map(([id, t]) => [id, Template.fromJSON(t)])),
+    stacks: shared.stacks,
+  };
+}
+
+/**
+ * Like {@link synthStage}, but synthesized in this test file's process so the construct tree is
+ * available (`stage.logging.dependencies`, ...). Costs one synthesis per suite: memoized per file.
+ */
+export function synthStageLive(env: EnvName, opts: { account?: string } = {}): SynthesizedStage {
+  const key = `${env}:${opts.account ?? ''}`;
+  const hit = live.get(key);
+  if (hit) return hit;
+  const result = buildStage(env, opts.account);
+  live.set(key, result);
   return result;
 }
 

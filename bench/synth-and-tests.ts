@@ -1,0 +1,174 @@
+/**
+ * Synth and test-time ratios of issue 13, measured side by side in one run (prints figures, asserts
+ * nothing). Rounds alternate the variants so load changes hit all of them alike; each figure is the
+ * median over the rounds, as wall time and as CPU time (user + system of the whole process tree),
+ * with the 1-minute load average before each round.
+ *
+ *   npx tsx bench/synth-and-tests.ts [--runs N] [--quick]
+ *
+ * --runs N   rounds (default 3)
+ * --quick    one round, and the test-time variants run only test/stages (not the whole jest suite)
+ *
+ * Variants: the full `cdk synth` (pipeline, every stage, template validation, cdk-nag, cfn-guard) with
+ * the project's tsx runner; the empty-app floor (bench/empty-app.ts) with the same CLI and runner;
+ * the same full synth with the CDK default runner `ts-node --prefer-ts-exts`; jest with the project's
+ * setup (shared stages), with sharing off (`TEST_SHARED_SYNTH=off`), and with ts-jest. A runner that is
+ * not installed is reported as missing, never guessed.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const BIN = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
+
+interface Sample {
+  wall: number;
+  cpu: number;
+  rssMiB: number;
+  ok: boolean;
+}
+interface Variant {
+  name: string;
+  missing?: string;
+  command: string[];
+  env?: Record<string, string>;
+}
+
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(`${pkg}/package.json`, { paths: [ROOT] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function args(): { runs: number; quick: boolean } {
+  const argv = process.argv.slice(2);
+  const quick = argv.includes('--quick');
+  const i = argv.indexOf('--runs');
+  const runs = i >= 0 ? Number(argv[i + 1]) : quick ? 1 : 3;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: expected a whole number of rounds, e.g. --runs 3');
+  return { runs, quick };
+}
+
+/** Runs a command under GNU time: wall seconds, CPU seconds of the process tree, peak RSS. */
+function measure(v: Variant): Sample {
+  const out = path.join(os.tmpdir(), `bench-time-${process.pid}`);
+  const r = spawnSync('/usr/bin/time', ['-o', out, '-f', '%e %U %S %M', ...v.command], {
+    cwd: ROOT,
+    env: { ...process.env, ...v.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const [wall, user, sys, rssKiB] = fs.readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  fs.rmSync(out, { force: true });
+  if (r.status !== 0) {
+    const tail = r.stderr.toString().trim().split('\n').slice(-5).join('\n');
+    console.log(`  ${v.name}: exit ${r.status} (figure kept, marked failed)\n${tail}`);
+  }
+  return { wall: wall!, cpu: user! + sys!, rssMiB: rssKiB! / 1024, ok: r.status === 0 };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function main(): void {
+  const { runs, quick } = args();
+  const synthOut = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
+  const cdk = (app?: string) => [
+    BIN('cdk'),
+    'synth',
+    '--quiet',
+    '--output',
+    synthOut(),
+    ...(app ? ['--app', app] : []),
+  ];
+  const tests = quick ? ['test/stages'] : [];
+  const jest = (extra: string[] = []) => [BIN('jest'), '--silent', ...extra, ...tests];
+  const hasTsNode = installed('ts-node');
+  const hasTsJest = installed('ts-jest');
+
+  const variants: Variant[] = [
+    { name: 'synth: full, every check on (tsx)', command: cdk() },
+    { name: 'synth: empty-app floor (tsx)', command: cdk(`${BIN('tsx')} bench/empty-app.ts`) },
+    {
+      name: 'synth: full, CDK default ts-node runner',
+      command: cdk('npx ts-node --prefer-ts-exts bin/app.ts'),
+      ...(hasTsNode ? {} : { missing: 'ts-node is not installed (not a dependency of this project)' }),
+    },
+    { name: `jest${quick ? ' test/stages' : ''}: shared stages (project setup)`, command: jest() },
+    { name: `jest${quick ? ' test/stages' : ''}: sharing off`, command: jest(), env: { TEST_SHARED_SYNTH: 'off' } },
+    {
+      name: `jest${quick ? ' test/stages' : ''}: ts-jest`,
+      command: jest(['--transform', JSON.stringify({ '^.+\\.ts$': 'ts-jest' })]),
+      ...(hasTsJest ? {} : { missing: 'ts-jest is not installed (not a dependency of this project)' }),
+    },
+  ];
+
+  console.log(`${os.cpus().length} CPUs, ${runs} round(s)${quick ? ', quick mode' : ''}, Node ${process.version}`);
+  const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
+  const loads: number[] = [];
+  for (let round = 1; round <= runs; round++) {
+    const load = os.loadavg()[0]!;
+    loads.push(load);
+    console.log(`round ${round}: load average (1 min) ${load.toFixed(2)}`);
+    for (const v of variants) {
+      if (v.missing) continue;
+      const s = measure(v);
+      samples.get(v.name)!.push(s);
+      console.log(
+        `  ${v.name}: ${s.wall.toFixed(1)} s wall, ${s.cpu.toFixed(1)} s CPU, ${s.rssMiB.toFixed(0)} MiB peak`,
+      );
+    }
+  }
+
+  console.log(
+    `\nmedians of ${runs} round(s); load average ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} (1 min, before each round)`,
+  );
+  const med = new Map<string, { wall: number; cpu: number }>();
+  for (const v of variants) {
+    if (v.missing) {
+      console.log(`  ${v.name}: not measured: ${v.missing}`);
+      continue;
+    }
+    const s = samples.get(v.name)!;
+    const m = { wall: median(s.map((x) => x.wall)), cpu: median(s.map((x) => x.cpu)) };
+    med.set(v.name, m);
+    const failed = s.some((x) => !x.ok) ? ' (a run failed)' : '';
+    console.log(
+      `  ${v.name}: ${m.wall.toFixed(1)} s wall, ${m.cpu.toFixed(1)} s CPU, ${median(s.map((x) => x.rssMiB)).toFixed(0)} MiB peak${failed}`,
+    );
+  }
+  const ratio = (label: string, a: Variant, b: Variant, target: string) => {
+    const x = med.get(a.name);
+    const y = med.get(b.name);
+    if (!x || !y) {
+      console.log(`  ${label}: not measured (${(a.missing ?? b.missing)!}) — target ${target}`);
+      return;
+    }
+    console.log(
+      `  ${label}: ${(x.wall / y.wall).toFixed(2)} by wall, ${(x.cpu / y.cpu).toFixed(2)} by CPU — target ${target}`,
+    );
+  };
+  const [full, floor, tsNode, shared, unshared, tsJest] = variants as [
+    Variant,
+    Variant,
+    Variant,
+    Variant,
+    Variant,
+    Variant,
+  ];
+  console.log('\nratios');
+  ratio('full synth / empty-app floor', full, floor, '<= 5');
+  ratio('full synth / same app under ts-node', full, tsNode, '<= 0.35');
+  ratio('jest / ts-jest on the same suites', shared, tsJest, '<= 0.5');
+  ratio('jest shared stages / sharing off', shared, unshared, 'informative');
+}
+
+main();
