@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { retryThrottling as retryThrottlingOn } from '../constructs/throttling-retry';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import type { ReplicationTaskReference } from '../constructs/managed-replication-task';
@@ -118,17 +119,7 @@ export class OrchestrationStack extends Stack {
     /** The task this execution works on, read from the parameter by the first state. */
     const currentTaskArn = sfn.JsonPath.stringAt('$.replication.taskArn');
 
-    const retryThrottling = <T extends sfn.TaskStateBase>(state: T): T => {
-      state.addRetry({
-        errors: THROTTLING_ERRORS,
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 6,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      return state;
-    };
+    const retryThrottling = <T extends sfn.TaskStateBase>(state: T): T => retryThrottlingOn(state, THROTTLING_ERRORS);
 
     // ---- failure path -------------------------------------------------------------------------
     const failed = new sfn.Fail(this, 'Replication Failed', {

@@ -28,3 +28,7 @@ if (!(stderrWrite as { quietBundling?: true }).quietBundling) {
   };
   process.stderr.write = Object.assign(quiet, { quietBundling: true as const }) as typeof process.stderr.write;
 }
+
+// Deployed functions get their metrics namespace from MigrationFunction; handlers imported by tests
+// get the same here, so Powertools does not print a warning per invocation (thousands in the burst simulation).
+process.env.POWERTOOLS_METRICS_NAMESPACE ??= 'MigrationPlatform';

@@ -13,6 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { retryThrottling as retryThrottlingOn } from '../throttling-retry';
 import { Construct } from 'constructs';
 import { MigrationFunction } from '../migration-function';
 import { ParameterRef, RuntimeOwnedParameter } from '../runtime-owned-parameter';
@@ -309,17 +310,7 @@ export class CutoverWorkflow extends Construct {
     }
 
     // ---- building blocks -----------------------------------------------------------------------
-    const retry = <T extends sfn.TaskStateBase>(state: T): T => {
-      state.addRetry({
-        errors: THROTTLING_ERRORS,
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 6,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      return state;
-    };
+    const retry = <T extends sfn.TaskStateBase>(state: T): T => retryThrottlingOn(state, THROTTLING_ERRORS);
     const sdkTimeout = sfn.Timeout.duration(Duration.seconds(60));
     const sdk = (
       name: string,

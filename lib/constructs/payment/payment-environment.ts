@@ -10,6 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { accessLogBucket } from './access-log-bucket';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups } from '../../compliance/nag';
 import { PaymentConfig } from '../../config/payment-config';
@@ -125,19 +126,9 @@ export class PaymentEnvironment extends Construct {
     this.protocol = config.service.certificateArn ? 'HTTPS' : 'HTTP';
 
     // --- Buckets ---------------------------------------------------------------------------
-    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [
-        { id: 'expire-access-logs', expiration: Duration.days(config.logs.accessLogExpirationDays) },
-        { id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(1) },
-      ],
+    this.accessLogBucket = accessLogBucket(this, 'AccessLogBucket', {
+      expirationDays: config.logs.accessLogExpirationDays,
       removalPolicy,
-      autoDeleteObjects: disposable,
     });
     this.logBucket = new s3.Bucket(this, 'LogBucket', {
       encryption: s3.BucketEncryption.KMS,

@@ -1,6 +1,7 @@
 import { Aws, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { accessLogBucket } from '../../constructs/payment/access-log-bucket';
 import { Construct } from 'constructs';
 import { denyGrantsExceptForAwsServices } from '../../constructs/key-policy';
 import { PaymentStackProps, paymentRemoval } from './payment-stack-props';
@@ -43,19 +44,9 @@ export class PaymentReplicaStack extends Stack {
     });
     denyGrantsExceptForAwsServices(this.replicaKey);
 
-    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [
-        { id: 'expire-access-logs', expiration: Duration.days(config.logs.accessLogExpirationDays) },
-        { id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(1) },
-      ],
+    this.accessLogBucket = accessLogBucket(this, 'AccessLogBucket', {
+      expirationDays: config.logs.accessLogExpirationDays,
       removalPolicy,
-      autoDeleteObjects: disposable,
     });
     this.replicaBucket = new s3.Bucket(this, 'ReplicaBucket', {
       bucketName: names.bucketName,
