@@ -180,7 +180,6 @@ export class PaymentCutoverStage extends Stage {
       fenceSecurityGroup: this.network.fenceSecurityGroup,
       appAlarms: this.monitoring.appAlarms,
       notificationTopic: this.monitoring.alarmTopic,
-      dlqKey: this.network.dataKey,
       logKey: this.network.logKey,
       description: `Payment ${envName}: weighted service records and the cutover workflow`,
     });

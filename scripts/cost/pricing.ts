@@ -32,6 +32,14 @@ export interface ResourceCost {
 /** Types that cost nothing by themselves (what they configure is priced on the resource it belongs to). */
 export const FREE_TYPES: ReadonlySet<string> = new Set([
   'AWS::CDK::Metadata',
+  // The virtual private gateway and the customer gateway are free; the VPN connection is billed per hour.
+  'AWS::EC2::VPNGateway',
+  'AWS::EC2::CustomerGateway',
+  'AWS::EC2::VPNConnectionRoute',
+  'AWS::EC2::VPNGatewayRoutePropagation',
+  // Resolver rules and their associations are free; the endpoint is billed per network interface.
+  'AWS::Route53Resolver::ResolverRule',
+  'AWS::Route53Resolver::ResolverRuleAssociation',
   'AWS::ApplicationAutoScaling::ScalableTarget',
   'AWS::ApplicationAutoScaling::ScalingPolicy',
   'AWS::CertificateManager::Certificate',
@@ -180,6 +188,17 @@ export class ResourcePricer {
       case 'AWS::EC2::NatGateway':
         add('NAT gateway', 'ec2.natGateway', this.hours);
         break;
+      case 'AWS::EC2::VPNConnection':
+        add('Site-to-Site VPN connection', 'vpn.connection', this.hours);
+        break;
+      case 'AWS::Route53Resolver::ResolverEndpoint': {
+        if (!Array.isArray(p.IpAddresses)) {
+          missing('Resolver endpoint ENI', 'IpAddresses is not a list in the template, so the ENI count is unknown');
+          break;
+        }
+        add('Resolver endpoint ENI', 'route53resolver.endpointEni', p.IpAddresses.length * this.hours);
+        break;
+      }
       case 'AWS::EC2::EIP':
         add('Public IPv4 address', 'ec2.publicIpv4', this.hours);
         break;

@@ -20,6 +20,7 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => {
+// main() reports its own errors and resolves to the exit code; it never rejects.
+void main().then((code) => {
   process.exitCode = code;
 });

@@ -26,6 +26,8 @@ const PRICES: PriceTable = {
     'fargate.vcpu.x86_64': { usd: 0.04, unit: 'vCPU-hour', basis: 'documentation' },
     'fargate.memoryGb.x86_64': { usd: 0.004, unit: 'GB-hour', basis: 'documentation' },
     'cloudwatch.alarmStandardMetric': { usd: 0.1, unit: 'metric-month', basis: 'documentation' },
+    'vpn.connection': { usd: 0.05, unit: 'hour', basis: 'documentation' },
+    'route53resolver.endpointEni': { usd: 0.125, unit: 'hour', basis: 'documentation' },
   },
   usage: { 'AWS::S3::Bucket': [{ item: 'Storage', unit: 'GB-month', usd: 0.023, basis: 'documentation' }] },
   dmsIncludedStorageGb: { t3: 50 },
@@ -101,6 +103,30 @@ describe('cost report arithmetic', () => {
     const text = formatCostReport(r);
     expect(text).toMatch(/EC2 instance x9\.mega \[Big\]\s+not priced: no price "ec2\.x9\.mega"/);
     expect(text).toMatch(/dev\s+\$50\.00 \(\+ 3 not priced\)/);
+  });
+
+  test('on-premises connectivity: the VPN connection and each resolver ENI are billed per hour, gateways and rules are free', () => {
+    const r = report({
+      Dev: (s) => {
+        res(s, 'Vgw', 'AWS::EC2::VPNGateway', { Type: 'ipsec.1' });
+        res(s, 'Cgw', 'AWS::EC2::CustomerGateway', { Type: 'ipsec.1', IpAddress: '198.51.100.7', BgpAsn: 65010 });
+        res(s, 'Vpn', 'AWS::EC2::VPNConnection', {
+          Type: 'ipsec.1',
+          CustomerGatewayId: 'cgw-1',
+          VpnGatewayId: 'vgw-1',
+        });
+        res(s, 'Out', 'AWS::Route53Resolver::ResolverEndpoint', {
+          Direction: 'OUTBOUND',
+          SecurityGroupIds: ['sg-1'],
+          IpAddresses: [{ SubnetId: 'subnet-1' }, { SubnetId: 'subnet-2' }],
+        });
+        res(s, 'Rule', 'AWS::Route53Resolver::ResolverRule', { DomainName: 'corp.example', RuleType: 'FORWARD' });
+        res(s, 'Assoc', 'AWS::Route53Resolver::ResolverRuleAssociation', { ResolverRuleId: 'r-1', VPCId: 'vpc-1' });
+      },
+    });
+    // 100 h x 0.05 + 2 ENIs x 100 h x 0.125
+    expect(env(r, 'dev').fixedMonthly).toBeCloseTo(5 + 25, 6);
+    expect(env(r, 'dev').notPriced).toBe(0);
   });
 
   test('environments and stages come apart; each stage gets its own total', () => {

@@ -588,6 +588,14 @@ describe.each(['dev', 'prod'] as const)('PaymentCutoverStage (%s): cutover wirin
     expect(JSON.stringify(fence.VpcConfig.SecurityGroupIds)).toContain(fenceId);
   });
 
+  it("encrypts the cutover functions' dead-letter queues with a key of the same stack (CT.SQS.PR.2 reads no weak reference)", () => {
+    const queues = resourcesOf(t.Cutover, 'AWS::SQS::Queue');
+    expect(queues.length).toBeGreaterThanOrEqual(3);
+    for (const [, queue] of queues) {
+      expect(queue.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^QueueKey/), 'Arn'] });
+    }
+  });
+
   it('writes the weighted records into the configured zone, target behind its health check, source at weight 100', () => {
     const [, records] = only<Record<string, any>>(t.Cutover, 'Custom::WeightedServiceRecords');
     expect(records.HostedZoneId).toBe(stage.config.dns.hostedZoneId);

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsServices } from '../../constructs/key-policy';
 import { CutoverWorkflow } from '../../constructs/payment/cutover-workflow';
 import { PaymentEnvironment, SERVICE_DATABASE_USER } from '../../constructs/payment/payment-environment';
 import { WeightedServiceRouting } from '../../constructs/payment/weighted-service-routing';
@@ -25,8 +26,6 @@ export interface PaymentCutoverStackProps extends PaymentStackProps {
   readonly appAlarms: cloudwatch.IAlarm[];
   /** Where every decision of the workflow is published (the stage's alarm topic). */
   readonly notificationTopic: sns.ITopic;
-  /** Encrypts the functions' dead-letter queues. */
-  readonly dlqKey: kms.IKey;
   /** Encrypts every log group of the stack. */
   readonly logKey: kms.IKey;
 }
@@ -46,6 +45,14 @@ export class PaymentCutoverStack extends Stack {
     const retention = logRetention(config.logRetentionDays);
     const removal = paymentRemoval(config);
 
+    // The dead-letter queues' key lives here: a queue whose key is another stack's output (a weak
+    // reference) is not recognisably encrypted to the Control Tower rule CT.SQS.PR.2.
+    const dlqKey = new kms.Key(this, 'QueueKey', {
+      description: `${props.namePrefix}: dead-letter queues of the cutover functions`,
+      enableKeyRotation: true,
+      removalPolicy: removal,
+    });
+    denyGrantsExceptForAwsServices(dlqKey);
     const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', {
       hostedZoneId: config.dns.hostedZoneId,
       zoneName: config.dns.hostedZoneName.replace(/\.$/, ''),
@@ -57,7 +64,7 @@ export class PaymentCutoverStack extends Stack {
       target: { loadBalancer: target.loadBalancer, healthCheckPath: target.healthCheckPath, protocol: target.protocol },
       logRetention: retention,
       logRemovalPolicy: removal,
-      dlqKey: props.dlqKey,
+      dlqKey,
       logKey: props.logKey,
     });
 
@@ -97,7 +104,7 @@ export class PaymentCutoverStack extends Stack {
       parameterPrefix: cutoverParameterPrefix(props.namePrefix),
       logRetention: retention,
       logRemovalPolicy: removal,
-      dlqKey: props.dlqKey,
+      dlqKey,
       logKey: props.logKey,
     });
 
