@@ -23,6 +23,12 @@ export function buildApp(props: AppProps = {}): App {
   const ctx = (key: string) => app.node.tryGetContext(key);
   const guard = str(ctx('cfnGuard')) !== 'false';
 
+  // Read from the committed config since the pipeline and a laptop must synthesize the same stage.
+  if (str(ctx('dataSyncActivationAttempt')) !== undefined) {
+    throw new ConfigError([
+      'dataSyncActivationAttempt: no longer read from the command line or cdk.json; set dataSync.activationAttempt for the environment in lib/config/environments.ts and deploy',
+    ]);
+  }
   const sandbox = str(ctx('sandbox'));
   if (sandbox) {
     const name = validateSandboxName(sandbox);
@@ -41,11 +47,9 @@ export function buildApp(props: AppProps = {}): App {
     if (which !== 'migration') {
       throw new ConfigError([`stage: expected "migration" or "payment", got ${JSON.stringify(which)}`]);
     }
-    const attempt = str(ctx('dataSyncActivationAttempt'));
     const stage = new MigrationStage(app, `Sandbox-${name}`, {
       config,
       env: account ? { account, region: config.region } : { region: config.region },
-      ...(attempt ? { dataSyncActivationAttempt: attempt } : {}),
     });
     if (guard) addControlTowerGuard(stage);
     return app;
@@ -55,9 +59,6 @@ export function buildApp(props: AppProps = {}): App {
   const pipeline = new PipelineStack(app, 'Pipeline', {
     pipeline: pipelineConfig,
     environments: ENV_NAMES.map((name) => loadEnvironmentConfig(name, ctx)),
-    ...(str(ctx('dataSyncActivationAttempt'))
-      ? { dataSyncActivationAttempt: str(ctx('dataSyncActivationAttempt')) }
-      : {}),
     env: pipelineConfig.account
       ? { account: pipelineConfig.account, region: pipelineConfig.region }
       : { region: pipelineConfig.region },

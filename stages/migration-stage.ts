@@ -19,8 +19,6 @@ export interface MigrationStageProps extends StageProps {
   readonly config: EnvironmentConfig;
   /** Account of the pipeline whose smoke test may assume a role in this stage. @default none */
   readonly smokeTestTrustedAccount?: string;
-  /** Re-runs a failed DataSync activation when changed. */
-  readonly dataSyncActivationAttempt?: string;
   /**
    * Run cdk-nag inside the stage. Always on for real synths; tests that only inspect one template
    * may switch it off for speed. @default true
@@ -80,7 +78,9 @@ export class MigrationStage extends Stage {
       agentSecurityGroup: this.network.dataSyncAgentSecurityGroup,
       lambdaSecurityGroup: this.network.lambdaSecurityGroup,
       logDeliveryPolicyReady: this.network.logDeliveryPolicy.ready,
-      ...(props.dataSyncActivationAttempt ? { activationAttempt: props.dataSyncActivationAttempt } : {}),
+      ...(config.dataSync.activationAttempt !== undefined
+        ? { activationAttempt: String(config.dataSync.activationAttempt) }
+        : {}),
       description: `Migration ${config.envName}: DataSync agent, locations and task`,
     });
     this.database = new DatabaseStack(this, 'Database', {

@@ -9,8 +9,8 @@ import { activationUrl } from './activation-key';
 /** Where the environments are configured; the operator edits `dataSync.existingAgentArn` there. */
 export const ENVIRONMENTS_FILE = 'lib/config/environments.ts';
 
-/** The CDK context key whose change re-runs activation (the construct passes it as ActivationAttempt). */
-export const ATTEMPT_CONTEXT_KEY = 'dataSyncActivationAttempt';
+/** The config field whose change re-runs activation (the construct passes it as ActivationAttempt). */
+export const ATTEMPT_CONFIG_FIELD = 'dataSync.activationAttempt';
 
 export interface AgentContext {
   /** The stack as `cdk deploy` selects it. */
@@ -43,8 +43,8 @@ function retryHint(ctx: Pick<AgentContext, 'stackName' | 'activationAttempt'>): 
   const sandbox = /^Sandbox-([a-z][a-z0-9-]*)\//.exec(ctx.stackName);
   const sandboxArg = sandbox ? ` -c sandbox=${sandbox[1]}` : '';
   return (
-    `redeploy with a new attempt number: \`npx cdk deploy ${ctx.stackName}${sandboxArg} -c ${ATTEMPT_CONTEXT_KEY}=${next}\` ` +
-    `(through the pipeline: set "${ATTEMPT_CONTEXT_KEY}": "${next}" in the context of cdk.json and push)`
+    `set ${ATTEMPT_CONFIG_FIELD} to ${next} for this environment in ${ENVIRONMENTS_FILE} and redeploy: ` +
+    `\`npx cdk deploy ${ctx.stackName}${sandboxArg}\` (through the pipeline: commit and push)`
   );
 }
 

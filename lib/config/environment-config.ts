@@ -156,6 +156,13 @@ export interface DataSyncConfig {
     readonly startExpression: string;
     readonly stopExpression: string;
   };
+  /**
+   * Raise it by one to run a failed agent activation again on the next deploy (the stack's
+   * `SetupInstructions` output says when). Committed here, not passed on the command line, so the
+   * pipeline and a laptop synthesize the same DataSync stack.
+   * @default 0
+   */
+  readonly activationAttempt?: number;
 }
 
 export type DatabaseSizing =

@@ -109,6 +109,13 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(ds.agentInstanceType)) {
     at('dataSync.agentInstanceType', 'an EC2 instance type such as m5.2xlarge', ds.agentInstanceType);
   }
+  if (ds.activationAttempt !== undefined && !(Number.isInteger(ds.activationAttempt) && ds.activationAttempt >= 0)) {
+    at(
+      'dataSync.activationAttempt',
+      'a whole number, 0 or more (raise it by one to retry activation)',
+      ds.activationAttempt,
+    );
+  }
   if (!ds.source.serverHostname) at('dataSync.source.serverHostname', 'the on-premises server name', '');
   if (!ds.source.subdirectory.startsWith('/')) {
     at('dataSync.source.subdirectory', 'an absolute export or share path starting with /', ds.source.subdirectory);

@@ -49,7 +49,7 @@ export interface DataSyncAgentSetupProps {
   readonly activationBudget?: Duration;
   /**
    * Any change re-runs activation (and location/task creation) when they did not succeed; wire it
-   * to the `dataSyncActivationAttempt` context value. @default '0'
+   * to `dataSync.activationAttempt` of the environment's config. @default '0'
    */
   readonly activationAttempt?: string;
 }

@@ -46,11 +46,6 @@ export interface PipelineStackProps extends StackProps {
   readonly pipeline: PipelineConfig;
   /** Environments in promotion order: dev, staging, prod. */
   readonly environments: readonly EnvironmentConfig[];
-  /**
-   * Re-runs a failed DataSync activation in every stage when changed (commit a new value of the
-   * `dataSyncActivationAttempt` context key in cdk.json). @default none
-   */
-  readonly dataSyncActivationAttempt?: string;
 }
 
 /**
@@ -145,7 +140,6 @@ export class PipelineStack extends Stack {
         config,
         env: config.account ? { account: config.account, region: config.region } : { region: config.region },
         ...(this.account ? { smokeTestTrustedAccount: this.account } : {}),
-        ...(props.dataSyncActivationAttempt ? { dataSyncActivationAttempt: props.dataSyncActivationAttempt } : {}),
       });
       stages.push(stage);
       const smokeRole = stage.orchestration.smokeTestRoleArnOutput;

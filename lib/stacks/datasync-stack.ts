@@ -26,7 +26,7 @@ export interface DataSyncStackProps extends MigrationStackProps {
    * that lets DataSync write task logs; the task log group is named under its prefix.
    */
   readonly logDeliveryPolicyReady: IDependable;
-  /** Changing this re-runs a failed activation on the next deploy (`-c dataSyncActivationAttempt=2`). */
+  /** Changing this re-runs a failed activation on the next deploy (`dataSync.activationAttempt` in the environment's config). */
   readonly activationAttempt?: string;
 }
 

@@ -43,6 +43,13 @@ describe('buildApp', () => {
     expect(() => app({ sandbox: 'Alice_1' })).toThrow(/sandbox: expected 2-15 lowercase letters/);
   });
 
+  it('refuses the activation attempt as a context key: it comes from committed config, so every synth agrees', () => {
+    expect(() => app({ dataSyncActivationAttempt: '2' })).toThrow(
+      /dataSyncActivationAttempt: no longer read from the command line or cdk\.json; set dataSync\.activationAttempt/,
+    );
+    expect(() => app({ sandbox: 'alice', dataSyncActivationAttempt: '2' })).toThrow(/set dataSync\.activationAttempt/);
+  });
+
   it('refuses a malformed account before building anything', () => {
     expect(() => app({ prodAccount: '12345' })).toThrow(/prod\.account: expected a 12-digit AWS account id/);
   });

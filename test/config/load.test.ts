@@ -85,6 +85,15 @@ describe('validateEnvironmentConfig', () => {
     expect(problemsOf((c) => c)).toEqual([]);
   });
 
+  it('takes the DataSync activation attempt as a whole number, 0 or more', () => {
+    const withAttempt = (n: number) => problemsOf((c) => ({ ...c, dataSync: { ...c.dataSync, activationAttempt: n } }));
+    expect(withAttempt(3)).toEqual([]);
+    expect(withAttempt(-1)).toEqual([
+      expect.stringMatching(/^dev\.dataSync\.activationAttempt: expected a whole number, 0 or more/),
+    ]);
+    expect(withAttempt(1.5)).toHaveLength(1);
+  });
+
   it('refuses MySQL system schemas and wildcards in the DMS allowlist', () => {
     const problems = problemsOf((c) => ({
       ...c,

@@ -97,7 +97,8 @@ describe('Create', () => {
     );
     expect(text).toContain('dataSync.existingAgentArn');
     expect(text).toContain('lib/config/environments.ts');
-    expect(text).toContain('npx cdk deploy mystack -c dataSyncActivationAttempt=1');
+    expect(text).toContain('set dataSync.activationAttempt to 1 for this environment in lib/config/environments.ts');
+    expect(text).toContain('`npx cdk deploy mystack`');
   });
 
   it('names the stack the way cdk deploy selects it inside a Stage', async () => {
@@ -107,7 +108,7 @@ describe('Create', () => {
       T0 + 20 * 60_000,
     );
     const text = (poll.IsComplete && poll.Data?.['SetupInstructions']) || '';
-    expect(text).toContain('npx cdk deploy Dev/DataSync -c dataSyncActivationAttempt=1');
+    expect(text).toContain('`npx cdk deploy Dev/DataSync`');
     expect(text).toContain('redeploy Dev/DataSync.');
   });
 

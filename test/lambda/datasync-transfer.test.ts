@@ -177,7 +177,7 @@ describe('Create', () => {
     expect(result.Data?.['SetupInstructions']).toContain(
       'Creating the source location nfs://nfs.onprem.example.internal/exports/migration failed: InvalidRequestException: Agent is offline',
     );
-    expect(result.Data?.['SetupInstructions']).toContain('-c dataSyncActivationAttempt=1');
+    expect(result.Data?.['SetupInstructions']).toContain('set dataSync.activationAttempt to 1');
   });
 
   it('removes the location it just made when the task cannot be created', async () => {

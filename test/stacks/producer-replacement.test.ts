@@ -14,12 +14,12 @@ type Templates = Record<'Dms' | 'Orchestration' | 'Lambda' | 'Monitoring', Templ
 function synth(change: (stage: MigrationStage) => void = () => undefined, activationAttempt = '1'): Templates {
   // Templates only: skip bundling and the nag pass (the stage tests cover both).
   const app = newApp({ 'aws:cdk:bundling-stacks': [] });
-  const config = loadEnvironmentConfig('dev', () => undefined, {});
+  const base = loadEnvironmentConfig('dev', () => undefined, {});
+  const config = { ...base, dataSync: { ...base.dataSync, activationAttempt: Number(activationAttempt) } };
   const stage = new MigrationStage(app, 'Test', {
     config,
     env: { region: config.region },
     nagChecks: false,
-    dataSyncActivationAttempt: activationAttempt,
   });
   change(stage);
   return {
