@@ -1,10 +1,9 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MigrationStackProps, statefulRemoval } from './migration-stack-props';
-import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
+import { allowCloudWatchLogs, denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 /** The four areas of the data bucket; every hop reads and writes by these prefixes only. */
 export const DATA_PREFIXES = {
@@ -44,23 +43,7 @@ export class StorageStack extends Stack {
     denyGrantsExceptForAwsServices(this.dataKey);
     // Glue's security configuration encrypts its CloudWatch log groups with this key; the logs
     // service must be allowed to use it, scoped to log groups of this account and region.
-    this.dataKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
+    allowCloudWatchLogs(this.dataKey);
 
     // Server access log delivery supports SSE-S3 only, not SSE-KMS.
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {

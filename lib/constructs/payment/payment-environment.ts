@@ -10,7 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { accessLogBucket } from './access-log-bucket';
+import { accessLogBucket, transactionLogLifecycle } from './access-log-bucket';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups } from '../../compliance/nag';
 import { PaymentConfig } from '../../config/payment-config';
@@ -141,22 +141,7 @@ export class PaymentEnvironment extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'log-bucket/',
-      lifecycleRules: [
-        {
-          id: 'archive-transaction-logs',
-          transitions: [
-            {
-              storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-              transitionAfter: Duration.days(config.logs.transitionToGlacierDays),
-            },
-          ],
-        },
-        {
-          id: 'expire-noncurrent-versions',
-          noncurrentVersionExpiration: Duration.days(config.logs.noncurrentVersionExpirationDays),
-        },
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
+      lifecycleRules: transactionLogLifecycle(config.logs, true),
       removalPolicy,
       autoDeleteObjects: disposable,
     });

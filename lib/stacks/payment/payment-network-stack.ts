@@ -1,10 +1,9 @@
-import { ArnFormat, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { denyGrantsExceptForAwsServices } from '../../constructs/key-policy';
+import { allowCloudWatchLogs, denyGrantsExceptForAwsServices } from '../../constructs/key-policy';
 import { DmsAccountRoles } from '../../constructs/dms-account-roles';
 import { logRetention } from '../migration-stack-props';
 import { PaymentRole, PaymentStackProps, paymentRemoval, POSTGRES_PORT } from './payment-stack-props';
@@ -66,23 +65,7 @@ export class PaymentNetworkStack extends Stack {
     });
     denyGrantsExceptForAwsServices(this.logKey);
     // CloudWatch Logs encrypts the stage's log groups with this key, limited to this account and region.
-    this.logKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
+    allowCloudWatchLogs(this.logKey);
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(config.network.cidr),

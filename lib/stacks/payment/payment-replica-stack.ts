@@ -1,7 +1,7 @@
-import { Aws, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { accessLogBucket } from '../../constructs/payment/access-log-bucket';
+import { accessLogBucket, transactionLogLifecycle } from '../../constructs/payment/access-log-bucket';
 import { Construct } from 'constructs';
 import { denyGrantsExceptForAwsServices } from '../../constructs/key-policy';
 import { PaymentStackProps, paymentRemoval } from './payment-stack-props';
@@ -61,21 +61,7 @@ export class PaymentReplicaStack extends Stack {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'replica-bucket/',
-      lifecycleRules: [
-        {
-          id: 'archive-transaction-logs',
-          transitions: [
-            {
-              storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-              transitionAfter: Duration.days(config.logs.transitionToGlacierDays),
-            },
-          ],
-        },
-        {
-          id: 'expire-noncurrent-versions',
-          noncurrentVersionExpiration: Duration.days(config.logs.noncurrentVersionExpirationDays),
-        },
-      ],
+      lifecycleRules: transactionLogLifecycle(config.logs, false),
       removalPolicy,
       autoDeleteObjects: disposable,
     });
