@@ -12,7 +12,8 @@ import { EnvironmentConfig } from '../../lib/config/environment-config';
 import { loadEnvironmentConfig, validateEnvironmentConfig } from '../../lib/config/load';
 import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../../lib/constructs/service-linked-role';
 import { SERVICE_LOG_PREFIXES, SharedLogDeliveryPolicy } from '../../lib/constructs/shared-log-delivery-policy';
-import { LoggingStack, parseEngineVersion } from '../../lib/stacks/logging-stack';
+import { parseEngineVersion } from '../../lib/constructs/audit';
+import { LoggingStack } from '../../lib/stacks/logging-stack';
 
 const ENV = { account: '111111111111', region: 'us-west-2' };
 const ADMIN = 'arn:aws:iam::111111111111:role/platform-admins';
@@ -189,7 +190,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
   });
 
   it('uses fine-grained access control with the setup role as IAM master user and no internal users', () => {
-    const setupRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'OpenSearchSetupFunctionRole');
+    const setupRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'AuditDomainSetupFunctionRole');
     b.logging.hasResourceProperties('AWS::OpenSearchService::Domain', {
       AdvancedSecurityOptions: {
         Enabled: true,
@@ -200,8 +201,8 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
   });
 
   it('allows es:ESHttp* to the named roles only', () => {
-    const setupRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'OpenSearchSetupFunctionRole');
-    const firehoseRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'FirehoseDeliveryRole');
+    const setupRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'AuditDomainSetupFunctionRole');
+    const firehoseRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'DeliveryRole');
     const policy = accessPolicy(b.logging);
     expect(policy.Statement).toHaveLength(1);
     expect(policy.Statement[0]).toMatchObject({ Effect: 'Allow', Action: 'es:ESHttp*' });
@@ -247,7 +248,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
 
   it('delivers both streams inside the VPC with retries, daily indices, KMS and a failed-documents backup', () => {
     const streams = b.logging.findResources('AWS::KinesisFirehose::DeliveryStream');
-    const sg = logicalIdOf(b.logging, 'AWS::EC2::SecurityGroup', 'FirehoseDeliverySecurityGroup');
+    const sg = logicalIdOf(b.logging, 'AWS::EC2::SecurityGroup', 'DeliverySecurityGroup');
     const bucket = logicalIdOf(b.logging, 'AWS::S3::Bucket', 'DeliveryBackup');
     const byIndex = new Map<string, Record<string, unknown>>();
     for (const s of Object.values(streams)) {
@@ -278,7 +279,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
     }
     expect([...byIndex.keys()].sort()).toEqual(['audit-events', 'audit-logs']);
     expect(byIndex.get('audit-events')!.ProcessingConfiguration).toBeUndefined();
-    const transform = logicalIdOf(b.logging, 'AWS::Lambda::Function', 'AuditLogTransform');
+    const transform = logicalIdOf(b.logging, 'AWS::Lambda::Function', 'DeliveryLogTransform');
     expect(byIndex.get('audit-logs')!.ProcessingConfiguration).toEqual({
       Enabled: true,
       Processors: [
@@ -319,7 +320,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
   });
 
   it('configures retention and the writer role through the setup custom resource before any delivery', () => {
-    const firehoseRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'FirehoseDeliveryRole');
+    const firehoseRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'DeliveryRole');
     b.logging.hasResourceProperties('Custom::OpenSearchAuditSetup', {
       IndexPattern: 'audit-*',
       RetentionDays: b.config.openSearch.indexRetentionDays,
@@ -327,14 +328,16 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
       FirehoseRoleArn: { 'Fn::GetAtt': [firehoseRole, 'Arn'] },
     });
     for (const s of Object.values(b.logging.findResources('AWS::KinesisFirehose::DeliveryStream'))) {
-      expect((s as { DependsOn: string[] }).DependsOn).toContain('OpenSearchSetup');
+      expect((s as { DependsOn: string[] }).DependsOn).toContainEqual(
+        expect.stringMatching(/^AuditDomainSetup[0-9A-F]{8}$/),
+      );
     }
     b.logging.hasResourceProperties('AWS::Lambda::Function', {
       VpcConfig: {
         SecurityGroupIds: [
           {
             'Fn::GetAtt': [
-              logicalIdOf(b.logging, 'AWS::EC2::SecurityGroup', 'OpenSearchSetupSecurityGroup'),
+              logicalIdOf(b.logging, 'AWS::EC2::SecurityGroup', 'AuditDomainSetupSecurityGroup'),
               'GroupId',
             ],
           },
@@ -353,7 +356,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
         ((p.SourceSecurityGroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] ?? '').replace(/[0-9A-F]{8}$/, ''),
       )
       .sort();
-    expect(sources).toEqual(['FirehoseDeliverySecurityGroup', 'OpenSearchSetupSecurityGroup']);
+    expect(sources).toEqual(['AuditDomainSetupSecurityGroup', 'DeliverySecurityGroup']);
     for (const p of ingress) {
       expect(p).toMatchObject({
         IpProtocol: 'tcp',
@@ -372,7 +375,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
     for (const r of rules) {
       const target = (r as { Properties: { Targets: Record<string, unknown>[] } }).Properties.Targets[0]!;
       expect(target).toMatchObject({
-        Arn: { 'Fn::ImportValue': expect.stringContaining('AuditEventsStream') },
+        Arn: { 'Fn::ImportValue': expect.stringContaining('DeliveryEventsStream') },
         RoleArn: { 'Fn::ImportValue': expect.stringContaining('EventBridgeToFirehoseRole') },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } },
         RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
@@ -399,7 +402,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
   it('creates log subscriptions in the log group’s stack, delivering through this stack’s role', () => {
     b.consumer.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
       FilterPattern: '',
-      DestinationArn: { 'Fn::ImportValue': Match.stringLikeRegexp('AuditLogsStream') },
+      DestinationArn: { 'Fn::ImportValue': Match.stringLikeRegexp('DeliveryLogsStream') },
       RoleArn: { 'Fn::ImportValue': Match.stringLikeRegexp('CloudWatchLogsToFirehoseRole') },
     });
   });
