@@ -11,8 +11,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { EnvironmentConfig } from '../../lib/config/environment-config';
 import { loadEnvironmentConfig, validateEnvironmentConfig } from '../../lib/config/load';
 import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../../lib/constructs/service-linked-role';
-import { SERVICE_LOG_PREFIXES, SharedLogDeliveryPolicy } from '../../lib/constructs/shared-log-delivery-policy';
-import { LoggingStack, parseEngineVersion } from '../../lib/stacks/logging-stack';
+import { SharedLogDeliveryPolicy } from '../../lib/constructs/shared-log-delivery-policy';
+import { LoggingStack } from '../../lib/stacks/logging-stack';
 
 const ENV = { account: '111111111111', region: 'us-west-2' };
 const ADMIN = 'arn:aws:iam::111111111111:role/platform-admins';
@@ -177,31 +177,16 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
     expect(findings(b)).toEqual([]);
   });
 
-  it('runs the domain HTTPS-only with TLS 1.2+, node-to-node and at-rest encryption under this stack’s key', () => {
+  it('encrypts the domain with this stack’s key (details: test/constructs/audit)', () => {
     const keyId = logicalIdOf(b.logging, 'AWS::KMS::Key', 'AuditKey');
-    b.logging.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     b.logging.hasResourceProperties('AWS::OpenSearchService::Domain', {
-      EngineVersion: 'OpenSearch_2.19',
-      DomainEndpointOptions: { EnforceHTTPS: true, TLSSecurityPolicy: 'Policy-Min-TLS-1-2-PFS-2023-10' },
-      NodeToNodeEncryptionOptions: { Enabled: true },
       EncryptionAtRestOptions: { Enabled: true, KmsKeyId: { Ref: keyId } },
     });
   });
 
-  it('uses fine-grained access control with the setup role as IAM master user and no internal users', () => {
-    const setupRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'OpenSearchSetupFunctionRole');
-    b.logging.hasResourceProperties('AWS::OpenSearchService::Domain', {
-      AdvancedSecurityOptions: {
-        Enabled: true,
-        InternalUserDatabaseEnabled: false,
-        MasterUserOptions: { MasterUserARN: { 'Fn::GetAtt': [setupRole, 'Arn'] } },
-      },
-    });
-  });
-
   it('allows es:ESHttp* to the named roles only', () => {
-    const setupRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'OpenSearchSetupFunctionRole');
-    const firehoseRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'FirehoseDeliveryRole');
+    const setupRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'AuditDomainSetupFunctionRole');
+    const firehoseRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'DeliveryRole');
     const policy = accessPolicy(b.logging);
     expect(policy.Statement).toHaveLength(1);
     expect(policy.Statement[0]).toMatchObject({ Effect: 'Allow', Action: 'es:ESHttp*' });
@@ -219,107 +204,53 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
     expect(JSON.stringify(accessPolicy(b.logging))).not.toContain('"*"');
   });
 
-  it('publishes slow, application and audit logs to log groups with retention', () => {
-    const domain = only<{ Properties: { LogPublishingOptions: Record<string, { Enabled: boolean }> } }>(
-      b.logging,
-      'AWS::OpenSearchService::Domain',
-    );
-    expect(Object.keys(domain.Properties.LogPublishingOptions).sort()).toEqual([
-      'AUDIT_LOGS',
-      'ES_APPLICATION_LOGS',
-      'INDEX_SLOW_LOGS',
-      'SEARCH_SLOW_LOGS',
-    ]);
-    expect(Object.values(domain.Properties.LogPublishingOptions).every((o) => o.Enabled)).toBe(true);
-    for (const lg of Object.values(b.logging.findResources('AWS::Logs::LogGroup'))) {
+  it('keeps every log group for config.logRetentionDays, with no per-stage resource policy', () => {
+    const groups = Object.values(b.logging.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThan(0);
+    for (const lg of groups) {
       expect((lg as { Properties: { RetentionInDays?: number } }).Properties.RetentionInDays).toBe(
         b.config.logRetentionDays,
       );
     }
-    // No per-stage resource policy: the groups live under the prefix of the account's shared one.
     b.logging.resourceCountIs('AWS::Logs::ResourcePolicy', 0);
-    const names = Object.values(b.logging.findResources('AWS::Logs::LogGroup'))
-      .map((lg) => JSON.stringify((lg as { Properties: { LogGroupName?: unknown } }).Properties.LogGroupName ?? ''))
-      .filter((n) => n.includes(SERVICE_LOG_PREFIXES.openSearch));
-    expect(names).toHaveLength(4);
-    expect(JSON.stringify(domain.Properties.LogPublishingOptions)).toContain('DomainAuditLogs');
   });
 
-  it('delivers both streams inside the VPC with retries, daily indices, KMS and a failed-documents backup', () => {
-    const streams = b.logging.findResources('AWS::KinesisFirehose::DeliveryStream');
-    const sg = logicalIdOf(b.logging, 'AWS::EC2::SecurityGroup', 'FirehoseDeliverySecurityGroup');
-    const bucket = logicalIdOf(b.logging, 'AWS::S3::Bucket', 'DeliveryBackup');
-    const byIndex = new Map<string, Record<string, unknown>>();
-    for (const s of Object.values(streams)) {
-      const props = (s as { Properties: Record<string, unknown> }).Properties;
-      const dest = props.AmazonopensearchserviceDestinationConfiguration as Record<string, unknown>;
-      byIndex.set(dest.IndexName as string, dest);
-      expect(props.DeliveryStreamEncryptionConfigurationInput).toMatchObject({ KeyType: 'CUSTOMER_MANAGED_CMK' });
-      expect(dest).toMatchObject({
-        IndexRotationPeriod: 'OneDay',
-        RetryOptions: { DurationInSeconds: 300 },
-        S3BackupMode: 'FailedDocumentsOnly',
-        S3Configuration: {
-          BucketARN: { 'Fn::GetAtt': [bucket, 'Arn'] },
-          EncryptionConfiguration: { KMSEncryptionConfig: {} },
-        },
-        CloudWatchLoggingOptions: { Enabled: true },
-        VpcConfiguration: { SecurityGroupIds: [{ 'Fn::GetAtt': [sg, 'GroupId'] }] },
+  it('puts both streams in the domain’s subnets and backs them up with this stack’s key, expiring with the logs', () => {
+    const domain = only<{ Properties: { VPCOptions: { SubnetIds: unknown[] } } }>(
+      b.logging,
+      'AWS::OpenSearchService::Domain',
+    );
+    const streams = Object.values(b.logging.findResources('AWS::KinesisFirehose::DeliveryStream'));
+    expect(streams).toHaveLength(2);
+    for (const s of streams) {
+      const dest = (s as { Properties: { AmazonopensearchserviceDestinationConfiguration: Record<string, any> } })
+        .Properties.AmazonopensearchserviceDestinationConfiguration;
+      // The AZs of the domain: one in dev (one node), two in prod.
+      expect(dest.VpcConfiguration.SubnetIds).toEqual(domain.Properties.VPCOptions.SubnetIds);
+      expect(dest.VpcConfiguration.SubnetIds).toHaveLength(envName === 'dev' ? 1 : 2);
+      expect(dest.S3Configuration.BucketARN).toEqual({
+        'Fn::GetAtt': [logicalIdOf(b.logging, 'AWS::S3::Bucket', 'DeliveryBackup'), 'Arn'],
       });
-      // The streams sit in the AZs of the domain: one in dev (one node), two in prod.
-      const domain = only<{ Properties: { VPCOptions: { SubnetIds: unknown[] } } }>(
-        b.logging,
-        'AWS::OpenSearchService::Domain',
-      );
-      expect((dest.VpcConfiguration as { SubnetIds: unknown[] }).SubnetIds).toEqual(
-        domain.Properties.VPCOptions.SubnetIds,
-      );
-      expect((dest.VpcConfiguration as { SubnetIds: unknown[] }).SubnetIds).toHaveLength(envName === 'dev' ? 1 : 2);
     }
-    expect([...byIndex.keys()].sort()).toEqual(['audit-events', 'audit-logs']);
-    expect(byIndex.get('audit-events')!.ProcessingConfiguration).toBeUndefined();
-    const transform = logicalIdOf(b.logging, 'AWS::Lambda::Function', 'AuditLogTransform');
-    expect(byIndex.get('audit-logs')!.ProcessingConfiguration).toEqual({
-      Enabled: true,
-      Processors: [
-        {
-          Type: 'Lambda',
-          Parameters: expect.arrayContaining([
-            { ParameterName: 'LambdaArn', ParameterValue: { 'Fn::GetAtt': [transform, 'Arn'] } },
-          ]),
-        },
-      ],
-    });
-  });
-
-  it('keeps the backup bucket encrypted, versioned, TLS-only, access-logged and expiring', () => {
-    const bucket = logicalIdOf(b.logging, 'AWS::S3::Bucket', 'DeliveryBackup');
-    const accessLogs = logicalIdOf(b.logging, 'AWS::S3::Bucket', 'DeliveryBackupAccessLogs');
-    b.logging.hasResource('AWS::S3::Bucket', {
-      Properties: {
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }],
-        },
-        VersioningConfiguration: { Status: 'Enabled' },
-        LoggingConfiguration: { DestinationBucketName: { Ref: accessLogs } },
-        LifecycleConfiguration: {
-          Rules: [Match.objectLike({ ExpirationInDays: b.config.logRetentionDays, Status: 'Enabled' })],
-        },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true },
+    b.logging.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: { 'Fn::GetAtt': [logicalIdOf(b.logging, 'AWS::KMS::Key', 'AuditKey'), 'Arn'] },
+            },
+          }),
+        ],
       },
-    });
-    b.logging.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: bucket },
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+      LifecycleConfiguration: {
+        Rules: [Match.objectLike({ ExpirationInDays: b.config.logRetentionDays, Status: 'Enabled' })],
       },
     });
   });
 
   it('configures retention and the writer role through the setup custom resource before any delivery', () => {
-    const firehoseRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'FirehoseDeliveryRole');
+    const firehoseRole = logicalIdOf(b.logging, 'AWS::IAM::Role', 'DeliveryRole');
     b.logging.hasResourceProperties('Custom::OpenSearchAuditSetup', {
       IndexPattern: 'audit-*',
       RetentionDays: b.config.openSearch.indexRetentionDays,
@@ -327,14 +258,16 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
       FirehoseRoleArn: { 'Fn::GetAtt': [firehoseRole, 'Arn'] },
     });
     for (const s of Object.values(b.logging.findResources('AWS::KinesisFirehose::DeliveryStream'))) {
-      expect((s as { DependsOn: string[] }).DependsOn).toContain('OpenSearchSetup');
+      expect((s as { DependsOn: string[] }).DependsOn).toContainEqual(
+        expect.stringMatching(/^AuditDomainSetup[0-9A-F]{8}$/),
+      );
     }
     b.logging.hasResourceProperties('AWS::Lambda::Function', {
       VpcConfig: {
         SecurityGroupIds: [
           {
             'Fn::GetAtt': [
-              logicalIdOf(b.logging, 'AWS::EC2::SecurityGroup', 'OpenSearchSetupSecurityGroup'),
+              logicalIdOf(b.logging, 'AWS::EC2::SecurityGroup', 'AuditDomainSetupSecurityGroup'),
               'GroupId',
             ],
           },
@@ -353,7 +286,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
         ((p.SourceSecurityGroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] ?? '').replace(/[0-9A-F]{8}$/, ''),
       )
       .sort();
-    expect(sources).toEqual(['FirehoseDeliverySecurityGroup', 'OpenSearchSetupSecurityGroup']);
+    expect(sources).toEqual(['AuditDomainSetupSecurityGroup', 'DeliverySecurityGroup']);
     for (const p of ingress) {
       expect(p).toMatchObject({
         IpProtocol: 'tcp',
@@ -372,7 +305,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
     for (const r of rules) {
       const target = (r as { Properties: { Targets: Record<string, unknown>[] } }).Properties.Targets[0]!;
       expect(target).toMatchObject({
-        Arn: { 'Fn::ImportValue': expect.stringContaining('AuditEventsStream') },
+        Arn: { 'Fn::ImportValue': expect.stringContaining('DeliveryEventsStream') },
         RoleArn: { 'Fn::ImportValue': expect.stringContaining('EventBridgeToFirehoseRole') },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } },
         RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
@@ -399,7 +332,7 @@ describe.each(['dev', 'prod'] as const)('LoggingStack (%s)', (envName) => {
   it('creates log subscriptions in the log group’s stack, delivering through this stack’s role', () => {
     b.consumer.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
       FilterPattern: '',
-      DestinationArn: { 'Fn::ImportValue': Match.stringLikeRegexp('AuditLogsStream') },
+      DestinationArn: { 'Fn::ImportValue': Match.stringLikeRegexp('DeliveryLogsStream') },
       RoleArn: { 'Fn::ImportValue': Match.stringLikeRegexp('CloudWatchLogsToFirehoseRole') },
     });
   });
@@ -490,19 +423,6 @@ describe('options', () => {
     const b = build('dev', { plant: (s) => new s3.Bucket(s, 'PlantedBucket') });
     expect(findings(b)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^AwsSolutions-S10 @ Logging\/PlantedBucket/)]),
-    );
-  });
-});
-
-describe('parseEngineVersion', () => {
-  it('accepts a version aws-cdk-lib knows', () => {
-    expect(parseEngineVersion('OpenSearch_2.19').version).toBe('OpenSearch_2.19');
-  });
-  it('names what is wrong with anything else', () => {
-    expect(() => parseEngineVersion('2.19')).toThrow(/expected OpenSearch_X.Y/);
-    expect(() => parseEngineVersion('OpenSearch_2.5')).toThrow(/older than OpenSearch_2.7/);
-    expect(() => parseEngineVersion('OpenSearch_2.20')).toThrow(
-      /unknown to the installed aws-cdk-lib; known: .*OpenSearch_2.19/,
     );
   });
 });

@@ -1,0 +1,3 @@
+export * from './audit-delivery';
+export * from './audit-domain';
+export * from './audit-event-target';
