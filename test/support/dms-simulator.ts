@@ -11,8 +11,9 @@
  * Shared by test/stacks/orchestration-workflow.test.ts, test/smoke/smoke-e2e.test.ts and
  * bench/orchestration-transitions.ts.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -22,6 +23,7 @@ import {
   CDC_WAIT_SECONDS,
   FULL_LOAD_POLL_SCHEDULE,
   ReplicationWorkflow,
+  type ReplicationWorkflowProps,
   SMOKE_ACCEPTED_TASK_STATUSES,
   SMOKE_DATASET,
   TRANSITION_WAIT_SECONDS,
@@ -49,6 +51,8 @@ export const REPLICATION_INSTANCE = 'test-dms-replication';
 export const DATA_BUCKET = 'migration-data-dev-test';
 export const RESULTS_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:migration-results-dev`;
 export const ALERTS_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:migration-alerts-dev`;
+export const DATA_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+export const MESSAGING_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/66666666-7777-8888-9999-000000000000`;
 
 export interface SynthesizedWorkflow {
   readonly definition: AslDefinition;
@@ -71,6 +75,10 @@ export interface SynthesizeOptions {
   readonly bucketName?: string;
   /** Generation of the replication task the workflow is synthesized against. @default 'gen-1' */
   readonly taskGeneration?: string;
+  /** Import the bucket and both topics with a KMS key each ({@link DATA_KEY_ARN}, {@link MESSAGING_KEY_ARN}). @default false */
+  readonly encrypted?: boolean;
+  /** Optional props to set (the imported inputs stay). @default none */
+  readonly props?: Pick<ReplicationWorkflowProps, 'logRemovalPolicy' | 'timeout'>;
 }
 
 /**
@@ -79,10 +87,12 @@ export interface SynthesizeOptions {
  * resolve.
  */
 export function synthesizeReplicationWorkflow(opts: SynthesizeOptions = {}): SynthesizedWorkflow {
-  const app = new App();
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Orchestration', { env: { account: ACCOUNT, region: REGION } });
   const bucketName = opts.bucketName ?? DATA_BUCKET;
   const config = loadEnvironmentConfig('dev');
+  const topic = (id: string, topicArn: string) =>
+    sns.Topic.fromTopicAttributes(stack, id, { topicArn, ...(opts.encrypted ? { keyArn: MESSAGING_KEY_ARN } : {}) });
   const workflow = new ReplicationWorkflow(stack, 'ReplicationWorkflow', {
     replicationTask: {
       taskArn: TASK_ARN,
@@ -90,16 +100,23 @@ export function synthesizeReplicationWorkflow(opts: SynthesizeOptions = {}): Syn
       generation: opts.taskGeneration ?? 'gen-1',
     },
     replicationInstanceIdentifier: REPLICATION_INSTANCE,
-    dataBucket: s3.Bucket.fromBucketName(stack, 'DataBucket', bucketName),
-    resultsTopic: sns.Topic.fromTopicArn(stack, 'ResultsTopic', RESULTS_TOPIC_ARN),
-    alertsTopic: sns.Topic.fromTopicArn(stack, 'AlertsTopic', ALERTS_TOPIC_ARN),
+    dataBucket: opts.encrypted
+      ? s3.Bucket.fromBucketAttributes(stack, 'DataBucket', {
+          bucketName,
+          encryptionKey: kms.Key.fromKeyArn(stack, 'DataKey', DATA_KEY_ARN),
+        })
+      : s3.Bucket.fromBucketName(stack, 'DataBucket', bucketName),
+    resultsTopic: topic('ResultsTopic', RESULTS_TOPIC_ARN),
+    alertsTopic: topic('AlertsTopic', ALERTS_TOPIC_ARN),
     envName: config.envName,
     cdcLatencyThresholdSeconds: config.dms.cdcLatencyThresholdSeconds,
     logRetention: logRetention(config.logRetentionDays),
+    ...opts.props,
   });
   const template = Template.fromStack(stack);
+  const logicalId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as CfnElement);
   return {
-    definition: definitionFromTemplate(template.toJSON(), undefined, { region: REGION, account: ACCOUNT }),
+    definition: definitionFromTemplate(template.toJSON(), logicalId, { region: REGION, account: ACCOUNT }),
     template,
     stack,
     workflow,
