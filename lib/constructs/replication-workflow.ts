@@ -60,6 +60,12 @@ const THROTTLING_ERRORS = [
   'States.Timeout',
 ];
 
+/** IAM prefixes of the SDK integrations whose service name differs. */
+const IAM_PREFIXES: Record<string, string> = { databasemigration: 'dms' };
+
+/** What an SDK call of the workflow sets besides the service and action. */
+type SdkCallProps = Omit<tasks.CallAwsServiceProps, 'service' | 'action' | 'iamAction'>;
+
 /** Where the workflow records each batch it finished, below the data bucket. */
 const BATCH_RECORDS = `${DATA_PREFIXES.reports}batches/`;
 
@@ -192,47 +198,42 @@ export class ReplicationWorkflow extends Construct {
       retryThrottling(state).addCatch(publishFailure, { errors: ['States.ALL'], resultPath: '$.error' });
       return state;
     };
+    /** An SDK integration, guarded; its IAM action is the call itself (`dms:StartReplicationTask`). */
+    const sdkCall = (id: string, service: string, action: string, call: SdkCallProps) =>
+      guarded(
+        new tasks.CallAwsService(this, id, {
+          service,
+          action,
+          iamAction: `${IAM_PREFIXES[service] ?? service}:${action[0]!.toUpperCase()}${action.slice(1)}`,
+          ...call,
+        }),
+      );
 
     // ---- DMS task -----------------------------------------------------------------------------
     // The current ARN, not the one this template last saw: a replaced task updates the parameter in
     // the producer's stack at once (ADR 0009).
-    const resolveTask = guarded(
-      new tasks.CallAwsService(this, 'Resolve Replication Task', {
-        service: 'ssm',
-        action: 'getParameter',
-        iamAction: 'ssm:GetParameter',
-        iamResources: [taskArnParameter.parameterArn],
-        parameters: { Name: taskArnParameter.parameterName },
-        resultSelector: { 'taskArn.$': '$.Parameter.Value' },
-        resultPath: '$.replication',
-      }),
-    );
-    const describe = guarded(
-      new tasks.CallAwsService(this, 'Describe Replication Task', {
-        service: 'databasemigration',
-        action: 'describeReplicationTasks',
-        iamAction: 'dms:DescribeReplicationTasks',
-        // DescribeReplicationTasks does not support resource-level permissions.
-        iamResources: ['*'],
-        parameters: {
-          Filters: [{ Name: 'replication-task-arn', Values: sfn.JsonPath.array(currentTaskArn) }],
-          WithoutSettings: true,
-        },
-        resultSelector: { 'task.$': '$.ReplicationTasks[0]' },
-        resultPath: '$.dms',
-      }),
-    );
+    const resolveTask = sdkCall('Resolve Replication Task', 'ssm', 'getParameter', {
+      iamResources: [taskArnParameter.parameterArn],
+      parameters: { Name: taskArnParameter.parameterName },
+      resultSelector: { 'taskArn.$': '$.Parameter.Value' },
+      resultPath: '$.replication',
+    });
+    const describe = sdkCall('Describe Replication Task', 'databasemigration', 'describeReplicationTasks', {
+      // DescribeReplicationTasks does not support resource-level permissions.
+      iamResources: ['*'],
+      parameters: {
+        Filters: [{ Name: 'replication-task-arn', Values: sfn.JsonPath.array(currentTaskArn) }],
+        WithoutSettings: true,
+      },
+      resultSelector: { 'task.$': '$.ReplicationTasks[0]' },
+      resultPath: '$.dms',
+    });
     const startTask = (id: string, type: 'start-replication' | 'resume-processing') =>
-      guarded(
-        new tasks.CallAwsService(this, id, {
-          service: 'databasemigration',
-          action: 'startReplicationTask',
-          iamAction: 'dms:StartReplicationTask',
-          iamResources: [taskArn],
-          parameters: { ReplicationTaskArn: currentTaskArn, StartReplicationTaskType: type },
-          resultPath: sfn.JsonPath.DISCARD,
-        }),
-      );
+      sdkCall(id, 'databasemigration', 'startReplicationTask', {
+        iamResources: [taskArn],
+        parameters: { ReplicationTaskArn: currentTaskArn, StartReplicationTaskType: type },
+        resultPath: sfn.JsonPath.DISCARD,
+      });
     const waitTransition = new sfn.Wait(this, 'Wait For Task Transition', {
       time: sfn.WaitTime.duration(Duration.seconds(TRANSITION_WAIT_SECONDS)),
     }).next(describe);
@@ -243,80 +244,80 @@ export class ReplicationWorkflow extends Construct {
     const waitCdc = new sfn.Wait(this, 'Wait For CDC', {
       time: sfn.WaitTime.duration(Duration.seconds(CDC_WAIT_SECONDS)),
     }).next(describe);
-    const checkLatency = guarded(
-      new tasks.CallAwsService(this, 'Check CDC Latency', {
-        service: 'cloudwatch',
-        action: 'getMetricData',
-        iamAction: 'cloudwatch:GetMetricData',
-        // GetMetricData does not support resource-level permissions.
-        iamResources: ['*'],
-        parameters: {
-          StartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-          EndTime: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
-          ScanBy: 'TimestampDescending',
-          MetricDataQueries: [
-            {
-              Id: 'cdcLatencyTarget',
-              MetricStat: {
-                Metric: {
-                  Namespace: 'AWS/DMS',
-                  MetricName: 'CDCLatencyTarget',
-                  Dimensions: [
-                    { Name: 'ReplicationInstanceIdentifier', Value: props.replicationInstanceIdentifier },
-                    {
-                      Name: 'ReplicationTaskIdentifier',
-                      // DMS publishes task metrics under the task's resource id, the last ARN field.
-                      Value: sfn.JsonPath.arrayGetItem(
-                        sfn.JsonPath.stringSplit(sfn.JsonPath.stringAt('$.dms.task.ReplicationTaskArn'), ':'),
-                        6,
-                      ),
-                    },
-                  ],
-                },
-                Period: 60,
-                Stat: 'Maximum',
+    const checkLatency = sdkCall('Check CDC Latency', 'cloudwatch', 'getMetricData', {
+      // GetMetricData does not support resource-level permissions.
+      iamResources: ['*'],
+      parameters: {
+        StartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        EndTime: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
+        ScanBy: 'TimestampDescending',
+        MetricDataQueries: [
+          {
+            Id: 'cdcLatencyTarget',
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/DMS',
+                MetricName: 'CDCLatencyTarget',
+                Dimensions: [
+                  { Name: 'ReplicationInstanceIdentifier', Value: props.replicationInstanceIdentifier },
+                  {
+                    Name: 'ReplicationTaskIdentifier',
+                    // DMS publishes task metrics under the task's resource id, the last ARN field.
+                    Value: sfn.JsonPath.arrayGetItem(
+                      sfn.JsonPath.stringSplit(sfn.JsonPath.stringAt('$.dms.task.ReplicationTaskArn'), ':'),
+                      6,
+                    ),
+                  },
+                ],
               },
+              Period: 60,
+              Stat: 'Maximum',
             },
-          ],
-        },
-        resultSelector: { 'values.$': '$.MetricDataResults[0].Values' },
-        resultPath: '$.cdc',
-      }),
-    );
-    const recordBatch = guarded(
-      new tasks.CallAwsService(this, 'Record Batch', {
-        service: 's3',
-        action: 'putObject',
-        iamAction: 's3:PutObject',
-        iamResources: [props.dataBucket.arnForObjects(`${BATCH_RECORDS}*`)],
-        parameters: {
-          Bucket: props.dataBucket.bucketName,
-          Key: sfn.JsonPath.format(
-            `${BATCH_RECORDS}{}/{}.json`,
-            sfn.JsonPath.stringAt('$.dataset'),
-            sfn.JsonPath.stringAt('$.correlationId'),
-          ),
-          ContentType: 'application/json',
-          Body: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$')),
-        },
-        resultPath: sfn.JsonPath.DISCARD,
-      }),
-    );
-    const publishOutcome = guarded(
-      new tasks.SnsPublish(this, 'Publish Outcome', {
-        topic: props.resultsTopic,
-        message: sfn.TaskInput.fromObject({
-          status: 'REPLICATED',
-          correlationId: sfn.JsonPath.stringAt('$.correlationId'),
-          dataset: sfn.JsonPath.stringAt('$.dataset'),
-          key: sfn.JsonPath.stringAt('$.key'),
-          cdcLatencySeconds: sfn.JsonPath.numberAt('$.cdc.values[0]'),
-          execution: sfn.JsonPath.executionId,
+          },
+        ],
+      },
+      resultSelector: { 'values.$': '$.MetricDataResults[0].Values' },
+      resultPath: '$.cdc',
+    });
+    const recordBatch = sdkCall('Record Batch', 's3', 'putObject', {
+      iamResources: [props.dataBucket.arnForObjects(`${BATCH_RECORDS}*`)],
+      parameters: {
+        Bucket: props.dataBucket.bucketName,
+        Key: sfn.JsonPath.format(
+          `${BATCH_RECORDS}{}/{}.json`,
+          sfn.JsonPath.stringAt('$.dataset'),
+          sfn.JsonPath.stringAt('$.correlationId'),
+        ),
+        ContentType: 'application/json',
+        Body: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$')),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    /** An outcome on the results topic: the batch, its `status` (also an attribute), what the outcome adds. */
+    const publishResult = (id: string, status: string, fields: Record<string, unknown>) =>
+      guarded(
+        new tasks.SnsPublish(this, id, {
+          topic: props.resultsTopic,
+          message: sfn.TaskInput.fromObject({
+            status,
+            correlationId: sfn.JsonPath.stringAt('$.correlationId'),
+            dataset: sfn.JsonPath.stringAt('$.dataset'),
+            key: sfn.JsonPath.stringAt('$.key'),
+            ...fields,
+            execution: sfn.JsonPath.executionId,
+          }),
+          // Subscriptions filter on `status`; none treats these as PASSED.
+          messageAttributes: {
+            status: { value: status },
+            dataset: { value: sfn.JsonPath.stringAt('$.dataset') },
+            correlationId: { value: sfn.JsonPath.stringAt('$.correlationId') },
+          },
+          resultPath: sfn.JsonPath.DISCARD,
         }),
-        messageAttributes: outcomeAttributes('REPLICATED'),
-        resultPath: sfn.JsonPath.DISCARD,
-      }),
-    );
+      );
+    const publishOutcome = publishResult('Publish Outcome', 'REPLICATED', {
+      cdcLatencySeconds: sfn.JsonPath.numberAt('$.cdc.values[0]'),
+    });
     recordBatch.next(publishOutcome).next(new sfn.Succeed(this, 'Batch Replicated'));
     checkLatency.next(
       new sfn.Choice(this, 'CDC Caught Up?')
@@ -332,22 +333,10 @@ export class ReplicationWorkflow extends Construct {
     );
 
     // ---- smoke batches: observe the task, never start or change it ----------------------------
-    const publishSmokeOutcome = guarded(
-      new tasks.SnsPublish(this, 'Publish Smoke Outcome', {
-        topic: props.resultsTopic,
-        message: sfn.TaskInput.fromObject({
-          status: 'SMOKE_CHECKED',
-          correlationId: sfn.JsonPath.stringAt('$.correlationId'),
-          dataset: sfn.JsonPath.stringAt('$.dataset'),
-          key: sfn.JsonPath.stringAt('$.key'),
-          replicationTaskArn: currentTaskArn,
-          replicationTaskStatus: sfn.JsonPath.stringAt('$.dms.task.Status'),
-          execution: sfn.JsonPath.executionId,
-        }),
-        messageAttributes: outcomeAttributes('SMOKE_CHECKED'),
-        resultPath: sfn.JsonPath.DISCARD,
-      }),
-    );
+    const publishSmokeOutcome = publishResult('Publish Smoke Outcome', 'SMOKE_CHECKED', {
+      replicationTaskArn: currentTaskArn,
+      replicationTaskStatus: sfn.JsonPath.stringAt('$.dms.task.Status'),
+    });
     publishSmokeOutcome
       .next(
         new sfn.Pass(this, 'Smoke Check Result', {
@@ -415,13 +404,4 @@ export class ReplicationWorkflow extends Construct {
     describe.next(choice);
     return resolveTask.next(describe);
   }
-}
-
-/** Message attributes of an outcome on the results topic; subscriptions filter on `status`. */
-function outcomeAttributes(status: string): Record<string, tasks.MessageAttribute> {
-  return {
-    status: { value: status },
-    dataset: { value: sfn.JsonPath.stringAt('$.dataset') },
-    correlationId: { value: sfn.JsonPath.stringAt('$.correlationId') },
-  };
 }
