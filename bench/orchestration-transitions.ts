@@ -8,7 +8,7 @@
  *   npx tsx bench/orchestration-transitions.ts
  */
 import '../test/support/setup';
-import { simulate, synthesizeOrchestrationWorkflow, type Simulation } from '../test/support/dms-simulator';
+import { simulate, synthesizeReplicationWorkflow, type Simulation } from '../test/support/dms-simulator';
 
 const LOADS: readonly { label: string; seconds: number }[] = [
   { label: '5 min', seconds: 5 * 60 },
@@ -44,7 +44,7 @@ function print(rows: string[][]): void {
 }
 
 async function main(): Promise<void> {
-  const workflow = synthesizeOrchestrationWorkflow();
+  const workflow = synthesizeReplicationWorkflow();
   const timeout = workflow.definition.TimeoutSeconds;
   const rows: string[][] = [
     ['full load', 'status', 'transitions', 'describes', 'noticed after', 'virtual run time', 'note'],

@@ -2,6 +2,7 @@ import { CfnRule, Fn, Stack, Stage, StageProps, Tags, Validations } from 'aws-cd
 import { StageAwsSolutionsChecks } from '../lib/compliance/nag';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../lib/config/environment-config';
+import { SmokeTestAccess } from '../lib/constructs/smoke-test-access';
 import { DatabaseStack } from '../lib/stacks/database-stack';
 import { DataSyncStack } from '../lib/stacks/datasync-stack';
 import { DmsStack } from '../lib/stacks/dms-stack';
@@ -41,6 +42,8 @@ export class MigrationStage extends Stage {
   public readonly dms: DmsStack;
   public readonly glue: GlueStack;
   public readonly orchestration: OrchestrationStack;
+  /** The role the pipeline's smoke test assumes; only when `smokeTestTrustedAccount` is set. */
+  public readonly smokeTestAccess?: SmokeTestAccess;
   public readonly lambda: LambdaStack;
   public readonly monitoring: MonitoringStack;
 
@@ -117,9 +120,18 @@ export class MigrationStage extends Stage {
       resultsTopic: this.messaging.validationResultsTopic,
       alertsTopic: this.messaging.alertsTopic,
       logRemovalPolicy,
-      ...(props.smokeTestTrustedAccount ? { smokeTestTrustedAccount: props.smokeTestTrustedAccount } : {}),
       description: `Migration ${config.envName}: replication workflow`,
     });
+    if (props.smokeTestTrustedAccount) {
+      // In OrchestrationStack: it already depends on StorageStack for the bucket and owns the state
+      // machine, so the role adds no edge; in StorageStack it would close a cycle through the workflow.
+      this.smokeTestAccess = new SmokeTestAccess(this.orchestration, 'SmokeTestAccess', {
+        envName: config.envName,
+        trustedAccount: props.smokeTestTrustedAccount,
+        dataBucket: this.storage.dataBucket,
+        stateMachine: this.orchestration.stateMachine,
+      });
+    }
     this.lambda = new LambdaStack(this, 'Lambda', {
       ...common,
       dataBucket: this.storage.dataBucket,

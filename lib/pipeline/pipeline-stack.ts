@@ -16,7 +16,7 @@ import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { EnvironmentConfig } from '../config/environment-config';
 import { PipelineConfig, pipelineDeployProblems } from '../config/pipeline-config';
 import { PROJECT_ROOT } from '../constructs/migration-function';
-import { smokeTestRoleName } from '../stacks/orchestration-stack';
+import { smokeTestRoleName } from '../constructs/smoke-test-access';
 import { MigrationStage } from '../../stages/migration-stage';
 import { PaymentCutoverStage } from '../../stages/payment-cutover-stage';
 import { paymentSmokeRoleName } from '../stacks/payment/payment-operations-stack';
@@ -142,7 +142,7 @@ export class PipelineStack extends Stack {
         ...(this.account ? { smokeTestTrustedAccount: this.account } : {}),
       });
       stages.push(stage);
-      const smokeRole = stage.orchestration.smokeTestRoleArnOutput;
+      const smokeRole = stage.smokeTestAccess?.roleArnOutput;
       const smoke = new CodeBuildStep(`SmokeTest-${config.envName}`, {
         input: source,
         installCommands: ['npm ci --no-audit --no-fund'],

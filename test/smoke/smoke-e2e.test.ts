@@ -24,7 +24,7 @@ import { taskError, type AslDefinition } from '../support/asl';
 import type { FakeExecution } from './fake-aws';
 import {
   simulate,
-  synthesizeOrchestrationWorkflow,
+  synthesizeReplicationWorkflow,
   type DmsScenario,
   type Simulation,
   type SynthesizedWorkflow,
@@ -42,7 +42,7 @@ const REPO = path.join(__dirname, '..', '..');
  */
 let workflow: SynthesizedWorkflow | undefined;
 function loadOrchestrationWorkflow(): SynthesizedWorkflow {
-  workflow ??= synthesizeOrchestrationWorkflow({ bucketName: BUCKET });
+  workflow ??= synthesizeReplicationWorkflow({ bucketName: BUCKET });
   return workflow;
 }
 function loadOrchestrationDefinition(): AslDefinition {

@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { DeleteObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { SMOKE_DATASET as WORKFLOW_SMOKE_DATASET } from '../../lib/stacks/orchestration-stack';
+import { SMOKE_DATASET as WORKFLOW_SMOKE_DATASET } from '../../lib/constructs/replication-workflow';
 import { SMOKE_DATASET, type SmokeConfig } from '../../scripts/smoke-test/config';
 import { runSmokeTest, type SmokeDeps } from '../../scripts/smoke-test/smoke';
 import { BUCKET, FakeAws, FakeClock, STATE_MACHINE_ARN } from './fake-aws';

@@ -13,14 +13,14 @@ import {
   SMOKE_ACCEPTED_TASK_STATUSES,
   SMOKE_DATASET,
   TRANSITION_WAIT_SECONDS,
-} from '../../lib/stacks/orchestration-stack';
+} from '../../lib/constructs/replication-workflow';
 import { taskError, type AslState, type Json } from '../support/asl';
 import {
   batchInput,
   CDC_WAIT_STATE,
   fullLoadWaitState,
   simulate,
-  synthesizeOrchestrationWorkflow,
+  synthesizeReplicationWorkflow,
   TRANSITION_WAIT_STATE,
   type DmsScenario,
   type Simulation,
@@ -32,7 +32,7 @@ const THROTTLED = 'DatabaseMigration.ThrottlingException';
 let workflow: SynthesizedWorkflow;
 
 beforeAll(() => {
-  workflow = synthesizeOrchestrationWorkflow();
+  workflow = synthesizeReplicationWorkflow();
 });
 
 /** Runs a scenario and checks the invariant every run must keep: the waits entered are the schedule's. */
@@ -514,7 +514,7 @@ describe('the task ARN is read at run time from its SSM parameter', () => {
   });
 
   it('changes the template when the task generation changes, so a weak reference is read again', () => {
-    const other = synthesizeOrchestrationWorkflow({ taskGeneration: 'gen-2' });
+    const other = synthesizeReplicationWorkflow({ taskGeneration: 'gen-2' });
     const comment = (w: SynthesizedWorkflow) => w.definition.Comment;
     expect(comment(workflow)).toContain('gen-1');
     expect(comment(other)).toContain('gen-2');

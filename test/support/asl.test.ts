@@ -6,7 +6,6 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import {
   AslValidationError,
   definitionFromTemplate,
-  resolveIntrinsics,
   runDefinition,
   taskError,
   TemplateResolutionError,
@@ -14,113 +13,10 @@ import {
   type Json,
 } from './asl';
 
-const ARN = /^arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/;
-
-/** A template fragment with the resources the resolver tests refer to. */
-const template = {
-  Parameters: { BucketSuffix: { Type: 'String', Default: 'dev' }, NoDefault: { Type: 'String' } },
-  Resources: {
-    Handler: { Type: 'AWS::Lambda::Function', Properties: {} },
-    NamedHandler: { Type: 'AWS::Lambda::Function', Properties: { FunctionName: 'glue-trigger-dev' } },
-    Topic: { Type: 'AWS::SNS::Topic', Properties: {} },
-    Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
-    DataBucket: { Type: 'AWS::S3::Bucket', Properties: {} },
-    Task: { Type: 'AWS::DMS::ReplicationTask', Properties: {} },
-    Other: { Type: 'AWS::Lambda::Function', Properties: {} },
-  },
-};
-
-describe('resolveIntrinsics', () => {
-  const resolve = (v: unknown, opts = {}): Json => resolveIntrinsics(v, template, opts);
-
-  it('resolves pseudo parameters with defaults and with options', () => {
-    const join = {
-      'Fn::Join': [
-        ':',
-        [{ Ref: 'AWS::Partition' }, { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, { Ref: 'AWS::URLSuffix' }],
-      ],
-    };
-    expect(resolve(join)).toBe('aws:us-west-2:123456789012:amazonaws.com');
-    expect(resolve(join, { partition: 'aws-cn', region: 'cn-north-1', account: '210987654321' })).toBe(
-      'aws-cn:cn-north-1:210987654321:amazonaws.com.cn',
-    );
-  });
-
-  it('gives each resource type a well-formed Ref and Arn', () => {
-    const handlerName = resolve({ Ref: 'Handler' }) as string;
-    expect(handlerName).toMatch(/^Handler-[0-9A-F]{12}$/);
-    expect(resolve({ 'Fn::GetAtt': ['Handler', 'Arn'] })).toBe(
-      `arn:aws:lambda:us-west-2:123456789012:function:${handlerName}`,
-    );
-    expect(resolve({ 'Fn::GetAtt': ['NamedHandler', 'Arn'] })).toBe(
-      'arn:aws:lambda:us-west-2:123456789012:function:glue-trigger-dev',
-    );
-    expect(resolve({ Ref: 'Topic' })).toMatch(/^arn:aws:sns:us-west-2:123456789012:Topic-/);
-    expect(resolve({ 'Fn::GetAtt': ['Topic', 'TopicName'] })).toMatch(/^Topic-[0-9A-F]{12}$/);
-    expect(resolve({ Ref: 'Queue' })).toMatch(/^https:\/\/sqs\.us-west-2\.amazonaws\.com\/123456789012\/Queue-/);
-    expect(resolve({ 'Fn::GetAtt': 'Queue.Arn' })).toMatch(/^arn:aws:sqs:us-west-2:123456789012:Queue-/);
-    const bucket = resolve({ Ref: 'DataBucket' }) as string;
-    expect(bucket).toMatch(/^[a-z0-9-]+$/);
-    expect(resolve({ 'Fn::GetAtt': ['DataBucket', 'Arn'] })).toBe(`arn:aws:s3:::${bucket}`);
-    expect(resolve({ Ref: 'Task' })).toMatch(/^arn:aws:dms:us-west-2:123456789012:task:[0-9A-F]{26}$/);
-    for (const id of Object.keys(template.Resources)) {
-      expect(resolve({ 'Fn::GetAtt': [id, 'Arn'] })).toMatch(ARN);
-    }
-  });
-
-  it('fakes other attributes deterministically and distinctly per resource', () => {
-    const a = resolve({ 'Fn::GetAtt': ['Handler', 'SnapStartResponse.ApplyOn'] });
-    expect(a).toBe(resolve({ 'Fn::GetAtt': ['Handler', 'SnapStartResponse.ApplyOn'] }));
-    expect(a).not.toBe(resolve({ 'Fn::GetAtt': ['Other', 'SnapStartResponse.ApplyOn'] }));
-  });
-
-  it('substitutes Fn::Sub variables from the map, Refs, GetAtts, and keeps ${!literal}', () => {
-    expect(resolve({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${DataBucket}/incoming/${!key}' })).toBe(
-      `arn:aws:s3:::${resolve({ Ref: 'DataBucket' }) as string}/incoming/\${key}`,
-    );
-    expect(resolve({ 'Fn::Sub': '${Queue.Arn}' })).toBe(resolve({ 'Fn::GetAtt': ['Queue', 'Arn'] }));
-    expect(
-      resolve({
-        'Fn::Sub': ['${Fn}|${Env}|${AWS::Region}', { Fn: { 'Fn::GetAtt': ['NamedHandler', 'Arn'] }, Env: 'dev' }],
-      }),
-    ).toBe('arn:aws:lambda:us-west-2:123456789012:function:glue-trigger-dev|dev|us-west-2');
-  });
-
-  it('resolves imports from options, else to a deterministic ARN-shaped or plain fake', () => {
-    expect(resolve({ 'Fn::ImportValue': 'Shared:TopicArn' }, { imports: { 'Shared:TopicArn': 'arn:aws:sns:x' } })).toBe(
-      'arn:aws:sns:x',
-    );
-    const fake = resolve({ 'Fn::ImportValue': 'Storage:ExportsOutputFnGetAttDataBucketArn1234' });
-    expect(fake).toMatch(ARN);
-    expect(fake).toBe(resolve({ 'Fn::ImportValue': 'Storage:ExportsOutputFnGetAttDataBucketArn1234' }));
-    expect(resolve({ 'Fn::ImportValue': 'Storage:ExportsOutputRefDataBucketName' })).toBe(
-      'imported-Storage-ExportsOutputRefDataBucketName',
-    );
-  });
-
-  it('selects from split strings, drops AWS::NoValue and reads parameter defaults', () => {
-    expect(resolve({ 'Fn::Select': [1, { 'Fn::Split': ['/', 'incoming/smoke/a.csv'] }] })).toBe('smoke');
-    expect(resolve({ 'Fn::Select': ['3', { 'Fn::Split': [':', { 'Fn::GetAtt': ['Handler', 'Arn'] }] }] })).toBe(
-      'us-west-2',
-    );
-    expect(resolve({ a: 1, b: { Ref: 'AWS::NoValue' }, c: [1, { Ref: 'AWS::NoValue' }] })).toEqual({ a: 1, c: [1] });
-    expect(resolve({ Ref: 'BucketSuffix' })).toBe('dev');
-    expect(resolve({ Ref: 'NoDefault' }, { parameters: { NoDefault: 'given' } })).toBe('given');
-  });
-
-  it('names what it cannot resolve', () => {
-    expect(() => resolve({ Ref: 'Missing' })).toThrow(/no resource or parameter named Missing/);
-    expect(() => resolve({ Ref: 'NoDefault' })).toThrow(/parameter NoDefault has no Default/);
-    expect(() => resolve({ 'Fn::Cidr': ['10.0.0.0/16', 2, 8] })).toThrow(/Fn::Cidr is not supported/);
-    expect(() => resolve({ 'Fn::Select': [3, ['a']] })).toThrow(/index 3 is outside a list of 1/);
-    expect(() => resolve({ 'Fn::Join': ['', [{ a: 1 }]] })).toThrow(TemplateResolutionError);
-  });
-});
-
 describe('definitionFromTemplate', () => {
-  const machine = (definitionString: unknown, extra: Record<string, unknown> = {}) => ({
+  const machine = (definitionString: unknown) => ({
     Type: 'AWS::StepFunctions::StateMachine',
-    Properties: { DefinitionString: definitionString, ...extra },
+    Properties: { DefinitionString: definitionString },
   });
   const simple = JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } });
 
@@ -137,37 +33,66 @@ describe('definitionFromTemplate', () => {
     );
   });
 
-  it('resolves Fn::Join pieces and DefinitionSubstitutions into the JSON text', () => {
-    const tpl = {
-      Resources: {
-        ...template.Resources,
-        SM: machine(
-          {
-            'Fn::Join': [
-              '',
-              [
-                '{"StartAt":"Publish","States":{"Publish":{"Type":"Task","Resource":"arn:',
-                { Ref: 'AWS::Partition' },
-                ':states:::sns:publish","Parameters":{"TopicArn":"',
-                { Ref: 'Topic' },
-                '","Message":"${greeting}"},"End":true}}}',
-              ],
-            ],
-          },
-          { DefinitionSubstitutions: { greeting: { 'Fn::Sub': 'hello from ${AWS::Region}' } } },
-        ),
-      },
-    };
-    const def = definitionFromTemplate(tpl, undefined, { region: 'eu-west-1' });
-    expect(def.States.Publish).toEqual({
+  /** A one-state definition whose Task resource and TopicArn are the given (unresolved) values. */
+  const publishing = (resource: unknown, topicArn: unknown) =>
+    machine({
+      'Fn::Join': [
+        '',
+        [
+          '{"StartAt":"Publish","States":{"Publish":{"Type":"Task","Resource":"',
+          resource,
+          '","Parameters":{"TopicArn":"',
+          topicArn,
+          '","Message":"hello"},"End":true}}}',
+        ],
+      ],
+    });
+  const SNS_PUBLISH = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::sns:publish']] };
+  const TOPIC_ARN = {
+    'Fn::Join': [
+      ':',
+      ['arn', { Ref: 'AWS::Partition' }, 'sns', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'out'],
+    ],
+  };
+
+  it('resolves Fn::Join and the pseudo parameters into the JSON text, with defaults and with options', () => {
+    const tpl = { Resources: { SM: publishing(SNS_PUBLISH, TOPIC_ARN) } };
+    expect(definitionFromTemplate(tpl).States.Publish).toEqual({
       Type: 'Task',
       Resource: 'arn:aws:states:::sns:publish',
-      Parameters: {
-        TopicArn: expect.stringMatching(/^arn:aws:sns:eu-west-1:123456789012:Topic-/),
-        Message: 'hello from eu-west-1',
-      },
+      Parameters: { TopicArn: 'arn:aws:sns:us-west-2:123456789012:out', Message: 'hello' },
       End: true,
     });
+    const other = definitionFromTemplate(tpl, undefined, { region: 'eu-west-1', account: '210987654321' });
+    expect((other.States.Publish!.Parameters as Record<string, string>).TopicArn).toBe(
+      'arn:aws:sns:eu-west-1:210987654321:out',
+    );
+  });
+
+  it('gives a Lambda function of the same template its ARN, by FunctionName or logical id', () => {
+    const invoking = (id: string) =>
+      publishing({ 'Fn::GetAtt': [id, 'Arn'] }, 'arn:aws:sns:us-west-2:123456789012:out');
+    const resources = {
+      Handler: { Type: 'AWS::Lambda::Function', Properties: {} },
+      Named: { Type: 'AWS::Lambda::Function', Properties: { FunctionName: 'cutover-checks-dev' } },
+    };
+    const resourceOf = (id: string) =>
+      definitionFromTemplate({ Resources: { ...resources, SM: invoking(id) } }).States.Publish!.Resource;
+    expect(resourceOf('Handler')).toBe('arn:aws:lambda:us-west-2:123456789012:function:Handler');
+    expect(resourceOf('Named')).toBe('arn:aws:lambda:us-west-2:123456789012:function:cutover-checks-dev');
+  });
+
+  it('names what it does not resolve: an input that was not imported as a literal', () => {
+    const tpl = (topicArn: unknown) => ({
+      Resources: { Topic: { Type: 'AWS::SNS::Topic' }, SM: publishing(SNS_PUBLISH, topicArn) },
+    });
+    expect(() => definitionFromTemplate(tpl({ Ref: 'Topic' }))).toThrow(
+      /SM\.DefinitionString.*: Ref "Topic" is not resolved by the test harness; import the input by name or ARN/,
+    );
+    expect(() => definitionFromTemplate(tpl({ 'Fn::ImportValue': 'Messaging:TopicArn' }))).toThrow(
+      /Fn::ImportValue "Messaging:TopicArn" is not resolved/,
+    );
+    expect(() => definitionFromTemplate(tpl({ 'Fn::GetAtt': ['Topic', 'TopicArn'] }))).toThrow(TemplateResolutionError);
   });
 
   it('throws the validator findings for an invalid definition', () => {
@@ -192,7 +117,7 @@ describe('definitionFromTemplate', () => {
 /** A small real stack: describe a DMS task until it runs, waiting between looks; publish; catch-all to a Fail. */
 function synthesizedDefinition(): AslDefinition {
   const stack = new Stack(new App(), 'AslHarness', { env: { account: '111111111111', region: 'us-west-2' } });
-  const topic = new sns.Topic(stack, 'Outcome');
+  const topic = sns.Topic.fromTopicArn(stack, 'Outcome', 'arn:aws:sns:us-west-2:111111111111:outcome');
   const describe = new tasks.CallAwsService(stack, 'DescribeTask', {
     service: 'databasemigration',
     action: 'describeReplicationTasks',
@@ -237,11 +162,11 @@ describe('a synthesized CDK state machine', () => {
     return { handler, calls };
   };
 
-  it('resolves the SDK integration and the topic reference', () => {
+  it('resolves the SDK integration and keeps the imported topic', () => {
     const describeState = definition.States.DescribeTask!;
     expect(describeState.Resource).toBe('arn:aws:states:::aws-sdk:databasemigration:describeReplicationTasks');
-    expect((definition.States.PublishOutcome!.Parameters as Record<string, string>).TopicArn).toMatch(
-      /^arn:aws:sns:us-west-2:111111111111:Outcome[0-9A-F]{8}-/,
+    expect((definition.States.PublishOutcome!.Parameters as Record<string, string>).TopicArn).toBe(
+      'arn:aws:sns:us-west-2:111111111111:outcome',
     );
     expect(definition.TimeoutSeconds).toBe(7200);
   });

@@ -118,11 +118,7 @@ export function synthesizeCutover(overrides: Partial<CutoverWorkflowProps> = {})
   });
   const template = Template.fromStack(stack);
   const logicalId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as never);
-  const definition = definitionFromTemplate(template.toJSON(), logicalId, {
-    region: REGION,
-    account: ACCOUNT,
-    stackName: 'CutoverTest',
-  });
+  const definition = definitionFromTemplate(template.toJSON(), logicalId, { region: REGION, account: ACCOUNT });
   const fns = template.findResources('AWS::Lambda::Function', {
     Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'cutover-checks' } } },
   });

@@ -1,8 +1,8 @@
 /**
- * Executes the OrchestrationStack workflow, as synthesized, against a fake DMS task in virtual time.
+ * Executes the replication workflow, as synthesized, against a fake DMS task in virtual time.
  *
  * The workflow's Wait states are zeroed when it runs locally; the simulator keeps its own clock
- * instead. After each answer it gives, it works out from the stack's exported polling policy
+ * instead. After each answer it gives, it works out from the construct's exported polling policy
  * (FULL_LOAD_POLL_SCHEDULE, TRANSITION_WAIT_SECONDS, CDC_WAIT_SECONDS) which Wait state the workflow
  * should enter next, and advances its clock by that wait before the next DescribeReplicationTasks.
  * `expectedWaits` is that prediction; a caller compares it with the Wait states the run actually
@@ -13,6 +13,7 @@
  */
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -21,14 +22,15 @@ import { loadEnvironmentConfig } from '../../lib/config/load';
 import {
   CDC_WAIT_SECONDS,
   FULL_LOAD_POLL_SCHEDULE,
-  OrchestrationStack,
+  ReplicationWorkflow,
+  type ReplicationWorkflowProps,
   SMOKE_ACCEPTED_TASK_STATUSES,
   SMOKE_DATASET,
   TRANSITION_WAIT_SECONDS,
-} from '../../lib/stacks/orchestration-stack';
+} from '../../lib/constructs/replication-workflow';
+import { logRetention } from '../../lib/stacks/migration-stack-props';
 import {
   definitionFromTemplate,
-  resolveIntrinsics,
   runDefinition,
   stateNamesOfType,
   taskError,
@@ -39,16 +41,26 @@ import {
 } from './asl';
 
 // ---------------------------------------------------------------------------------------------
-// The workflow as the stage would synthesize it
+// The workflow in a bare stack, its inputs imported: what the stage passes in, without the stage
 
-export const TASK_ARN = 'arn:aws:dms:us-west-2:123456789012:task:ABCDEFGHIJKLMNOP';
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-west-2';
+export const TASK_ARN = `arn:aws:dms:${REGION}:${ACCOUNT}:task:ABCDEFGHIJKLMNOP`;
+export const TASK_ARN_PARAMETER = '/migration/dev/replication-task-arn';
 export const REPLICATION_INSTANCE = 'test-dms-replication';
+export const DATA_BUCKET = 'migration-data-dev-test';
+export const RESULTS_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:migration-results-dev`;
+export const ALERTS_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:migration-alerts-dev`;
+export const DATA_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+export const MESSAGING_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/66666666-7777-8888-9999-000000000000`;
 
 export interface SynthesizedWorkflow {
   readonly definition: AslDefinition;
   readonly template: Template;
+  readonly stack: Stack;
+  readonly workflow: ReplicationWorkflow;
   readonly config: EnvironmentConfig;
-  /** Physical values the definition's cross-stack references resolved to. */
+  /** Physical values the definition refers to: the imported inputs. */
   readonly bucketName: string;
   readonly resultsTopicArn: string;
   readonly alertsTopicArn: string;
@@ -59,57 +71,61 @@ export interface SynthesizedWorkflow {
 }
 
 export interface SynthesizeOptions {
-  /** A literal data bucket name, e.g. the one an s3rver test serves. @default generated */
+  /** The data bucket's name, e.g. the one an s3rver test serves. @default DATA_BUCKET */
   readonly bucketName?: string;
-  /** Generation of the replication task the stack is synthesized against. @default 'gen-1' */
+  /** Generation of the replication task the workflow is synthesized against. @default 'gen-1' */
   readonly taskGeneration?: string;
+  /** Import the bucket and both topics with a KMS key each ({@link DATA_KEY_ARN}, {@link MESSAGING_KEY_ARN}). @default false */
+  readonly encrypted?: boolean;
+  /** Optional props to set (the imported inputs stay). @default none */
+  readonly props?: Pick<ReplicationWorkflowProps, 'logRemovalPolicy' | 'timeout'>;
 }
 
 /**
- * An app with a stand-in stack exporting the bucket and both topics, and the real
- * OrchestrationStack consuming them. The definition's `Fn::ImportValue`s are answered with what
- * the exporting stack's outputs resolve to, so ARNs in the definition are the topics' own.
+ * The ReplicationWorkflow in a bare stack with the dev config, the bucket, topics and task parameter
+ * imported by name and ARN: the definition holds them as literals, so only the partition is left to
+ * resolve.
  */
-export function synthesizeOrchestrationWorkflow(opts: SynthesizeOptions = {}): SynthesizedWorkflow {
-  const app = new App();
-  const env = { region: 'us-west-2' };
-  const shared = new Stack(app, 'Shared', { env });
-  const dataBucket = new s3.Bucket(shared, 'DataBucket', opts.bucketName ? { bucketName: opts.bucketName } : {});
-  const resultsTopic = new sns.Topic(shared, 'ResultsTopic');
-  const alertsTopic = new sns.Topic(shared, 'AlertsTopic');
-  const taskArnParameter = new ssm.StringParameter(shared, 'TaskArnParameter', { stringValue: TASK_ARN });
+export function synthesizeReplicationWorkflow(opts: SynthesizeOptions = {}): SynthesizedWorkflow {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Orchestration', { env: { account: ACCOUNT, region: REGION } });
+  const bucketName = opts.bucketName ?? DATA_BUCKET;
   const config = loadEnvironmentConfig('dev');
-  const orchestration = new OrchestrationStack(app, 'Orchestration', {
-    config,
-    replicationTask: { taskArn: TASK_ARN, taskArnParameter, generation: opts.taskGeneration ?? 'gen-1' },
+  const topic = (id: string, topicArn: string) =>
+    sns.Topic.fromTopicAttributes(stack, id, { topicArn, ...(opts.encrypted ? { keyArn: MESSAGING_KEY_ARN } : {}) });
+  const workflow = new ReplicationWorkflow(stack, 'ReplicationWorkflow', {
+    replicationTask: {
+      taskArn: TASK_ARN,
+      taskArnParameter: ssm.StringParameter.fromStringParameterName(stack, 'TaskArnParameter', TASK_ARN_PARAMETER),
+      generation: opts.taskGeneration ?? 'gen-1',
+    },
     replicationInstanceIdentifier: REPLICATION_INSTANCE,
-    dataBucket,
-    resultsTopic,
-    alertsTopic,
-    env,
+    dataBucket: opts.encrypted
+      ? s3.Bucket.fromBucketAttributes(stack, 'DataBucket', {
+          bucketName,
+          encryptionKey: kms.Key.fromKeyArn(stack, 'DataKey', DATA_KEY_ARN),
+        })
+      : s3.Bucket.fromBucketName(stack, 'DataBucket', bucketName),
+    resultsTopic: topic('ResultsTopic', RESULTS_TOPIC_ARN),
+    alertsTopic: topic('AlertsTopic', ALERTS_TOPIC_ARN),
+    envName: config.envName,
+    cdcLatencyThresholdSeconds: config.dms.cdcLatencyThresholdSeconds,
+    logRetention: logRetention(config.logRetentionDays),
+    ...opts.props,
   });
-
-  const sharedTemplate = Template.fromStack(shared).toJSON() as {
-    Outputs?: Record<string, { Value: unknown; Export?: { Name?: unknown } }>;
-  };
-  const imports: Record<string, string> = {};
-  for (const output of Object.values(sharedTemplate.Outputs ?? {})) {
-    const name = output.Export?.Name;
-    if (typeof name === 'string') imports[name] = String(resolveIntrinsics(output.Value, sharedTemplate));
-  }
-  const physical = (construct: s3.Bucket | sns.Topic | ssm.StringParameter): string =>
-    String(resolveIntrinsics({ Ref: shared.getLogicalId(construct.node.defaultChild as CfnElement) }, sharedTemplate));
-
-  const template = Template.fromStack(orchestration);
+  const template = Template.fromStack(stack);
+  const logicalId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as CfnElement);
   return {
-    definition: definitionFromTemplate(template.toJSON(), undefined, { imports }),
+    definition: definitionFromTemplate(template.toJSON(), logicalId, { region: REGION, account: ACCOUNT }),
     template,
+    stack,
+    workflow,
     config,
-    bucketName: physical(dataBucket),
-    resultsTopicArn: physical(resultsTopic),
-    alertsTopicArn: physical(alertsTopic),
+    bucketName,
+    resultsTopicArn: RESULTS_TOPIC_ARN,
+    alertsTopicArn: ALERTS_TOPIC_ARN,
     taskArn: TASK_ARN,
-    taskArnParameterName: physical(taskArnParameter),
+    taskArnParameterName: TASK_ARN_PARAMETER,
     replicationInstanceIdentifier: REPLICATION_INSTANCE,
   };
 }
@@ -137,7 +153,7 @@ export function batchInput(correlationId = '0123456789abcdef0123456789abcdef', d
 }
 
 // ---------------------------------------------------------------------------------------------
-// The polling policy, as the stack documents it
+// The polling policy, as the construct documents it
 
 /** Statuses DMS moves through on its own that this simulator produces. */
 const TRANSIENT = new Set(['creating', 'starting', 'resuming', 'stopping', 'modifying']);
@@ -147,7 +163,7 @@ export interface ExpectedWait {
   readonly seconds: number;
 }
 
-/** Name of the Wait state the stack creates for a FULL_LOAD_POLL_SCHEDULE row. */
+/** Name of the Wait state the construct creates for a FULL_LOAD_POLL_SCHEDULE row. */
 export const fullLoadWaitState = (waitSeconds: number): string => `Wait ${waitSeconds}s For Full Load`;
 export const TRANSITION_WAIT_STATE = 'Wait For Task Transition';
 export const CDC_WAIT_STATE = 'Wait For CDC';
