@@ -12,7 +12,7 @@ import unittest
 
 from glue.tests.helpers import contract
 from migration_validation import ContractError
-from migration_validation.patterns import AUTOMATON, BOUNDED, LINEAR, PatternError, compile_pattern
+from migration_validation.patterns import AUTOMATON, BOUNDED, LINEAR, PatternError, _all_chars, compile_pattern
 
 ADVERSARIAL = [
     # (pattern, a value that makes backtracking blow up)
@@ -146,6 +146,15 @@ class AdversarialInputTest(unittest.TestCase):
         batch = ["12345678901234567890.5"] * 10 + ["12345678901234567890x"]
         self.assertFalse(compiled.all_match(batch))
         self.assertTrue(compiled.all_match(batch[:10]))
+
+
+class AllCharsTest(unittest.TestCase):
+    def test_every_code_point_once_in_order_surrogates_included(self):
+        chars = _all_chars()
+        self.assertEqual(len(chars), 0x110000)
+        self.assertEqual(chars[::4099], "".join(map(chr, range(0, 0x110000, 4099))))
+        self.assertEqual(chars[0xD7F0:0xE010], "".join(map(chr, range(0xD7F0, 0xE010))))
+        self.assertEqual(chars[:300] + chars[-300:], "".join(map(chr, [*range(300), *range(0x110000 - 300, 0x110000)])))
 
 
 if __name__ == "__main__":
