@@ -114,6 +114,29 @@ class PatternAgreementTest(unittest.TestCase):
             self.assertEqual(compiled.fullmatch(value), expected, value)
             self.assertEqual(compiled.all_match(["a@b.cc", value]), expected, value)
 
+    def test_categories_spelled_out_as_characters_match_the_same(self):
+        spaces = [ch for ch in map(chr, range(0x3001)) if re.fullmatch(r"\s", ch)]
+        alphabet = spaces + ["a", "Z", "_", "@", ".", "5", "\u0661", "\u00e9", "\u212a", "\u017f", "k", "K", "\x00"]
+        patterns = [
+            r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}",
+            r"[\s]+x?",
+            r"(?a:[^\s]+)",  # ASCII: \x85 and \xa0 are not spaces here
+            r"[^\S\n]*[\d.]+",
+            r"(?i:[\sK]+)",  # case folding: left to re
+            r"(?i)(?a:[\w]+)",  # ASCII word characters, folded: \u212a (Kelvin) is not K here
+            r"[^\W_]+",  # \w is too large to spell out
+        ]
+        rnd = random.Random(5)
+        for pattern in patterns:
+            compiled, reference = compile_pattern(pattern), re.compile(pattern).fullmatch
+            with self.subTest(pattern=pattern):
+                for ch in alphabet:
+                    for value in (ch, ch * 3, "a" + ch, ch + "@b.cc", "u@b" + ch + ".cc"):
+                        self.assertEqual(compiled.fullmatch(value), reference(value) is not None, value)
+                for _ in range(500):
+                    values = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 6))) for _ in range(rnd.randint(1, 4))]
+                    self.assertEqual(compiled.all_match(values), all(reference(v) for v in values), values)
+
     def test_automaton_keeps_working_past_its_state_cache(self):
         from migration_validation import patterns
 

@@ -254,6 +254,8 @@ class _Analysis:
         return out
 
     def _rewrite_item(self, op, av, follow: _Follow, inside_repeat: bool, flags) -> tuple:
+        if op is _c.IN:
+            return (op, self._spelled_out(av, flags))
         if op in _ATOMS:
             return (op, av)
         if op is _c.SUBPATTERN:
@@ -292,6 +294,25 @@ class _Analysis:
                 self._undecided(inside_repeat, repeat=True)
             return (op, (low, high, inner))
         raise _refuse(op, av)
+
+    def _spelled_out(self, members: list, flags) -> list:
+        """A character set with each small category (``\\s``: 29 characters)
+        replaced by its characters, found by scanning every code point with
+        ``re`` itself under the same flags: the same set, but ``re`` looks a
+        character up in a table instead of calling the Unicode category test
+        (a third faster on the e-mail pattern). Left as it is under
+        IGNORECASE, where ``re`` would also fold the listed characters."""
+        add, delete = flags
+        if not any(op is _c.CATEGORY for op, _ in members) or (self.state.flags | add) & ~delete & re.IGNORECASE:
+            return members
+        out = []
+        for op, av in members:
+            chars = self._members((_c.IN, _freeze([(op, av)]), flags)) if op is _c.CATEGORY else None
+            if chars is None:
+                out.append((op, av))
+            else:
+                out.extend((_c.LITERAL, ord(ch)) for ch in chars)
+        return out
 
     def _undecided(self, inside_repeat: bool, factor: int = 1, repeat: bool = False) -> None:
         self.undecided += 1
