@@ -104,7 +104,9 @@ class PatternAgreementTest(unittest.TestCase):
                 value = "".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(0, 9)))
                 self.assertEqual(compiled.fullmatch(value), reference(value) is not None, (pattern, value))
                 values = ["".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(0, 6))) for _ in range(rnd.randint(1, 5))]
-                self.assertEqual(compiled.all_match(values), all(reference(v) for v in values), (pattern, values))
+                expected = all(reference(v) for v in values)
+                self.assertEqual(compiled.all_match(values), expected, (pattern, values))
+                self.assertEqual(compiled.all_match(values, max(map(len, values))), expected, (pattern, values))
 
     def test_long_values_in_bounded_mode_go_to_the_automaton_and_still_agree(self):
         compiled = compile_pattern(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")

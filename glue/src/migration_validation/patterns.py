@@ -90,11 +90,14 @@ class CompiledPattern:
             return self._single(text) is not None
         return self._dfa.fullmatch(text)
 
-    def all_match(self, values) -> bool:
-        """True only if every value fully matches."""
+    def all_match(self, values, longest: Optional[int] = None) -> bool:
+        """True only if every value fully matches. ``longest`` is the length
+        of the longest value, if the caller knows it already."""
         if self.mode == AUTOMATON:
             return all(map(self._dfa.fullmatch, values))
-        if self._joined is not None and (self.mode == LINEAR or max(map(len, values), default=0) <= self.max_re_length):
+        if self._joined is not None and self.mode == BOUNDED and longest is None:
+            longest = max(map(len, values), default=0)
+        if self._joined is not None and (self.mode == LINEAR or longest <= self.max_re_length):
             text = "\n".join(values)
             if text.count("\n") == len(values) - 1:  # no value holds a newline
                 return self._joined(text + "\n") is not None

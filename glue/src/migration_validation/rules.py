@@ -133,6 +133,13 @@ def _csv_batch(column: Column):
 
     skip_dedupe = [0]  # batches left to screen without building a set
 
+    def text_rules_pass(distinct) -> bool:
+        """max_length and pattern (whose batch match, in bounded mode, needs the longest value too)."""
+        longest = max(map(len, distinct)) if max_length is not None else None
+        if longest is not None and longest > max_length:
+            return False
+        return matcher is None or all_match(distinct, longest)
+
     def batch_passes(values) -> bool:
         if skip_dedupe[0]:
             # The last measured batch was mostly distinct (ids, e-mails): a
@@ -155,15 +162,11 @@ def _csv_batch(column: Column):
             return True
         if numbers_proven is not None and numbers_proven(distinct):
             # Type and range are proven by the text alone; the text rules remain.
-            if max_length is not None and max(map(len, distinct)) > max_length:
-                return False
-            return matcher is None or all_match(distinct)
+            return text_rules_pass(distinct)
         typed = typed_of(distinct)
         if typed is None:
             return False
-        if max_length is not None and max(map(len, distinct)) > max_length:
-            return False
-        if matcher is not None and not all_match(distinct):
+        if not text_rules_pass(distinct):
             return False
         if column_type == "decimal":
             typed, floats = typed
