@@ -12,7 +12,7 @@ import unittest
 
 from glue.tests.helpers import contract
 from migration_validation import ContractError
-from migration_validation.patterns import AUTOMATON, BOUNDED, LINEAR, PatternError, compile_pattern
+from migration_validation.patterns import AUTOMATON, BOUNDED, LINEAR, PatternError, _all_chars, compile_pattern
 
 ADVERSARIAL = [
     # (pattern, a value that makes backtracking blow up)
@@ -104,7 +104,9 @@ class PatternAgreementTest(unittest.TestCase):
                 value = "".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(0, 9)))
                 self.assertEqual(compiled.fullmatch(value), reference(value) is not None, (pattern, value))
                 values = ["".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(0, 6))) for _ in range(rnd.randint(1, 5))]
-                self.assertEqual(compiled.all_match(values), all(reference(v) for v in values), (pattern, values))
+                expected = all(reference(v) for v in values)
+                self.assertEqual(compiled.all_match(values), expected, (pattern, values))
+                self.assertEqual(compiled.all_match(values, max(map(len, values))), expected, (pattern, values))
 
     def test_long_values_in_bounded_mode_go_to_the_automaton_and_still_agree(self):
         compiled = compile_pattern(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -113,6 +115,29 @@ class PatternAgreementTest(unittest.TestCase):
             expected = re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", value) is not None
             self.assertEqual(compiled.fullmatch(value), expected, value)
             self.assertEqual(compiled.all_match(["a@b.cc", value]), expected, value)
+
+    def test_categories_spelled_out_as_characters_match_the_same(self):
+        spaces = [ch for ch in map(chr, range(0x3001)) if re.fullmatch(r"\s", ch)]
+        alphabet = spaces + ["a", "Z", "_", "@", ".", "5", "\u0661", "\u00e9", "\u212a", "\u017f", "k", "K", "\x00"]
+        patterns = [
+            r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}",
+            r"[\s]+x?",
+            r"(?a:[^\s]+)",  # ASCII: \x85 and \xa0 are not spaces here
+            r"[^\S\n]*[\d.]+",
+            r"(?i:[\sK]+)",  # case folding: left to re
+            r"(?i)(?a:[\w]+)",  # ASCII word characters, folded: \u212a (Kelvin) is not K here
+            r"[^\W_]+",  # \w is too large to spell out
+        ]
+        rnd = random.Random(5)
+        for pattern in patterns:
+            compiled, reference = compile_pattern(pattern), re.compile(pattern).fullmatch
+            with self.subTest(pattern=pattern):
+                for ch in alphabet:
+                    for value in (ch, ch * 3, "a" + ch, ch + "@b.cc", "u@b" + ch + ".cc"):
+                        self.assertEqual(compiled.fullmatch(value), reference(value) is not None, value)
+                for _ in range(500):
+                    values = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 6))) for _ in range(rnd.randint(1, 4))]
+                    self.assertEqual(compiled.all_match(values), all(reference(v) for v in values), values)
 
     def test_automaton_keeps_working_past_its_state_cache(self):
         from migration_validation import patterns
@@ -146,6 +171,15 @@ class AdversarialInputTest(unittest.TestCase):
         batch = ["12345678901234567890.5"] * 10 + ["12345678901234567890x"]
         self.assertFalse(compiled.all_match(batch))
         self.assertTrue(compiled.all_match(batch[:10]))
+
+
+class AllCharsTest(unittest.TestCase):
+    def test_every_code_point_once_in_order_surrogates_included(self):
+        chars = _all_chars()
+        self.assertEqual(len(chars), 0x110000)
+        self.assertEqual(chars[::4099], "".join(map(chr, range(0, 0x110000, 4099))))
+        self.assertEqual(chars[0xD7F0:0xE010], "".join(map(chr, range(0xD7F0, 0xE010))))
+        self.assertEqual(chars[:300] + chars[-300:], "".join(map(chr, [*range(300), *range(0x110000 - 300, 0x110000)])))
 
 
 if __name__ == "__main__":

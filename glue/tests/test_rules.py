@@ -2,7 +2,7 @@ import random
 import unittest
 
 from migration_validation import parse_contract
-from migration_validation.rules import compile_column
+from migration_validation.rules import _number_text_screen, compile_column
 
 
 def column(fmt="csv", **spec):
@@ -174,6 +174,78 @@ class JsonBatchScreenMatchesValueRulesTest(unittest.TestCase):
                         self.assertEqual(expected, [], values[:10])
                     self.assertEqual([i for i, _ in check.failures(values)], expected)
                 self.assertGreater(passed_batches, 0, "the screen should pass some clean batches")
+
+
+class NumberTextScreenTest(unittest.TestCase):
+    """The digit-count screen proves type and range from the text alone: it
+    may only accept a batch whose every value passes the per-value rules."""
+
+    SPECS = [
+        {"type": "integer", "range": {"min": 1}},
+        {"type": "integer", "range": {"min": 1, "max": 500}},
+        {"type": "integer", "range": {"min": -5, "max": 99}},
+        {"type": "integer", "range": {"min": 100, "max": 99999}},
+        {"type": "integer", "range": {"max": 100000}},
+        {"type": "integer", "range": {"min": 0}},
+        {"type": "decimal"},
+        {"type": "decimal", "range": {"min": 0, "max": 100000}},
+        {"type": "decimal", "range": {"min": "0.1", "max": "99.99"}},
+        {"type": "decimal", "range": {"max": "99999.99"}},
+        {"type": "decimal", "range": {"min": 10}},
+        {"type": "decimal", "range": {"min": "-1.5", "max": 10}},
+    ]
+    ATOMS = [
+        "0", "00", "1", "9", "10", "99", "100", "101", "499", "500", "501", "999", "1000", "99999", "100000",
+        "100001", "0099", "007", "99.99", "99.990", "99.991", "0.1", "0.09", ".5", "5.", ".", "10.0", "9.999",
+        "99999.99", "99999.990000001", "100000.0", "-0", "-1", "+1", "-1.5", "-1.51", "1e5", "1.2.3", "\u0661\u0662",
+        " 1", "1\n2", "12\n", "1" * 4301, "1" * 60, "0." + "9" * 40,
+    ]
+
+    def test_accepts_only_batches_that_pass_value_by_value(self):
+        rnd = random.Random(11)
+        for spec in self.SPECS:
+            check = column(**spec)
+            screen = _number_text_screen(check.column)
+            self.assertIsNotNone(screen, spec)
+            with self.subTest(spec=spec):
+                accepted = 0
+                for size in [1, 2, 3, 8] * 300:
+                    values = [rnd.choice(self.ATOMS) for _ in range(size)]
+                    if screen(values):
+                        accepted += 1
+                        self.assertEqual([v for v in values if check.value_failures(v)], [], values)
+                self.assertGreater(accepted, 0, "the screen should prove some clean batches")
+
+    def test_bounds_are_as_tight_as_the_digit_counts(self):
+        cases = [
+            # (range, values the screen proves, clean values it leaves to the typed screen)
+            ("integer", {"min": 1}, ["1", "9", "12345678"], ["01", "+1"]),
+            ("integer", {"min": 1, "max": 500}, ["1", "99"], ["100", "500"]),
+            ("integer", {"min": 100, "max": 99999}, ["100", "99999"], ["099999"]),
+            ("integer", {"min": 101}, ["1000"], ["101", "999"]),
+            ("decimal", {"min": 0, "max": 100000}, ["0", "0.5", ".5", "99999.999"], ["100000", "-0"]),
+            ("decimal", {"min": "0.1", "max": "99.99"}, ["1", "9.99"], ["10", "0.5", "99.99"]),
+        ]
+        for kind, bounds, proven, left in cases:
+            with self.subTest(bounds=bounds):
+                check = column(type=kind, range=bounds)
+                screen = _number_text_screen(check.column)
+                for value in proven + left:
+                    self.assertEqual(check.value_failures(value), (), value)
+                self.assertTrue(screen(proven))
+                for value in left:
+                    self.assertFalse(screen([value]), value)
+
+    def test_no_screen_where_the_text_cannot_prove_the_rules(self):
+        for spec in [
+            {"type": "integer"},  # isdigit() is cheaper
+            {"type": "integer", "allowed": [1, 2], "range": {"min": 1}},
+            {"type": "decimal", "range": {"max": "0.5"}},  # no digit count stays below 0.5
+            {"type": "integer", "range": {"min": 1000, "max": 5000}},  # 4 digits can exceed 5000
+            {"type": "string"},
+        ]:
+            with self.subTest(spec=spec):
+                self.assertIsNone(_number_text_screen(column(**spec).column))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import sys
 from decimal import Decimal
 from typing import Callable, Optional
 
@@ -34,6 +35,9 @@ _INT_CHARS = re.compile(r"[0-9+\-]*").fullmatch
 _DEC_CHARS = re.compile(r"[0-9.+\-]*").fullmatch
 _DEDUPE_PROBE = 1024  # batches this small are always deduplicated
 _DEDUPE_SKIP = 7  # after a mostly-distinct batch, skip the set for this many
+# int() refuses longer decimal strings (a type failure), so the digit screen
+# never accepts more digits than this.
+_MAX_SCREEN_DIGITS = min(getattr(sys, "get_int_max_str_digits", lambda: 0)() or 4300, 4300)
 
 
 class ColumnCheck:
@@ -122,11 +126,19 @@ def _csv_batch(column: Column):
         return all  # every field non-empty
 
     all_match = matcher.all_match if matcher is not None else None
+    numbers_proven = _number_text_screen(column)
     typed_of = _csv_typed_screen(column, need_typed=allowed is not None or has_range)
     float_low = float(low) if has_range and low is not None and column_type == "decimal" else None
     float_high = float(high) if has_range and high is not None and column_type == "decimal" else None
 
     skip_dedupe = [0]  # batches left to screen without building a set
+
+    def text_rules_pass(distinct) -> bool:
+        """max_length and pattern (whose batch match, in bounded mode, needs the longest value too)."""
+        longest = max(map(len, distinct)) if max_length is not None else None
+        if longest is not None and longest > max_length:
+            return False
+        return matcher is None or all_match(distinct, longest)
 
     def batch_passes(values) -> bool:
         if skip_dedupe[0]:
@@ -148,12 +160,13 @@ def _csv_batch(column: Column):
                 distinct.discard("")
         if not distinct:
             return True
+        if numbers_proven is not None and numbers_proven(distinct):
+            # Type and range are proven by the text alone; the text rules remain.
+            return text_rules_pass(distinct)
         typed = typed_of(distinct)
         if typed is None:
             return False
-        if max_length is not None and max(map(len, distinct)) > max_length:
-            return False
-        if matcher is not None and not all_match(distinct):
+        if not text_rules_pass(distinct):
             return False
         if column_type == "decimal":
             typed, floats = typed
@@ -176,6 +189,73 @@ def _csv_batch(column: Column):
         return True
 
     return batch_passes
+
+
+def _number_text_screen(column: Column):
+    """``f(nonempty_values) -> True`` only if every value is a number of the
+    column's type inside its range, proven from the text with one regex over
+    the newline-joined values (no int()/float() per value): an unsigned
+    number with d integer digits lies in [10^(d-1), 10^d) without a leading
+    zero and in [0, 10^d) with one. Only the digit counts that prove both
+    bounds are accepted; anything else (signs, an exponent, a value near a
+    bound, a newline inside a value) returns False and the batch takes the
+    typed screen. None when the column has no such screen."""
+    if column.type not in ("integer", "decimal") or column.allowed is not None:
+        return None
+    low, high = column.min, column.max
+    if column.type == "integer":
+        if not column.has_range:
+            return None  # the isdigit() screen of _csv_typed_screen is cheaper
+        # Integers: d digits are at most 10^d - 1.
+        top = _most_digits(high, lambda d: 10**d - 1 <= high)
+        fraction = ""
+    else:
+        if not column.has_range:
+            # Syntax only (DECIMAL_RE, with possessive repeats).
+            return _joined_screen(r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)")
+        # Decimals: d integer digits and any fraction are below 10^d.
+        top = _most_digits(high, lambda d: 10**d <= high)
+        fraction = r"(?:\.[0-9]*+)?+"
+    if top < 1:
+        return None
+    if low is None or low <= 0:
+        number = rf"[0-9]{{1,{top}}}+{fraction}"
+        if fraction:
+            number = rf"(?:{number}|\.[0-9]++)"
+    else:
+        if low >= 10**top:
+            return None
+        # A leading digit 1-9 makes d digits at least 10^(d-1): the fewest
+        # digits that prove the lower bound.
+        fewest = len(str(int(low)))
+        if 10 ** (fewest - 1) < low:
+            fewest += 1
+        if fewest > top:
+            return None
+        number = rf"[1-9][0-9]{{{fewest - 1},{top - 1}}}+{fraction}"
+    return _joined_screen(number)
+
+
+def _most_digits(high, fits) -> int:
+    """The most digits (up to _MAX_SCREEN_DIGITS) whose numbers all satisfy
+    ``fits(d)``; every number is allowed when there is no upper bound."""
+    if high is None or high >= 10**_MAX_SCREEN_DIGITS:
+        return _MAX_SCREEN_DIGITS
+    if high < 1:
+        return 0
+    digits = len(str(int(high)))  # high >= 10^(digits-1), so digits - 1 always fits
+    return digits if fits(digits) else digits - 1
+
+
+def _joined_screen(number: str):
+    joined = re.compile(rf"{number}(?:\n{number})*+").fullmatch
+
+    def proven(values) -> bool:
+        text = "\n".join(values)
+        # A value holding a newline would read as two values.
+        return text.count("\n") == len(values) - 1 and joined(text) is not None
+
+    return proven
 
 
 def _csv_typed_screen(column: Column, need_typed: bool):
