@@ -19,6 +19,7 @@ import {
 } from '../config/burst-sizing';
 import type { GlueConfig, ValidationBatchConfig } from '../config/environment-config';
 import { DATA_PREFIXES } from '../stacks/storage-stack';
+import { DeadLetterQueue } from './dead-letter-queue';
 import { handlerEnvironment, type HopFunctionProps, MigrationFunction } from './migration-function';
 
 export interface IncomingObjectTriggerProps extends HopFunctionProps {
@@ -66,15 +67,9 @@ export class IncomingObjectTrigger extends Construct {
     this.batch = batch;
     this.queueSizing = sizing;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.queueKey,
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the object events queue; its depth is alarmed (MonitoringStack).',
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', {
+      key: props.queueKey,
+      deadLetterOf: 'the object events queue and its rule target',
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.KMS,

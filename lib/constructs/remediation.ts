@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import type { RemediationEnvironment } from '../../lambda/remediation/config';
 import { acknowledgeGrantActionGroups, REF } from '../compliance/nag';
 import { DATA_PREFIXES } from '../stacks/storage-stack';
+import { DeadLetterQueue } from './dead-letter-queue';
 import type { ReplicationTaskReference } from './managed-replication-task';
 import { handlerEnvironment, type HopFunctionProps, MigrationFunction } from './migration-function';
 
@@ -144,15 +145,9 @@ export class Remediation extends Construct {
       }),
     );
 
-    this.eventsDeadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.queueKey,
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-    });
-    Validations.of(this.eventsDeadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the failure rule targets; its depth is alarmed (MonitoringStack).',
+    this.eventsDeadLetterQueue = new DeadLetterQueue(this, 'EventsDeadLetterQueue', {
+      key: props.queueKey,
+      deadLetterOf: 'the failure rule targets',
     });
     this.failureRules = this.failureRulesFor(props);
   }
