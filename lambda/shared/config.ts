@@ -1,4 +1,4 @@
-import { MissingConfigError, requireEnv } from './env';
+import { requireEnv } from './env';
 
 export { requireEnv };
 
@@ -18,27 +18,20 @@ export function optionalEnv(name: string, env: NodeJS.ProcessEnv = process.env):
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-/** A non-negative integer variable; without a fallback it is required. */
-export function integerEnv(name: string, fallback: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
-  const raw = optionalEnv(name, env);
-  if (raw === undefined) return orMissing(name, fallback);
-  if (!/^\d+$/.test(raw.trim())) throw new InvalidConfigError(name, raw, 'a non-negative integer');
-  return Number.parseInt(raw.trim(), 10);
+/** A required non-negative integer variable. */
+export function integerEnv(name: string, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = requireEnv(name, env).trim();
+  if (!/^\d+$/.test(raw)) throw new InvalidConfigError(name, raw, 'a non-negative integer');
+  return Number.parseInt(raw, 10);
 }
 
-/** 'true' or 'false' (any case); anything else is a wiring mistake, not a silent false. Without a fallback it is required. */
-export function booleanEnv(name: string, fallback: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
-  const raw = optionalEnv(name, env);
-  if (raw === undefined) return orMissing(name, fallback);
+/** A required 'true' or 'false' (any case); anything else is a wiring mistake, not a silent false. */
+export function booleanEnv(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = requireEnv(name, env);
   const normalised = raw.trim().toLowerCase();
   if (normalised === 'true') return true;
   if (normalised === 'false') return false;
   throw new InvalidConfigError(name, raw, "'true' or 'false'");
-}
-
-function orMissing<T>(name: string, fallback: T | undefined): T {
-  if (fallback === undefined) throw new MissingConfigError(name);
-  return fallback;
 }
 
 /** The function's region; Lambda always sets AWS_REGION. */
@@ -56,7 +49,7 @@ export function variablesOf<E extends object>(env: NodeJS.ProcessEnv = process.e
   return {
     required: (name: Name) => requireEnv(name, env),
     optional: (name: Name) => optionalEnv(name, env),
-    integer: (name: Name) => integerEnv(name, undefined, env),
-    boolean: (name: Name) => booleanEnv(name, undefined, env),
+    integer: (name: Name) => integerEnv(name, env),
+    boolean: (name: Name) => booleanEnv(name, env),
   };
 }
