@@ -114,10 +114,15 @@ describe('IncomingObjectTrigger', () => {
       'glue:GetJobRuns',
       'glue:StartJobRun',
     ]);
-    expect(actionsOn(statements, arnOf(stack, trigger.queue))).toEqual(
-      expect.arrayContaining(['sqs:ChangeMessageVisibility']),
-    );
-    expect(actionsOn(statements, arnOf(stack, trigger.queue))).not.toContain('sqs:DeleteMessage*');
+    // The event source's receive/delete grant, plus ChangeMessageVisibility to hand a record back with a delay.
+    expect(actionsOn(statements, arnOf(stack, trigger.queue))).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ]);
     expect(actionsOn(statements, arnOf(stack, trigger.deadLetterQueue))).toEqual(
       expect.arrayContaining(['sqs:SendMessage']),
     );
