@@ -1,6 +1,6 @@
 /**
  * `npm run bench:burst`: bursts through the trigger hop in virtual time (test/support/burst-simulation.ts) with
- * the queue settings synthesized from the LambdaStack for each Glue concurrency. Prints drain time, job runs and
+ * the queue settings synthesized from the IncomingObjectTrigger construct for each Glue concurrency. Prints drain time, job runs and
  * Glue cost per 1 000 objects per case (median of 3 seeds); never asserts. The run model is RUN_MODEL.
  */
 import * as os from 'node:os';

@@ -1,29 +1,55 @@
-import { booleanEnv, integerEnv, optionalEnv, regionFromEnv, requireEnv } from '../shared/config';
+import { regionFromEnv, variablesOf } from '../shared/config';
+
+/**
+ * The variables Remediation (lib/constructs/remediation.ts) sets, by name. Every value comes from the stack;
+ * the handler keeps no default of its own.
+ */
+export interface RemediationEnvironment {
+  readonly ALERTS_TOPIC_ARN: string;
+  readonly STATE_TABLE_NAME: string;
+  readonly MAX_ATTEMPTS: string;
+  readonly GLUE_JOB_MAX_RETRIES: string;
+  readonly STATE_MACHINE_ARN: string;
+  readonly QUARANTINE_PREFIX: string;
+  readonly INCOMING_PREFIX: string;
+  readonly ALLOW_RELOAD_TARGET: string;
+  readonly GLUE_LOG_GROUP: string;
+  readonly STATE_MACHINE_LOG_GROUP?: string;
+  readonly DMS_LOG_GROUP?: string;
+  readonly GLUE_JOB_NAME: string;
+  readonly DATA_BUCKET_NAME: string;
+  readonly REPLICATION_TASK_ARN_PARAMETER: string;
+  /**
+   * Not read: it changes when the task can have been replaced, so the function and its policy are updated
+   * with the stage and re-read the weak reference to the task ARN (ADR 0009).
+   */
+  readonly REPLICATION_TASK_GENERATION?: string;
+  readonly REPLICATION_CONFIG_ARN?: string;
+}
 
 export interface RemediationConfig {
   /** ALERTS_TOPIC_ARN: where alerts go. */
   alertsTopicArn: string;
   /** STATE_TABLE_NAME: event de-duplication, attempt records, alert-once markers. */
   stateTableName: string;
-  /** MAX_ATTEMPTS: automatic retries per failure before giving up and alerting. @default 3 */
+  /** MAX_ATTEMPTS: automatic retries per failure before giving up and alerting. */
   maxAttempts: number;
   /**
    * GLUE_JOB_MAX_RETRIES: the validation job's own MaxRetries. Glue emits a FAILED event for every attempt of
    * a run and retries it itself until this many retries are used, so only the last attempt's failure counts.
-   * @default 0
    */
   glueJobMaxRetries: number;
   /** STATE_MACHINE_ARN: the orchestration workflow, where a FAILED execution is started again. */
   stateMachineArn: string;
-  /** QUARANTINE_PREFIX: where an object whose validation job keeps failing is copied. @default 'quarantine/' */
+  /** QUARANTINE_PREFIX: where an object whose validation job keeps failing is copied. */
   quarantinePrefix: string;
-  /** INCOMING_PREFIX: stripped from the key when building the quarantine key. @default 'incoming/' */
+  /** INCOMING_PREFIX: stripped from the key when building the quarantine key. */
   incomingPrefix: string;
-  /** ALLOW_RELOAD_TARGET: whether a DMS task whose checkpoint is gone may be reloaded (full load again). @default false */
+  /** ALLOW_RELOAD_TARGET: whether a DMS task whose checkpoint is gone may be reloaded (full load again). */
   allowReloadTarget: boolean;
-  /** AWS_REGION: for console links. */
+  /** AWS_REGION (set by Lambda): for console links. */
   region: string;
-  /** GLUE_LOG_GROUP: the validation job's error log group (streams are named by run id). @default '/aws-glue/jobs/error' */
+  /** GLUE_LOG_GROUP: the validation job's error log group (streams are named by run id). */
   glueLogGroup: string;
   /** STATE_MACHINE_LOG_GROUP: the orchestration workflow's log group, linked from alerts when set. */
   stateMachineLogGroup?: string;
@@ -40,22 +66,23 @@ export interface RemediationConfig {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RemediationConfig {
+  const v = variablesOf<RemediationEnvironment>(env);
   return {
-    alertsTopicArn: requireEnv('ALERTS_TOPIC_ARN', env),
-    stateTableName: requireEnv('STATE_TABLE_NAME', env),
-    maxAttempts: integerEnv('MAX_ATTEMPTS', 3, env),
-    glueJobMaxRetries: integerEnv('GLUE_JOB_MAX_RETRIES', 0, env),
-    stateMachineArn: requireEnv('STATE_MACHINE_ARN', env),
-    quarantinePrefix: optionalEnv('QUARANTINE_PREFIX', env) ?? 'quarantine/',
-    incomingPrefix: optionalEnv('INCOMING_PREFIX', env) ?? 'incoming/',
-    allowReloadTarget: booleanEnv('ALLOW_RELOAD_TARGET', false, env),
+    alertsTopicArn: v.required('ALERTS_TOPIC_ARN'),
+    stateTableName: v.required('STATE_TABLE_NAME'),
+    maxAttempts: v.integer('MAX_ATTEMPTS'),
+    glueJobMaxRetries: v.integer('GLUE_JOB_MAX_RETRIES'),
+    stateMachineArn: v.required('STATE_MACHINE_ARN'),
+    quarantinePrefix: v.required('QUARANTINE_PREFIX'),
+    incomingPrefix: v.required('INCOMING_PREFIX'),
+    allowReloadTarget: v.boolean('ALLOW_RELOAD_TARGET'),
     region: regionFromEnv(env),
-    glueLogGroup: optionalEnv('GLUE_LOG_GROUP', env) ?? '/aws-glue/jobs/error',
-    stateMachineLogGroup: optionalEnv('STATE_MACHINE_LOG_GROUP', env),
-    dmsLogGroup: optionalEnv('DMS_LOG_GROUP', env),
-    glueJobName: requireEnv('GLUE_JOB_NAME', env),
-    dataBucketName: requireEnv('DATA_BUCKET_NAME', env),
-    replicationTaskArnParameter: requireEnv('REPLICATION_TASK_ARN_PARAMETER', env),
-    replicationConfigArn: optionalEnv('REPLICATION_CONFIG_ARN', env),
+    glueLogGroup: v.required('GLUE_LOG_GROUP'),
+    stateMachineLogGroup: v.optional('STATE_MACHINE_LOG_GROUP'),
+    dmsLogGroup: v.optional('DMS_LOG_GROUP'),
+    glueJobName: v.required('GLUE_JOB_NAME'),
+    dataBucketName: v.required('DATA_BUCKET_NAME'),
+    replicationTaskArnParameter: v.required('REPLICATION_TASK_ARN_PARAMETER'),
+    replicationConfigArn: v.optional('REPLICATION_CONFIG_ARN'),
   };
 }

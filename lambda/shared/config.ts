@@ -18,18 +18,16 @@ export function optionalEnv(name: string, env: NodeJS.ProcessEnv = process.env):
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-/** A non-negative integer variable with a default. */
-export function integerEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
-  const raw = optionalEnv(name, env);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new InvalidConfigError(name, raw, 'a non-negative integer');
-  return Number.parseInt(raw.trim(), 10);
+/** A required non-negative integer variable. */
+export function integerEnv(name: string, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = requireEnv(name, env).trim();
+  if (!/^\d+$/.test(raw)) throw new InvalidConfigError(name, raw, 'a non-negative integer');
+  return Number.parseInt(raw, 10);
 }
 
-/** 'true' or 'false' (any case); anything else is a wiring mistake, not a silent false. */
-export function booleanEnv(name: string, fallback: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
-  const raw = optionalEnv(name, env);
-  if (raw === undefined) return fallback;
+/** A required 'true' or 'false' (any case); anything else is a wiring mistake, not a silent false. */
+export function booleanEnv(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = requireEnv(name, env);
   const normalised = raw.trim().toLowerCase();
   if (normalised === 'true') return true;
   if (normalised === 'false') return false;
@@ -39,4 +37,19 @@ export function booleanEnv(name: string, fallback: boolean, env: NodeJS.ProcessE
 /** The function's region; Lambda always sets AWS_REGION. */
 export function regionFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return requireEnv('AWS_REGION', env);
+}
+
+/**
+ * Readers of one handler's variables, typed by the environment type its `config.ts` exports: the CDK
+ * construct builds the function's `environment` from the same type, so a variable renamed on either side
+ * fails to compile.
+ */
+export function variablesOf<E extends object>(env: NodeJS.ProcessEnv = process.env) {
+  type Name = keyof E & string;
+  return {
+    required: (name: Name) => requireEnv(name, env),
+    optional: (name: Name) => optionalEnv(name, env),
+    integer: (name: Name) => integerEnv(name, env),
+    boolean: (name: Name) => booleanEnv(name, env),
+  };
 }

@@ -262,3 +262,19 @@ export class MigrationFunction extends NodejsFunction {
     }
   }
 }
+
+/**
+ * A handler's `environment`, checked against the type its `config.ts` exports, e.g.
+ * `handlerEnvironment<GlueTriggerEnvironment>({ ... })`: a variable renamed or dropped on either side
+ * fails to compile. Optional variables left undefined are not set.
+ */
+export function handlerEnvironment<E extends object>(
+  variables: E & { readonly [K in keyof E]?: string },
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/** What a hop construct passes on to its {@link MigrationFunction}. */
+export type HopFunctionProps = Pick<MigrationFunctionProps, 'logRetention' | 'logRemovalPolicy' | 'dlqKey'>;

@@ -1,10 +1,8 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -13,37 +11,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { FailureRules } from '../constructs/remediation';
 import { MigrationStackProps } from './migration-stack-props';
 import { DATA_PREFIXES } from './storage-stack';
-
-/** Failure event patterns, kept as data so tests can run documented sample events through them. */
-export const FAILURE_PATTERNS = {
-  /** Glue emits FAILED and TIMEOUT for job runs (there is no ERROR state for jobs). */
-  glue: (jobName: string): events.EventPattern => ({
-    source: ['aws.glue'],
-    detailType: ['Glue Job State Change'],
-    detail: { jobName: [jobName], state: ['FAILED', 'TIMEOUT'] },
-  }),
-  /** Classic DMS tasks: the task ARN is in `resources`, the failure in `detail.eventType`. */
-  dmsTask: (taskArn: string): events.EventPattern => ({
-    source: ['aws.dms'],
-    detailType: ['DMS Replication Task State Change'],
-    resources: [taskArn],
-    detail: { eventType: ['REPLICATION_TASK_FAILED'] },
-  }),
-  stepFunctions: (stateMachineArn: string): events.EventPattern => ({
-    source: ['aws.states'],
-    detailType: ['Step Functions Execution Status Change'],
-    detail: { stateMachineArn: [stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
-  }),
-  /** DataSync executions of this stage's task (execution ARNs start with the task ARN). */
-  dataSync: (taskArn: string): events.EventPattern => ({
-    source: ['aws.datasync'],
-    detailType: ['DataSync Task Execution State Change'],
-    resources: [{ prefix: `${taskArn}/execution/` }] as unknown as string[],
-    detail: { State: ['ERROR'] },
-  }),
-} as const;
 
 /** Every event of a hop, failure or not, for the audit trail. */
 export const AUDIT_PATTERNS = {
@@ -79,12 +49,12 @@ export interface MonitoringStackProps extends MigrationStackProps {
    * its update re-reads the weak reference (ADR 0009).
    */
   readonly replicationTaskGeneration: string;
-  readonly dataSyncTaskArn: string;
-  /** Changes whenever the DataSync task ARN can change, e.g. a later activation attempt (DataSyncAgentSetup.taskGeneration). */
-  readonly dataSyncTaskGeneration: string;
   readonly cluster: rds.IDatabaseCluster;
   readonly domain: opensearch.IDomain;
-  readonly remediation: lambda.IFunction;
+  /** Failure rules of the Remediation hop (LambdaStack): their matched events are counted here. */
+  readonly failureRules: FailureRules;
+  /** Dead-letter queue of the failure rules' targets (LambdaStack): its depth is alarmed here. */
+  readonly eventsDeadLetterQueue: sqs.IQueue;
   readonly functions: readonly MonitoredFunction[];
   readonly deadLetterQueues: readonly { readonly name: string; readonly queue: sqs.IQueue }[];
   /**
@@ -100,22 +70,21 @@ export interface MonitoringStackProps extends MigrationStackProps {
     readonly metricsNamespace?: string;
   };
   readonly alertsTopic: sns.ITopic;
-  /** Encrypts the dead-letter queue of the rule targets. */
-  readonly messagingKey: kms.IKey;
   /** Audit-trail target from LoggingStack. */
   readonly auditTarget: events.IRuleTarget;
 }
 
 /**
- * Watches every hop from the side: failure rules that call remediation, audit rules that copy every
- * event into OpenSearch, alarms to the alerts topic, and one dashboard.
+ * Watches every hop from the side: audit rules that copy every event into OpenSearch, alarms to the
+ * alerts topic (including on the Remediation hop's failure rules), and one dashboard.
  */
 export class MonitoringStack extends Stack {
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly alarms: cloudwatch.Alarm[] = [];
-  /** Where EventBridge puts events it could not deliver to remediation or the alerts topic. */
-  public readonly eventsDeadLetterQueue: sqs.Queue;
-  public readonly failureRules: Record<'glue' | 'dmsTask' | 'stepFunctions' | 'dataSync', events.Rule>;
+  /** Where EventBridge puts events it could not deliver to remediation or the alerts topic (LambdaStack). */
+  public readonly eventsDeadLetterQueue: sqs.IQueue;
+  /** The Remediation hop's failure rules (LambdaStack). */
+  public readonly failureRules: FailureRules;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
@@ -128,50 +97,9 @@ export class MonitoringStack extends Stack {
       return created;
     };
 
-    this.eventsDeadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.messagingKey,
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-    });
-    Validations.of(this.eventsDeadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the rule targets; its depth is alarmed below.',
-    });
-
-    // ---- failures -> remediation ---------------------------------------------------------------
-    const remediationTarget = new targets.LambdaFunction(props.remediation, {
-      deadLetterQueue: this.eventsDeadLetterQueue,
-      retryAttempts: 4,
-      maxEventAge: Duration.hours(2),
-    });
-    const failureRule = (id: string, description: string, pattern: events.EventPattern) =>
-      new events.Rule(this, id, { description, eventPattern: pattern, targets: [remediationTarget] });
-    this.failureRules = {
-      glue: failureRule(
-        'GlueJobFailedRule',
-        'Validation job run failed or timed out',
-        FAILURE_PATTERNS.glue(props.job.jobName),
-      ),
-      dmsTask: failureRule(
-        'DmsTaskFailedRule',
-        `DMS replication task failed (task generation ${props.replicationTaskGeneration})`,
-        FAILURE_PATTERNS.dmsTask(props.replicationTaskArn),
-      ),
-      stepFunctions: failureRule(
-        'ExecutionFailedRule',
-        'Replication workflow failed, timed out or was aborted',
-        FAILURE_PATTERNS.stepFunctions(props.stateMachine.stateMachineArn),
-      ),
-      // DataSync errors are for people, not for automatic retries: the next scheduled run retries.
-      dataSync: new events.Rule(this, 'DataSyncErrorRule', {
-        description: `DataSync task execution ended in ERROR (task generation ${props.dataSyncTaskGeneration})`,
-        eventPattern: FAILURE_PATTERNS.dataSync(props.dataSyncTaskArn),
-        targets: [
-          new targets.SnsTopic(props.alertsTopic, { deadLetterQueue: this.eventsDeadLetterQueue, retryAttempts: 4 }),
-        ],
-      }),
-    };
+    // ---- failures -> remediation: the rules live in LambdaStack (Remediation); counted here ----------
+    this.eventsDeadLetterQueue = props.eventsDeadLetterQueue;
+    this.failureRules = props.failureRules;
 
     // ---- audit trail -----------------------------------------------------------------------------
     const audit = (id: string, description: string, pattern: events.EventPattern) =>

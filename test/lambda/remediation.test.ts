@@ -72,6 +72,11 @@ const ENV = {
   REPLICATION_TASK_ARN: TASK_ARN,
   REPLICATION_TASK_ARN_PARAMETER: TASK_ARN_PARAMETER,
   REPLICATION_CONFIG_ARN,
+  GLUE_JOB_MAX_RETRIES: '0',
+  ALLOW_RELOAD_TARGET: 'false',
+  QUARANTINE_PREFIX: 'quarantine/',
+  INCOMING_PREFIX: 'incoming/',
+  GLUE_LOG_GROUP: '/aws-glue/jobs/error',
 };
 
 type AnyEvent = EventBridgeEvent<string, unknown> | SNSEvent;

@@ -59,6 +59,7 @@ beforeEach(() => {
     .on(StartExecutionCommand)
     .resolves({ executionArn: `${STATE_MACHINE_ARN}:${CORRELATION_ID}`, startDate: new Date() });
   process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
+  process.env.EXECUTION_SCOPE = 'per-dataset-batch';
   stdout = captureStdout();
 });
 

@@ -1,20 +1,17 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { loadEnvironmentConfig } from '../../lib/config/load';
-import { LambdaStack } from '../../lib/stacks/lambda-stack';
-import { AUDIT_PATTERNS, FAILURE_PATTERNS, MonitoringStack } from '../../lib/stacks/monitoring-stack';
+import { FAILURE_PATTERNS, type FailureRules } from '../../lib/constructs/remediation';
+import { AUDIT_PATTERNS, MonitoringStack } from '../../lib/stacks/monitoring-stack';
 import { loadEvent } from '../fixtures/events';
 import { matchesPattern, normalisePattern } from '../support/event-pattern';
 
@@ -198,10 +195,7 @@ describe('audit patterns (AUDIT_PATTERNS) against documented sample events', () 
 
 // ---- the synthesized MonitoringStack ----------------------------------------------------------------
 
-function synthMonitoring(
-  dataSyncTaskArn = DATASYNC_TASK_ARN,
-  generations: { dms?: string; dataSync?: string } = {},
-): Template {
+function synthMonitoring(): Template {
   const app = new App();
   const env = { account: ACCOUNT, region: REGION };
   const config = loadEnvironmentConfig('dev', () => undefined, {});
@@ -213,6 +207,14 @@ function synthMonitoring(
   });
   const remediationDlq = new sqs.Queue(deps, 'RemediationDlq');
   const alertsTopic = new sns.Topic(deps, 'AlertsTopic');
+  // The failure rules are the Remediation hop's (LambdaStack, test/constructs/remediation.test.ts); here they
+  // are only counted.
+  const failureRules = Object.fromEntries(
+    Object.entries(failurePatterns).map(([name, eventPattern]) => [
+      name,
+      new events.Rule(deps, `${name}FailureRule`, { eventPattern }),
+    ]),
+  ) as FailureRules;
   // The stage's audit target is LoggingStack's Firehose stream; a literal target keeps this app acyclic
   // (a queue target in Deps would put a policy naming Monitoring's rules into Deps).
   const auditTarget: events.IRuleTarget = {
@@ -227,9 +229,7 @@ function synthMonitoring(
     replicationTaskArn: TASK_ARN,
     replicationTaskResourceId: TASK_RESOURCE_ID,
     replicationInstanceIdentifier: 'migration-dev-instance',
-    replicationTaskGeneration: generations.dms ?? 'dms-gen-1',
-    dataSyncTaskArn,
-    dataSyncTaskGeneration: generations.dataSync ?? 'datasync-gen-1',
+    replicationTaskGeneration: 'dms-gen-1',
     cluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(deps, 'Cluster', {
       clusterIdentifier: 'migration-dev-aurora',
     }),
@@ -237,24 +237,18 @@ function synthMonitoring(
       domainArn: `arn:aws:es:${REGION}:${ACCOUNT}:domain/audit`,
       domainEndpoint: `https://search-audit-abc123.${REGION}.es.amazonaws.com`,
     }),
-    remediation,
+    failureRules,
+    eventsDeadLetterQueue: new sqs.Queue(deps, 'EventsDeadLetterQueue'),
     functions: [{ name: 'Remediation', fn: remediation }],
     deadLetterQueues: [{ name: 'RemediationDlq', queue: remediationDlq }],
     triggerQueue: { queue: new sqs.Queue(deps, 'ObjectEventsQueue'), oldestMessageAlarmSeconds: 6720 },
     alertsTopic,
-    messagingKey: new kms.Key(deps, 'MessagingKey'),
     auditTarget,
   });
   return Template.fromStack(monitoring);
 }
 
-/** Logical-id prefix of each rule in MonitoringStack. */
-const FAILURE_RULE_IDS: Record<FailureRule, string> = {
-  glue: 'GlueJobFailedRule',
-  dmsTask: 'DmsTaskFailedRule',
-  stepFunctions: 'ExecutionFailedRule',
-  dataSync: 'DataSyncErrorRule',
-};
+/** Logical-id prefix of each audit rule in MonitoringStack. */
 const AUDIT_RULE_IDS: Record<AuditRule, string> = {
   s3: 'AuditS3Rule',
   glue: 'AuditGlueRule',
@@ -272,51 +266,26 @@ function ruleByIdPrefix(template: Template, prefix: string): RuleProperties {
 
 describe('synthesized MonitoringStack', () => {
   const template = synthMonitoring();
-  const synthesizedFailure = Object.fromEntries(
-    Object.entries(FAILURE_RULE_IDS).map(([rule, id]) => [rule, ruleByIdPrefix(template, id).EventPattern]),
-  ) as Record<FailureRule, object>;
   const synthesizedAudit = Object.fromEntries(
     Object.entries(AUDIT_RULE_IDS).map(([rule, id]) => [rule, ruleByIdPrefix(template, id).EventPattern]),
   ) as Record<AuditRule, object>;
-
-  test.each(Object.keys(FAILURE_RULE_IDS) as FailureRule[])(
-    'failure rule %s synthesizes the tested pattern',
-    (rule) => {
-      expect(synthesizedFailure[rule]).toEqual(normalisePattern(failurePatterns[rule]));
-    },
-  );
 
   test.each(Object.keys(AUDIT_RULE_IDS) as AuditRule[])('audit rule %s synthesizes the tested pattern', (rule) => {
     expect(synthesizedAudit[rule]).toEqual(normalisePattern(auditPatterns[rule]));
   });
 
-  test.each(Object.keys(EVENTS))('%s: the synthesized rules fire as the patterns do', (name) => {
+  test.each(Object.keys(EVENTS))('%s: the synthesized audit rules fire as the patterns do', (name) => {
     const event = EVENTS[name] as Event;
-    expect(fired(synthesizedFailure, event)).toEqual([...(FAILURES_FIRED[name] ?? [])].sort());
     expect(fired(synthesizedAudit, event)).toEqual([...(AUDITS_FIRED[name] ?? [])].sort());
   });
 
-  test.each(Object.keys(FAILURE_RULE_IDS) as FailureRule[])(
-    'failure rule %s retries and keeps what it cannot deliver in the events DLQ',
-    (rule) => {
-      const targetsOf = ruleByIdPrefix(template, FAILURE_RULE_IDS[rule]).Targets;
-      expect(targetsOf.length).toBeGreaterThan(0);
-      for (const target of targetsOf) {
-        expect(target.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
-        const [queueId, attribute] = (target.DeadLetterConfig?.Arn?.['Fn::GetAtt'] ?? []) as string[];
-        expect(attribute).toBe('Arn');
-        expect(template.toJSON().Resources[queueId as string]?.Type).toBe('AWS::SQS::Queue');
-      }
-    },
-  );
-
-  test('the remediation rules target the remediation function; DataSync errors go to people (alerts topic)', () => {
-    for (const rule of ['glue', 'dmsTask', 'stepFunctions'] as const) {
-      const [target] = ruleByIdPrefix(template, FAILURE_RULE_IDS[rule]).Targets;
-      expect(JSON.stringify(target?.Arn)).toContain('Remediation');
-    }
-    const [dataSyncTarget] = ruleByIdPrefix(template, FAILURE_RULE_IDS.dataSync).Targets;
-    expect(JSON.stringify(dataSyncTarget?.Arn)).toContain('AlertsTopic');
+  test('the failure rules of the Remediation hop are counted, not created here', () => {
+    const ruleIds = Object.keys(template.findResources('AWS::Events::Rule'));
+    expect(ruleIds.map((id) => id.slice(0, -8)).sort()).toEqual(Object.values(AUDIT_RULE_IDS).sort());
+    const matched = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => (a as { Properties: AlarmProperties }).Properties.MetricName === 'MatchedEvents',
+    );
+    expect(matched.length).toBeGreaterThan(0);
   });
 
   test('the CDC latency alarm treats missing data as breaching: a stopped task emits no latency at all', () => {
@@ -341,84 +310,5 @@ describe('synthesized MonitoringStack', () => {
       })
       .map(([id]) => id);
     expect(silent).toEqual([]);
-  });
-
-  test('with no DataSync task (activation failed) the synthesized DataSync rule matches nothing', () => {
-    const pattern = ruleByIdPrefix(synthMonitoring(''), FAILURE_RULE_IDS.dataSync).EventPattern as object;
-    expect(matchesPattern(pattern, EVENTS.dataSyncError as Event)).toBe(false);
-    expect(matchesPattern(pattern, EVENTS.dataSyncErrorOtherTask as Event)).toBe(false);
-  });
-});
-
-// ---- the IncomingObjectRule of LambdaStack ----------------------------------------------------------
-
-describe('synthesized IncomingObjectRule (LambdaStack)', () => {
-  // Only the rule is read here: skip bundling the handlers.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const env = { account: ACCOUNT, region: REGION };
-  const deps = new Stack(app, 'Deps', { env });
-  const key = new kms.Key(deps, 'Key');
-  const lambdaStack = new LambdaStack(app, 'Lambda', {
-    env,
-    config: loadEnvironmentConfig('dev', () => undefined, {}),
-    dataBucket: s3.Bucket.fromBucketName(deps, 'DataBucket', BUCKET),
-    dataKey: key,
-    messagingKey: key,
-    validationJob: glue.Job.fromJobAttributes(deps, 'Job', { jobName: JOB_NAME }),
-    stateMachine: sfn.StateMachine.fromStateMachineArn(deps, 'StateMachine', STATE_MACHINE_ARN),
-    stateMachineName: STATE_MACHINE_ARN.split(':').pop()!,
-    glueJobMaxRetries: 1,
-    resultsTopic: new sns.Topic(deps, 'ResultsTopic'),
-    alertsTopic: new sns.Topic(deps, 'AlertsTopic'),
-    subscriptionDeadLetterQueue: new sqs.Queue(deps, 'SubscriptionDlq', { retentionPeriod: Duration.days(14) }),
-    replicationTask: {
-      taskArn: TASK_ARN,
-      taskArnParameter: ssm.StringParameter.fromStringParameterName(deps, 'TaskArnParameter', 'dms-task-arn'),
-      generation: 'dms-gen-1',
-    },
-    glueLogGroup: logs.LogGroup.fromLogGroupName(deps, 'GlueLogs', '/aws-glue/jobs'),
-    stateMachineLogGroup: logs.LogGroup.fromLogGroupName(deps, 'WorkflowLogs', '/aws/vendedlogs/states/workflow'),
-    dmsLogGroup: logs.LogGroup.fromLogGroupName(deps, 'DmsLogs', 'dms-tasks-migration'),
-  });
-  const pattern = ruleByIdPrefix(Template.fromStack(lambdaStack), 'IncomingObjectRule').EventPattern;
-  const created = (mutate: (e: S3Event) => void): S3Event => {
-    const e = loadEvent<S3Event>('s3-object-created');
-    mutate(e);
-    return e;
-  };
-
-  test('an object created under incoming/ in our bucket starts a validation', () => {
-    expect(
-      matchesPattern(
-        pattern,
-        created((e) => (e.detail.object.key = 'incoming/orders/2026-01-01.csv')),
-      ),
-    ).toBe(true);
-  });
-
-  test.each([
-    ['the verbatim sample (key outside incoming/)', () => undefined],
-    [
-      "an object under validated/ (the job's own output)",
-      (e: S3Event) => (e.detail.object.key = 'validated/orders.csv'),
-    ],
-    ['an object under quarantine/', (e: S3Event) => (e.detail.object.key = 'quarantine/incoming/orders.csv')],
-    ['a key that only contains incoming/', (e: S3Event) => (e.detail.object.key = 'reports/incoming/orders.csv')],
-    [
-      'another bucket',
-      (e: S3Event) => {
-        e.detail.object.key = 'incoming/orders.csv';
-        e.detail.bucket.name = 'someone-elses-bucket';
-      },
-    ],
-    [
-      'an Object Deleted event',
-      (e: S3Event) => {
-        e.detail.object.key = 'incoming/orders.csv';
-        e['detail-type'] = 'Object Deleted';
-      },
-    ],
-  ])('%s does not', (_name, mutate) => {
-    expect(matchesPattern(pattern, created(mutate as (e: S3Event) => void))).toBe(false);
   });
 });

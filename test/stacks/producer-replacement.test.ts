@@ -53,7 +53,7 @@ function dmsGenerations(t: Templates): Record<string, string> {
       (remediation.Properties.Environment as { Variables: Record<string, string> }).Variables
         .REPLICATION_TASK_GENERATION,
     ),
-    failureRule: generationIn(rule(t.Monitoring, /^DMS replication task failed/).Properties.Description),
+    failureRule: generationIn(rule(t.Lambda, /^DMS replication task failed/).Properties.Description),
     auditRule: generationIn(rule(t.Monitoring, /^Every DMS task event/).Properties.Description),
     cdcAlarm: generationIn(cdcAlarm.Properties.AlarmDescription),
   };
@@ -121,7 +121,7 @@ describe('the DMS task', () => {
 });
 
 describe('the DataSync task', () => {
-  const dataSyncRule = (t: Templates) => rule(t.Monitoring, /^DataSync task execution ended in ERROR/);
+  const dataSyncRule = (t: Templates) => rule(t.Lambda, /^DataSync task execution ended in ERROR/);
 
   test('a later activation attempt (the task is created on that deploy) changes the DataSync rule', () => {
     const before = generationIn(dataSyncRule(base).Properties.Description);

@@ -3,18 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { EnvironmentConfig } from '../../lib/config/environment-config';
-import { LambdaStack } from '../../lib/stacks/lambda-stack';
+import { IncomingObjectTrigger } from '../../lib/constructs/incoming-object-trigger';
 
-/** What the Glue trigger's queue, event source and function are set to in a synthesized LambdaStack. */
+/** What the Glue trigger's queue, event source and function are set to in a synthesized IncomingObjectTrigger. */
 export interface TriggerSettings {
   /** The function's environment, with every token replaced by a plain placeholder. */
   readonly environment: Record<string, string>;
@@ -32,49 +29,32 @@ type Resources = Record<string, { Type: string; Properties?: Record<string, unkn
 const REGION = 'us-west-2';
 
 /**
- * Synthesizes a LambdaStack for `config` (its dependencies imported by name, so nothing else is built) and reads
- * the Glue trigger's settings back from the template: what a simulation must run against is what CloudFormation
- * would deploy, not what the code meant to set.
+ * Synthesizes the IncomingObjectTrigger of `config` in a bare stack (its inputs imported by name, so nothing
+ * else is built) and reads the Glue trigger's settings back from the template: what a simulation must run
+ * against is what CloudFormation would deploy, not what the code meant to set.
  */
 export function synthTriggerSettings(config: EnvironmentConfig): TriggerSettings {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-burst-')) });
-  const env = { region: REGION };
-  const deps = new Stack(app, 'Deps', { env });
-  const stack = new LambdaStack(app, 'Lambda', {
-    env,
-    config,
-    dataBucket: s3.Bucket.fromBucketName(deps, 'DataBucket', 'data-bucket'),
-    dataKey: new kms.Key(deps, 'DataKey'),
-    messagingKey: new kms.Key(deps, 'MessagingKey'),
-    validationJob: glue.Job.fromJobAttributes(deps, 'Job', { jobName: 'validation-job' }),
-    stateMachine: sfn.StateMachine.fromStateMachineArn(
-      deps,
-      'StateMachine',
-      `arn:aws:states:${REGION}:123456789012:stateMachine:orchestration`,
-    ),
-    stateMachineName: 'orchestration',
-    glueJobMaxRetries: config.glue.maxRetries,
-    resultsTopic: sns.Topic.fromTopicArn(deps, 'Results', `arn:aws:sns:${REGION}:123456789012:results`),
-    alertsTopic: sns.Topic.fromTopicArn(deps, 'Alerts', `arn:aws:sns:${REGION}:123456789012:alerts`),
-    subscriptionDeadLetterQueue: new sqs.Queue(deps, 'SubscriptionDlq'),
-    replicationTask: {
-      taskArn: `arn:aws:dms:${REGION}:123456789012:task:TASK`,
-      taskArnParameter: ssm.StringParameter.fromStringParameterName(deps, 'TaskArn', '/migration/task-arn'),
-      generation: 'gen-1',
-    },
-    glueLogGroup: logs.LogGroup.fromLogGroupName(deps, 'GlueLogs', '/aws-glue/jobs/x/error'),
-    stateMachineLogGroup: logs.LogGroup.fromLogGroupName(deps, 'SfnLogs', '/aws/vendedlogs/states/x'),
-    dmsLogGroup: logs.LogGroup.fromLogGroupName(deps, 'DmsLogs', 'dms-tasks-x'),
+  const stack = new Stack(app, 'Lambda', { env: { region: REGION } });
+  const key = kms.Key.fromKeyArn(stack, 'Key', `arn:aws:kms:${REGION}:123456789012:key/data`);
+  new IncomingObjectTrigger(stack, 'IncomingObjectTrigger', {
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    dataBucket: s3.Bucket.fromBucketName(stack, 'DataBucket', 'data-bucket'),
+    validationJob: glue.Job.fromJobAttributes(stack, 'Job', { jobName: 'validation-job' }),
+    glue: config.glue,
+    stateTable: dynamodb.TableV2.fromTableName(stack, 'StateTable', 'pipeline-state'),
+    stateTableKey: key,
+    queueKey: key,
   });
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
   const find = (type: string, idPrefix: string) => {
     const hit = Object.entries(resources).find(([id, r]) => r.Type === type && id.startsWith(idPrefix));
-    if (hit === undefined) throw new Error(`No ${type} ${idPrefix}* in the synthesized LambdaStack`);
+    if (hit === undefined) throw new Error(`No ${type} ${idPrefix}* in the synthesized IncomingObjectTrigger`);
     return hit[1].Properties ?? {};
   };
-  const fn = find('AWS::Lambda::Function', 'GlueTrigger');
-  const mapping = find('AWS::Lambda::EventSourceMapping', 'GlueTrigger');
-  const queue = find('AWS::SQS::Queue', 'ObjectEventsQueue');
+  const fn = find('AWS::Lambda::Function', 'IncomingObjectTriggerHandler');
+  const mapping = find('AWS::Lambda::EventSourceMapping', 'IncomingObjectTriggerHandler');
+  const queue = find('AWS::SQS::Queue', 'IncomingObjectTriggerQueue');
   const variables = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
   const environment = Object.fromEntries(
     Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : `<${name}>`]),
