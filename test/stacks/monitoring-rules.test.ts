@@ -224,12 +224,13 @@ function synthMonitoring(
     dataBucket: s3.Bucket.fromBucketName(deps, 'DataBucket', BUCKET),
     job: glue.Job.fromJobAttributes(deps, 'Job', { jobName: JOB_NAME }),
     stateMachine: sfn.StateMachine.fromStateMachineArn(deps, 'StateMachine', STATE_MACHINE_ARN),
-    replicationTaskArn: TASK_ARN,
-    replicationTaskResourceId: TASK_RESOURCE_ID,
+    replicationTask: {
+      taskArn: TASK_ARN,
+      taskResourceId: TASK_RESOURCE_ID,
+      generation: generations.dms ?? 'dms-gen-1',
+    },
     replicationInstanceIdentifier: 'migration-dev-instance',
-    replicationTaskGeneration: generations.dms ?? 'dms-gen-1',
-    dataSyncTaskArn,
-    dataSyncTaskGeneration: generations.dataSync ?? 'datasync-gen-1',
+    dataSyncTask: { taskArn: dataSyncTaskArn, taskGeneration: generations.dataSync ?? 'datasync-gen-1' },
     cluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(deps, 'Cluster', {
       clusterIdentifier: 'migration-dev-aurora',
     }),
