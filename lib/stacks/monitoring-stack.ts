@@ -12,7 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { powertoolsMetric } from '../constructs/monitoring/metrics';
+import { PowertoolsMetricSource, powertoolsMetric } from '../constructs/monitoring/metrics';
 import {
   MonitoredFunction,
   MonitoredQueue,
@@ -93,10 +93,8 @@ export interface MonitoringStackProps extends MigrationStackProps {
   readonly triggerQueue: {
     readonly queue: sqs.IQueue;
     readonly oldestMessageAlarmSeconds: number;
-    /** Service dimension of the trigger's own metrics (Powertools `service`). @default 'glue-trigger' */
-    readonly metricsService?: string;
-    /** Namespace of the trigger's own metrics. @default 'MigrationPlatform' */
-    readonly metricsNamespace?: string;
+    /** Where the trigger publishes its own metrics. @default namespace 'MigrationPlatform', service 'glue-trigger' */
+    readonly metrics?: PowertoolsMetricSource;
   };
   readonly alertsTopic: sns.ITopic;
   /** Encrypts the dead-letter queue of the rule targets. */
@@ -201,10 +199,7 @@ export class MonitoringStack extends Stack {
       maxAgeSeconds: trigger.oldestMessageAlarmSeconds,
       description: `The oldest object event has waited more than ${trigger.oldestMessageAlarmSeconds}s: the validation job is not draining the queue as its configured concurrency should (docs/bursts.md)`,
     });
-    const source = {
-      namespace: trigger.metricsNamespace ?? 'MigrationPlatform',
-      service: trigger.metricsService ?? 'glue-trigger',
-    };
+    const source = trigger.metrics ?? { namespace: 'MigrationPlatform', service: 'glue-trigger' };
     const runs = (name: string, statistic: string, label: string) =>
       powertoolsMetric(source, name, { statistic, label });
     monitoring.addGraphs('Validation runs', [
@@ -256,11 +251,8 @@ export class MonitoringStack extends Stack {
     monitoring.monitorAuroraCluster('Aurora', props.cluster, {
       treatMissingData: pauses ? cloudwatch.TreatMissingData.NOT_BREACHING : cloudwatch.TreatMissingData.BREACHING,
     });
-    monitoring.monitorOpenSearchDomain(
-      'OpenSearch',
-      props.domain,
-      'OpenSearch blocks index writes (audit events are going to the backup bucket)',
-    );
+    const writesBlocked = 'OpenSearch blocks index writes (audit events are going to the backup bucket)';
+    monitoring.monitorOpenSearchDomain('OpenSearch', props.domain, writesBlocked);
     monitoring.monitorDeadLetterQueues([
       ...props.deadLetterQueues,
       { name: 'EventsDlq', queue: this.eventsDeadLetterQueue },
