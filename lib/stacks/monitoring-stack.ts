@@ -97,6 +97,12 @@ export interface MonitoringStackProps extends MigrationStackProps {
     readonly metrics?: PowertoolsMetricSource;
   };
   readonly alertsTopic: sns.ITopic;
+  /**
+   * Starts every alarm name and names the dashboard. Alarm names are unique per account and Region: a sandbox stage
+   * deployed next to dev must not take dev's names.
+   * @default the stack name (`Dev-Monitoring`, `Sandbox-<name>-Monitoring`)
+   */
+  readonly namePrefix?: string;
   /** Encrypts the dead-letter queue of the rule targets. */
   readonly messagingKey: kms.IKey;
   /** Audit-trail target from LoggingStack. */
@@ -182,7 +188,7 @@ export class MonitoringStack extends Stack {
     // ---- alarms and dashboard -------------------------------------------------------------------------
     const trigger = props.triggerQueue;
     const monitoring = new StageMonitoring(this, 'Monitoring', {
-      name: `migration-${config.envName}`,
+      name: props.namePrefix ?? this.stackName,
       alarmTopic: props.alertsTopic,
       // People are told when something breaks; recovery shows on the dashboard.
       notifyOnOk: false,

@@ -344,6 +344,15 @@ describe('synthesized MonitoringStack', () => {
     expect(silent).toEqual([]);
   });
 
+  test('alarm and dashboard names start with the stack name: a sandbox stage next to dev takes none of its names', () => {
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmName: string } }).Properties.AlarmName,
+    );
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((n) => !n.startsWith('Monitoring-'))).toEqual([]);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Monitoring' });
+  });
+
   test('with no DataSync task (activation failed) the synthesized DataSync rule matches nothing', () => {
     const pattern = ruleByIdPrefix(synthMonitoring(''), FAILURE_RULE_IDS.dataSync).EventPattern as object;
     expect(matchesPattern(pattern, EVENTS.dataSyncError as Event)).toBe(false);
