@@ -162,9 +162,7 @@ export class MigrationStage extends Stage {
       dataBucket: this.storage.dataBucket,
       job: this.glue.job,
       stateMachine: this.orchestration.stateMachine,
-      replicationTaskArn: this.dms.task.taskArn,
-      replicationTaskResourceId: this.dms.task.taskResourceId,
-      replicationTaskGeneration: this.dms.task.generation,
+      replicationTask: this.dms.task,
       replicationInstanceIdentifier: this.dms.replicationInstanceIdentifier,
       cluster: this.database.cluster,
       domain: this.logging.domain,
@@ -182,7 +180,7 @@ export class MigrationStage extends Stage {
       },
       alertsTopic: this.messaging.alertsTopic,
       auditTarget: this.logging.auditEventTarget(),
-      description: `Migration ${config.envName}: failure rules, alarms, dashboard, audit events`,
+      description: `Migration ${config.envName}: alarms, dashboard, audit events`,
     });
 
     // Audit trail: every log group of the data path goes to OpenSearch.

@@ -431,10 +431,16 @@ describe('GlueStack', () => {
 });
 
 describe('MonitoringStack Aurora alarms', () => {
+  // An alarm names its metric directly, or (with a label, as cdk-monitoring-constructs sets one) in one MetricStat.
+  const metricOf = (p: Record<string, any>): { MetricName?: string; Namespace?: string } =>
+    p.MetricName ? p : (p.Metrics?.[0]?.MetricStat?.Metric ?? {});
   const auroraAlarms = (templates: Record<string, Template>) =>
     resourcesOf(t(templates, 'Monitoring'), 'AWS::CloudWatch::Alarm')
       .map(([, p]) => p)
-      .filter((p) => ['CPUUtilization', 'FreeableMemory'].includes(p.MetricName) && p.Namespace === 'AWS/RDS');
+      .filter((p) => {
+        const m = metricOf(p);
+        return ['CPUUtilization', 'FreeableMemory'].includes(m.MetricName ?? '') && m.Namespace === 'AWS/RDS';
+      });
 
   it('treat silence as healthy only where the cluster pauses when idle (dev)', () => {
     expect(auroraAlarms(dev).map((p) => p.TreatMissingData)).toEqual(['notBreaching', 'notBreaching']);

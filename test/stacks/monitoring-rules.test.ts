@@ -226,10 +226,12 @@ function synthMonitoring(): Template {
     dataBucket: s3.Bucket.fromBucketName(deps, 'DataBucket', BUCKET),
     job: glue.Job.fromJobAttributes(deps, 'Job', { jobName: JOB_NAME }),
     stateMachine: sfn.StateMachine.fromStateMachineArn(deps, 'StateMachine', STATE_MACHINE_ARN),
-    replicationTaskArn: TASK_ARN,
-    replicationTaskResourceId: TASK_RESOURCE_ID,
+    replicationTask: {
+      taskArn: TASK_ARN,
+      taskResourceId: TASK_RESOURCE_ID,
+      generation: 'dms-gen-1',
+    },
     replicationInstanceIdentifier: 'migration-dev-instance',
-    replicationTaskGeneration: 'dms-gen-1',
     cluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(deps, 'Cluster', {
       clusterIdentifier: 'migration-dev-aurora',
     }),
@@ -310,5 +312,14 @@ describe('synthesized MonitoringStack', () => {
       })
       .map(([id]) => id);
     expect(silent).toEqual([]);
+  });
+
+  test('alarm and dashboard names start with the stack name: a sandbox stage next to dev takes none of its names', () => {
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmName: string } }).Properties.AlarmName,
+    );
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((n) => !n.startsWith('Monitoring-'))).toEqual([]);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Monitoring' });
   });
 });

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 
@@ -95,5 +96,39 @@ export function bucketReplicationMetric(
     },
     statistic: options.statistic ?? 'Maximum',
     period: options.period ?? Duration.minutes(5),
+  });
+}
+
+/** Events an EventBridge rule matched: EventBridge counts them under the rule's own name, taken from the rule. */
+export function ruleMatchedEvents(rule: events.IRule, period = Duration.minutes(5)): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Events',
+    metricName: 'MatchedEvents',
+    dimensionsMap: { RuleName: rule.ruleName },
+    statistic: 'Sum',
+    period,
+  });
+}
+
+/** Where a handler publishes its own metrics with Powertools Metrics (EMF). */
+export interface PowertoolsMetricSource {
+  readonly namespace: string;
+  /** The `service` dimension Powertools adds to every metric. */
+  readonly service: string;
+}
+
+/** One metric a handler publishes through Powertools Metrics. */
+export function powertoolsMetric(
+  source: PowertoolsMetricSource,
+  metricName: string,
+  options: { statistic: string; label: string; period?: Duration },
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: source.namespace,
+    metricName,
+    dimensionsMap: { service: source.service },
+    statistic: options.statistic,
+    period: options.period ?? Duration.minutes(1),
+    label: options.label,
   });
 }

@@ -1,15 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
   CustomMetric,
   DefaultDashboardFactory,
   DefaultDashboards,
-  MetricWithAlarmSupport,
   MonitoringFacade,
+  OpenSearchClusterStatus,
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
@@ -19,92 +19,45 @@ import {
   DmsTaskDimensions,
   dmsTaskMetric,
   postgresInstanceMetric,
+  ruleMatchedEvents,
   totalIops,
 } from './metrics';
+import {
+  AuroraClusterAlarmOptions,
+  BucketReplicationAlarmOptions,
+  DatabaseAlarmOptions,
+  DmsCdcLatencyOptions,
+  DmsTaskAlarmOptions,
+  MetricGraph,
+  MonitoredFunction,
+  MonitoredQueue,
+  MonitoredRule,
+  MonitoredService,
+  QueueAgeAlarmOptions,
+  ReplicationSourceAlarmOptions,
+  ServiceAlarmOptions,
+  StageMonitoringProps,
+  ThresholdAlarm,
+} from './stage-monitoring-props';
 
-const { GREATER_THAN_THRESHOLD } = cloudwatch.ComparisonOperator;
+export * from './stage-monitoring-props';
+
+const { GREATER_THAN_THRESHOLD, GREATER_THAN_OR_EQUAL_TO_THRESHOLD, LESS_THAN_THRESHOLD } =
+  cloudwatch.ComparisonOperator;
 const { BREACHING, NOT_BREACHING } = cloudwatch.TreatMissingData;
 /** Alarm names and dashboard names: what CloudWatch and the library accept, and no tokens. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
-export interface StageMonitoringProps {
-  /** Names the dashboard and starts every alarm name, e.g. `payment-dev`; letters, digits, `-`, `_`, `.`. */
-  readonly name: string;
-  /** Every alarm's ALARM and OK actions publish here (see `AlarmTopic`). */
-  readonly alarmTopic: sns.ITopic;
-  /** Time range the dashboard opens with. @default 6 hours */
-  readonly dashboardRange?: Duration;
-}
-
-/** One threshold alarm on a metric the library has no monitor for. */
-export interface ThresholdAlarm {
-  /** Alarm name part and legend, unique within the facade: letters, digits, `-`. */
-  readonly name: string;
-  readonly description: string;
-  readonly metric: MetricWithAlarmSupport;
-  readonly threshold: number;
-  /** @default GREATER_THAN_THRESHOLD */
-  readonly comparison?: cloudwatch.ComparisonOperator;
-  /** Decided per alarm: no default, because the wrong choice hides a dead producer or pages on silence. */
-  readonly treatMissingData: cloudwatch.TreatMissingData;
-  /** @default 3 */
-  readonly evaluationPeriods?: number;
-  /** @default evaluationPeriods */
-  readonly datapointsToAlarm?: number;
-}
-
-export interface DmsTaskAlarmOptions {
-  /** CDC latency bound for `CDCLatencySource` and `CDCLatencyTarget`, in seconds. @default 60 */
-  readonly cdcLatencySeconds?: number;
-}
-
-export interface DatabaseAlarmOptions {
-  /** @default 80 */
-  readonly cpuPercent?: number;
-  /** Alarm above this many connections. @default 400 */
-  readonly maxConnections?: number;
-  /** Alarm below this much free storage, in bytes. @default 5 GiB */
-  readonly minFreeStorageBytes?: number;
-  /** Alarm above this many read + write IOPS (5-minute average). @default 2700 (90% of the gp3 baseline) */
-  readonly maxIops?: number;
-}
-
-export interface ReplicationSourceAlarmOptions {
-  /** WAL the most lagging replication slot still needs, in bytes. @default 1 GiB */
-  readonly maxSlotLagBytes?: number;
-  /** Disk taken by WAL, in bytes. @default 5 GiB */
-  readonly maxTransactionLogsBytes?: number;
-}
-
-export interface ServiceAlarmOptions {
-  /** @default 85 */
-  readonly cpuPercent?: number;
-  /** @default 85 */
-  readonly memoryPercent?: number;
-  /** 5xx answers (from the load balancer and from targets) per 5 minutes. @default 10 */
-  readonly max5xxPer5Minutes?: number;
-  /** p99 target response time, in seconds. @default 2 */
-  readonly p99LatencySeconds?: number;
-  /** @default 0 (any unhealthy target) */
-  readonly maxUnhealthyHosts?: number;
-}
-
-export interface BucketReplicationAlarmOptions {
-  /** Replication latency bound, in seconds. @default 900 (the 15 minutes of S3 Replication Time Control) */
-  readonly maxLatencySeconds?: number;
-}
-
-export interface MonitoredService {
-  readonly service: ecs.FargateService;
-  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
-  readonly targetGroup: elbv2.IApplicationTargetGroup;
-}
-
 /**
- * One `cdk-monitoring-constructs` dashboard for a stage, whose every alarm publishes to one topic on ALARM and OK.
+ * One `cdk-monitoring-constructs` dashboard for a stage, whose every alarm publishes to one topic on ALARM (and OK).
+ * Both stages build their alarms and dashboard from these blocks: the payment stage (databases, services, DMS,
+ * replication) and the migration stage (handlers, queues, failure rules, workflow, DMS, Aurora, OpenSearch).
  *
- * Library monitors are used where they exist: `monitorRdsInstance` (CPU, connections, free storage) and
- * `monitorFargateApplicationLoadBalancer` (ECS CPU and memory, unhealthy targets). What cdk-monitoring-constructs
+ * Library monitors are used where they exist: `monitorRdsInstance` (CPU, connections, free storage),
+ * `monitorFargateApplicationLoadBalancer` (ECS CPU and memory, unhealthy targets), `monitorLambdaFunction` (errors,
+ * throttles), `monitorSqsQueue` (depth, age of the oldest message), `monitorStepFunction` (graphs),
+ * `monitorAuroraCluster` (CPU) and `monitorOpenSearchCluster` (status red, index writes blocked). What
+ * cdk-monitoring-constructs
  * 10.2 cannot express is built here as threshold alarms on `monitorCustom`, on the same facade, so they get the same
  * names, actions and dashboard:
  * - DMS tasks: the library has no DMS monitor at all (CDC latency, validation counters).
@@ -115,6 +68,10 @@ export interface MonitoredService {
  * - ALB 5xx and latency: the Fargate + ALB monitor alarms on task health and usage only; it offers no 5xx count or
  *   response-time alarm for an application load balancer.
  * - S3 replication: the bucket monitor knows object counts and size, not replication metrics.
+ * - EventBridge rules: there is no rule monitor, so matched-event counts of failure rules are threshold alarms.
+ * - Step Functions failures as one alarm: the library alarms on failed, timed-out and aborted executions
+ *   separately; the sum is a threshold alarm on a math expression.
+ * - Aurora freeable memory: neither the Aurora nor the RDS cluster monitor has it.
  * Missing-data treatment is chosen per alarm and stated with it; the library's own default (MISSING) is overridden.
  */
 export class StageMonitoring extends Construct {
@@ -138,7 +95,10 @@ export class StageMonitoring extends Construct {
       alarmFactoryDefaults: {
         alarmNamePrefix: props.name,
         actionsEnabled: true,
-        action: new SnsAlarmActionStrategy({ onAlarmTopic: props.alarmTopic, onOkTopic: props.alarmTopic }),
+        action: new SnsAlarmActionStrategy({
+          onAlarmTopic: props.alarmTopic,
+          ...((props.notifyOnOk ?? true) ? { onOkTopic: props.alarmTopic } : {}),
+        }),
       },
       metricFactoryDefaults: {},
       dashboardFactory: dashboards,
@@ -189,8 +149,7 @@ export class StageMonitoring extends Construct {
   }
 
   /**
-   * CDC latency on both sides (missing data BREACHING: a stopped or failed task emits no latency at all, and a
-   * healthy-looking silence is how a CDC outage goes unnoticed) and validation failures and suspensions (missing
+   * CDC latency on both sides (see {@link monitorDmsCdcLatency}) and validation failures and suspensions (missing
    * data NOT_BREACHING: validation counters exist only while validation runs; a dead task is caught by the latency
    * alarms).
    */
@@ -199,19 +158,8 @@ export class StageMonitoring extends Construct {
     task: DmsTaskDimensions,
     options: DmsTaskAlarmOptions = {},
   ): cloudwatch.AlarmBase[] {
-    const bound = options.cdcLatencySeconds ?? 60;
-    const latency = (side: 'Source' | 'Target'): ThresholdAlarm => ({
-      name: `CdcLatency${side}`,
-      description: `DMS CDCLatency${side} above ${bound}s, or no data (a stopped task emits none)`,
-      metric: dmsTaskMetric(task, `CDCLatency${side}`),
-      threshold: bound,
-      treatMissingData: BREACHING,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-    });
     return this.addThresholdAlarms(`${name} DMS task`, [
-      latency('Source'),
-      latency('Target'),
+      ...cdcLatencyAlarms(task, options),
       {
         name: 'ValidationFailed',
         description: 'DMS validation found rows that differ between source and target',
@@ -229,6 +177,18 @@ export class StageMonitoring extends Construct {
         evaluationPeriods: 1,
       },
     ]);
+  }
+
+  /**
+   * CDC latency above the bound in 3 of 5 minutes, missing data BREACHING: a stopped or failed task emits no latency
+   * at all, and a healthy-looking silence is how a CDC outage goes unnoticed.
+   */
+  public monitorDmsCdcLatency(
+    name: string,
+    task: DmsTaskDimensions,
+    options: DmsCdcLatencyOptions = {},
+  ): cloudwatch.AlarmBase[] {
+    return this.addThresholdAlarms(`${name} DMS CDC latency`, cdcLatencyAlarms(task, options));
   }
 
   /**
@@ -393,6 +353,233 @@ export class StageMonitoring extends Construct {
     ]);
   }
 
+  /**
+   * Errors and throttles of each function through the library's Lambda monitor: any in 5 minutes (Sum at or above
+   * 1), missing data NOT_BREACHING (a function that was not invoked has nothing to report).
+   */
+  public monitorFunctions(functions: readonly MonitoredFunction[]): cloudwatch.AlarmBase[] {
+    return this.collect(() => {
+      for (const { name, fn } of functions) {
+        assertName(name, 'function name');
+        this.facade.monitorLambdaFunction({
+          lambdaFunction: fn,
+          alarmFriendlyName: name,
+          humanReadableName: `${name} handler`,
+          addFaultCountAlarm: { Critical: anyInFiveMinutes(`${name} handler reported errors`) },
+          addThrottlesCountAlarm: { Critical: anyInFiveMinutes(`${name} handler was throttled`) },
+        });
+      }
+    });
+  }
+
+  /**
+   * Depth of each dead-letter queue through the library's SQS monitor: any message visible in 5 minutes (Maximum at
+   * or above 1), missing data NOT_BREACHING (SQS stops reporting an idle queue).
+   */
+  public monitorDeadLetterQueues(queues: readonly MonitoredQueue[]): cloudwatch.AlarmBase[] {
+    return this.collect(() => {
+      for (const { name, queue } of queues) {
+        assertName(name, 'queue name');
+        this.facade.monitorSqsQueue({
+          queue,
+          alarmFriendlyName: name,
+          humanReadableName: `${name} (dead-letter queue)`,
+          addQueueMaxSizeAlarm: {
+            Critical: {
+              maxMessageCount: 1,
+              ...ANY_OCCURRENCE,
+              alarmDescriptionOverride: `Messages waiting in dead-letter queue ${name}`,
+            },
+          },
+        });
+      }
+    });
+  }
+
+  /**
+   * Age of the oldest message through the library's SQS monitor: above the bound in 3 consecutive minutes, missing
+   * data NOT_BREACHING (an empty queue publishes no age at all).
+   */
+  public monitorQueueAge(
+    name: string,
+    queue: MonitoredQueue['queue'],
+    options: QueueAgeAlarmOptions,
+  ): cloudwatch.AlarmBase[] {
+    assertName(name, 'queue name');
+    return this.collect(() =>
+      this.facade.monitorSqsQueue({
+        queue,
+        alarmFriendlyName: name,
+        humanReadableName: `${name} (queue)`,
+        addQueueMaxMessageAgeAlarm: {
+          Critical: {
+            maxAgeInSeconds: options.maxAgeSeconds,
+            period: Duration.minutes(1),
+            evaluationPeriods: 3,
+            datapointsToAlarm: 3,
+            treatMissingDataOverride: NOT_BREACHING,
+            alarmDescriptionOverride:
+              options.description ?? `Age of the oldest message above ${options.maxAgeSeconds}s`,
+          },
+        },
+      }),
+    );
+  }
+
+  /** Matched events of failure rules: any match in 5 minutes, missing data NOT_BREACHING (no match, no failure). */
+  public monitorRuleMatches(title: string, rules: readonly MonitoredRule[]): cloudwatch.AlarmBase[] {
+    return this.addThresholdAlarms(
+      title,
+      rules.map((r) => ({
+        name: r.name,
+        description: r.description,
+        metric: ruleMatchedEvents(r.rule),
+        threshold: 1,
+        comparison: GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: NOT_BREACHING,
+        evaluationPeriods: 1,
+      })),
+    );
+  }
+
+  /**
+   * The library's Step Functions graphs, and one alarm on failed + timed-out + aborted executions in 5 minutes
+   * (missing data NOT_BREACHING: no executions, no failures).
+   */
+  public monitorStateMachine(
+    name: string,
+    stateMachine: sfn.IStateMachine,
+    description = `${name} executions failed, timed out or were aborted`,
+  ): cloudwatch.AlarmBase[] {
+    assertName(name, 'state machine name');
+    this.facade.monitorStepFunction({ stateMachine, alarmFriendlyName: name, humanReadableName: `${name} executions` });
+    const period = Duration.minutes(5);
+    return this.addThresholdAlarms(`${name} failures`, [
+      {
+        name: 'Failures',
+        description,
+        metric: new cloudwatch.MathExpression({
+          expression: 'failed + timedOut + aborted',
+          usingMetrics: {
+            failed: stateMachine.metricFailed({ period }),
+            timedOut: stateMachine.metricTimedOut({ period }),
+            aborted: stateMachine.metricAborted({ period }),
+          },
+          period,
+        }),
+        threshold: 1,
+        comparison: GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: NOT_BREACHING,
+        evaluationPeriods: 1,
+      },
+    ]);
+  }
+
+  /**
+   * CPU through the library's Aurora monitor and freeable memory as a threshold alarm (neither cluster monitor has
+   * it); both 5-minute averages in 3 consecutive periods, with the missing-data treatment the caller decides.
+   */
+  public monitorAuroraCluster(
+    name: string,
+    cluster: rds.IDatabaseCluster,
+    options: AuroraClusterAlarmOptions,
+  ): cloudwatch.AlarmBase[] {
+    assertName(name, 'cluster name');
+    const cpuPercent = options.cpuPercent ?? 80;
+    const minMemory = options.minFreeableMemoryBytes ?? 256 * 1024 ** 2;
+    const fromLibrary = this.collect(() =>
+      this.facade.monitorAuroraCluster({
+        cluster,
+        alarmFriendlyName: `${name}-Cluster`,
+        humanReadableName: `${name} cluster`,
+        addCpuUsageAlarm: {
+          Critical: {
+            maxUsagePercent: cpuPercent,
+            comparisonOperatorOverride: GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingDataOverride: options.treatMissingData,
+            evaluationPeriods: 3,
+            datapointsToAlarm: 3,
+            alarmDescriptionOverride: `${name} CPU at or above ${cpuPercent}%`,
+          },
+        },
+      }),
+    );
+    const custom = this.addThresholdAlarms(`${name} cluster memory`, [
+      {
+        name: 'FreeableMemory',
+        description: `${name} freeable memory under ${Math.round(minMemory / 1024 ** 2)} MiB`,
+        metric: cluster.metricFreeableMemory({ period: Duration.minutes(5) }),
+        threshold: minMemory,
+        comparison: LESS_THAN_THRESHOLD,
+        treatMissingData: options.treatMissingData,
+      },
+    ]);
+    return [...fromLibrary, ...custom];
+  }
+
+  /**
+   * Cluster status red and index writes blocked through the library's OpenSearch monitor, per minute, missing data
+   * BREACHING: the domain reports both every minute, so silence means it is not reporting at all.
+   */
+  public monitorOpenSearchDomain(
+    name: string,
+    domain: opensearch.IDomain,
+    writesBlockedDescription = `${name} blocks index writes`,
+  ): cloudwatch.AlarmBase[] {
+    assertName(name, 'domain name');
+    const everyMinute = {
+      period: Duration.minutes(1),
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingDataOverride: BREACHING,
+    };
+    return this.collect(() =>
+      this.facade.monitorOpenSearchCluster({
+        domain,
+        alarmFriendlyName: name,
+        humanReadableName: `${name} domain`,
+        // ClusterStatus.red is 0 or 1, and the library's status alarm is "above 0": the same as "at least 1".
+        addClusterStatusAlarm: {
+          Critical: {
+            status: OpenSearchClusterStatus.RED,
+            ...everyMinute,
+            alarmDescriptionOverride: `${name} cluster status red`,
+          },
+        },
+        addClusterIndexWritesBlockedAlarm: {
+          Critical: {
+            maxBlockedWrites: 1,
+            comparisonOperatorOverride: GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            ...everyMinute,
+            alarmDescriptionOverride: writesBlockedDescription,
+          },
+        },
+      }),
+    );
+  }
+
+  /** Graphs without alarms, as one dashboard section. */
+  public addGraphs(title: string, graphs: readonly MetricGraph[]): this {
+    this.facade.monitorCustom({
+      alarmFriendlyName: sectionName(title),
+      humanReadableName: title,
+      metricGroups: graphs.map((g) => ({ title: g.title, metrics: [...g.metrics] })),
+    });
+    return this;
+  }
+
+  /** Markdown text across the dashboard. */
+  public addText(markdown: string, height = 2): this {
+    this.facade.addWidget(new cloudwatch.TextWidget({ markdown, width: 24, height }));
+    return this;
+  }
+
+  /** The state of every alarm created so far, as one widget across the dashboard. */
+  public addAlarmStatus(title = 'Alarms'): this {
+    this.facade.addWidget(new cloudwatch.AlarmStatusWidget({ title, alarms: this.alarms(), width: 24 }));
+    return this;
+  }
+
   private collect(add: () => unknown): cloudwatch.AlarmBase[] {
     const before = new Set(this.facade.createdAlarms().map((a) => a.alarm));
     add();
@@ -401,6 +588,32 @@ export class StageMonitoring extends Construct {
       .map((a) => a.alarm)
       .filter((a) => !before.has(a));
   }
+}
+
+/** Any occurrence in one 5-minute period; no data means nothing happened. */
+const ANY_OCCURRENCE = {
+  comparisonOperatorOverride: GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  treatMissingDataOverride: NOT_BREACHING,
+  evaluationPeriods: 1,
+  datapointsToAlarm: 1,
+};
+
+function anyInFiveMinutes(description: string) {
+  return { maxErrorCount: 1, ...ANY_OCCURRENCE, alarmDescriptionOverride: description };
+}
+
+function cdcLatencyAlarms(task: DmsTaskDimensions, options: DmsCdcLatencyOptions): ThresholdAlarm[] {
+  const bound = options.cdcLatencySeconds ?? 60;
+  const note = options.descriptionNote ? `; ${options.descriptionNote}` : '';
+  return (options.sides ?? ['Source', 'Target']).map((side) => ({
+    name: `CdcLatency${side}`,
+    description: `DMS CDCLatency${side} above ${bound}s, or no data (a stopped task emits none)${note}`,
+    metric: dmsTaskMetric(task, `CDCLatency${side}`),
+    threshold: bound,
+    treatMissingData: BREACHING,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 3,
+  }));
 }
 
 /** `Payment source DMS task` → `Payment-source-DMS-task`: a section name the library accepts in alarm names. */
