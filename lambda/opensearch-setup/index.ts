@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
-import { credentialsFromEnv, OpenSearchHttp, signedHttp, withRetries, DEFAULT_RETRY } from './opensearch-http';
+import { OpenSearchHttp, signedHttp, withRetries, DEFAULT_RETRY } from './opensearch-http';
 import { applySetup } from './setup';
 import { parseSetupProps } from './setup-props';
 
@@ -15,7 +15,7 @@ export interface SetupResult {
 export type HttpFactory = (endpoint: string) => OpenSearchHttp;
 
 const defaultHttp: HttpFactory = (endpoint) =>
-  withRetries(signedHttp({ endpoint, region: requireEnv('AWS_REGION'), credentials: credentialsFromEnv() }), {
+  withRetries(signedHttp({ endpoint, region: requireEnv('AWS_REGION') }), {
     ...DEFAULT_RETRY,
     onRetry: (info) => logger.warn('OpenSearch not ready, retrying', { ...info }),
   });
