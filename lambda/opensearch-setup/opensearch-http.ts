@@ -1,4 +1,4 @@
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Client, errors } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -66,7 +66,7 @@ export interface SignedHttpOptions {
  * warming domain's 403s, so {@link withRetries} alone decides (with backoff) what is tried again.
  */
 export function signedHttp(opts: SignedHttpOptions): OpenSearchHttp {
-  const given = opts.credentials ?? fromNodeProviderChain();
+  const given = opts.credentials ?? defaultProvider();
   const credentials = typeof given === 'function' ? given : async () => given;
   const client = new Client({
     ...AwsSigv4Signer({ region: opts.region, service: 'es', getCredentials: () => credentials() }),
