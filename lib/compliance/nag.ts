@@ -1,5 +1,12 @@
 import { type IPolicyValidationContext, type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, IApplyRule, NagRuleCompliance, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import {
+  AwsSolutionsChecks,
+  IApplyRule,
+  NagPack,
+  NagRuleCompliance,
+  NIST80053R5Checks,
+  PCIDSS321Checks,
+} from 'cdk-nag';
 import { IConstruct } from 'constructs';
 
 /**
@@ -70,38 +77,37 @@ export class StageAwsSolutionsChecks extends AwsSolutionsChecks {
 }
 
 /**
- * PCI DSS 3.2.1 checks (payment stage) that also honour {@link REF} acknowledgements and check only
- * the construct they were created for: the validation framework hands every plugin the whole app,
- * and these packs must not judge the migration stages deployed next to the payment stage.
+ * A pack that also honours {@link REF} acknowledgements and checks only the construct it was created for: the
+ * validation framework hands every plugin the whole app, and the payment packs must not judge the migration
+ * stages deployed next to the payment stage.
  */
-export class StagePciDss321Checks extends PCIDSS321Checks {
-  constructor(private readonly checked: IConstruct) {
-    super(checked);
-  }
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a class factory's base must take `any[]`
+function scopedStagePack<B extends new (...args: any[]) => NagPack>(Base: B) {
+  abstract class ScopedStagePack extends Base {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mixin constructor TypeScript requires
+    constructor(...args: any[]) {
+      super(...args);
+      this.checked = args[0] as IConstruct;
+    }
 
-  protected override applyRule(params: IApplyRule): void {
-    super.applyRule(withPatternAcknowledgements(params, this.packName));
-  }
+    private readonly checked: IConstruct;
 
-  override validate(_context: IPolicyValidationContext): PolicyValidationPluginReport {
-    return this.validateScope(this.checked);
+    protected override applyRule(params: IApplyRule): void {
+      super.applyRule(withPatternAcknowledgements(params, this.packName));
+    }
+
+    override validate(_context: IPolicyValidationContext): PolicyValidationPluginReport {
+      return this.validateScope(this.checked);
+    }
   }
+  return ScopedStagePack;
 }
 
-/** NIST 800-53 rev 5 checks (payment stage), scoped and pattern-aware like {@link StagePciDss321Checks}. */
-export class StageNist80053R5Checks extends NIST80053R5Checks {
-  constructor(private readonly checked: IConstruct) {
-    super(checked);
-  }
+/** PCI DSS 3.2.1 checks for the payment stage, scoped to it and pattern-aware. */
+export class StagePciDss321Checks extends scopedStagePack(PCIDSS321Checks) {}
 
-  protected override applyRule(params: IApplyRule): void {
-    super.applyRule(withPatternAcknowledgements(params, this.packName));
-  }
-
-  override validate(_context: IPolicyValidationContext): PolicyValidationPluginReport {
-    return this.validateScope(this.checked);
-  }
-}
+/** NIST 800-53 rev 5 checks for the payment stage, scoped to it and pattern-aware. */
+export class StageNist80053R5Checks extends scopedStagePack(NIST80053R5Checks) {}
 
 /**
  * Action groups that aws-cdk-lib's bucket and key grants (`grantRead`, `grantPut`,
