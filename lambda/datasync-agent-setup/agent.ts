@@ -1,5 +1,7 @@
 import { CreateAgentCommand, DeleteAgentCommand } from '@aws-sdk/client-datasync';
 import {
+  currentPhysicalId,
+  oldPropertiesOf,
   describeError,
   InvalidRequestError,
   IsCompleteRequest,
@@ -104,7 +106,7 @@ export function planAgent(request: OnEventRequest, props: AgentProperties): Agen
     request.RequestType === 'Update' && request.PhysicalResourceId
       ? decodeAgentState(request.PhysicalResourceId)
       : undefined;
-  const previousInstance = request.OldResourceProperties?.['InstanceId'];
+  const previousInstance = oldPropertiesOf(request)?.['InstanceId'];
   if (props.existingAgentArn !== undefined) {
     // The operator may copy the ARN this resource activated into the config: it stays ours.
     if (previous?.kind === 'activated' && previous.agentArn === props.existingAgentArn) return 'keep';
@@ -158,7 +160,7 @@ export async function onAgentEvent(request: OnEventRequest, deps: AgentDeps): Pr
   const now = (deps.now ?? Date.now)();
   logger.info('DataSync agent setup planned', { requestType: request.RequestType, plan, instanceId: props.instanceId });
   return {
-    PhysicalResourceId: request.PhysicalResourceId ?? encodeAgentState({ kind: 'pending' }, props.instanceId),
+    PhysicalResourceId: currentPhysicalId(request) ?? encodeAgentState({ kind: 'pending' }, props.instanceId),
     Data: {
       SetupPlan: plan,
       ActivationDeadline: new Date(now + props.activationBudgetSeconds * 1000).toISOString(),

@@ -8,6 +8,8 @@ import {
   StopReplicationTaskCommand,
 } from '@aws-sdk/client-database-migration-service';
 import {
+  currentPhysicalId,
+  oldPropertiesOf,
   describeError,
   errorName,
   InvalidRequestError,
@@ -185,8 +187,8 @@ function parsePrevious(properties: ResourceProperties | undefined): TaskProperti
 }
 
 async function onUpdate(request: OnEventRequest, props: TaskProperties): Promise<OnEventResponse> {
-  const taskArn = request.PhysicalResourceId ?? '';
-  const previous = parsePrevious(request.OldResourceProperties);
+  const taskArn = currentPhysicalId(request) ?? '';
+  const previous = parsePrevious(oldPropertiesOf(request));
   if (previous === undefined || needsReplacement(previous, props)) {
     logger.info('Instance, endpoints or migration type changed: creating a replacement task', { oldTaskArn: taskArn });
     return createTask(props, replacementIdentifier(props));

@@ -31,6 +31,13 @@ import { retryVisibilitySeconds, waitVisibilitySeconds } from './retry-delay';
  *
  * While Glue is full the trigger waits rather than cycling: it hands records back with a visibility of about one
  * run time, and the queue's receive count is sized from the drain time of the configured concurrency.
+ *
+ * The loop is ours, not Powertools Batch's: BatchProcessor runs one handler per record and reports the records
+ * whose handler threw. Here the unit of work is a group of records across the batch (duplicates of one object
+ * merged, up to `maxObjects` objects per Glue run), a record handed back gets its own visibility timeout
+ * (ChangeMessageVisibilityBatch: about a run time when Glue is full, backoff otherwise), and a record at its
+ * last receive is parked with its reason; the processor has no cross-record step and no visibility control,
+ * which would leave it only the final `{ batchItemFailures }` list.
  */
 
 /** Claims live long enough to absorb replays of old events (EventBridge archives, SQS redrives). */

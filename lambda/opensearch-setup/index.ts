@@ -1,21 +1,18 @@
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
-import { credentialsFromEnv, OpenSearchHttp, signedHttp, withRetries, DEFAULT_RETRY } from './opensearch-http';
+import { OpenSearchHttp, signedHttp, withRetries, DEFAULT_RETRY } from './opensearch-http';
 import { applySetup } from './setup';
 import { parseSetupProps } from './setup-props';
 
 /** What the Provider framework's onEvent handler returns. */
-export interface SetupResult {
-  readonly PhysicalResourceId: string;
-  readonly Data?: Record<string, string | number>;
-}
+export type SetupResult = CdkCustomResourceResponse<Record<string, string | number>> & { PhysicalResourceId: string };
 
 /** Builds the signed, retrying client from the Lambda environment; replaced in tests. */
 export type HttpFactory = (endpoint: string) => OpenSearchHttp;
 
 const defaultHttp: HttpFactory = (endpoint) =>
-  withRetries(signedHttp({ endpoint, region: requireEnv('AWS_REGION'), credentials: credentialsFromEnv() }), {
+  withRetries(signedHttp({ endpoint, region: requireEnv('AWS_REGION') }), {
     ...DEFAULT_RETRY,
     onRetry: (info) => logger.warn('OpenSearch not ready, retrying', { ...info }),
   });
@@ -25,7 +22,7 @@ const defaultHttp: HttpFactory = (endpoint) =>
  * the ISM retention policy and the Firehose writer role. Delete leaves the domain and its data alone.
  */
 export async function onEvent(
-  event: CloudFormationCustomResourceEvent,
+  event: CdkCustomResourceEvent,
   makeHttp: HttpFactory = defaultHttp,
 ): Promise<SetupResult> {
   if (event === null || typeof event !== 'object' || typeof event.RequestType !== 'string') {
@@ -54,4 +51,4 @@ function tryParse(raw: Record<string, unknown> | undefined) {
   }
 }
 
-export const handler = (event: CloudFormationCustomResourceEvent): Promise<SetupResult> => onEvent(event);
+export const handler = (event: CdkCustomResourceEvent): Promise<SetupResult> => onEvent(event);

@@ -1,7 +1,7 @@
-import { request as httpsRequest } from 'node:https';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentity } from '@smithy/types';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Client, errors } from '@opensearch-project/opensearch';
+import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 /** One REST call to the domain. `path` is unencoded (`/_plugins/_ism/add/audit-*`); it is encoded here. */
 export interface OpenSearchRequest {
@@ -19,18 +19,6 @@ export interface OpenSearchResponse {
 
 /** The seam tests replace: everything above it is plain logic. */
 export type OpenSearchHttp = (req: OpenSearchRequest) => Promise<OpenSearchResponse>;
-
-/** What goes on the wire after signing. */
-export interface WireRequest {
-  readonly hostname: string;
-  readonly method: string;
-  /** Encoded path plus query string. */
-  readonly pathAndQuery: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string;
-}
-
-export type Transport = (req: WireRequest) => Promise<{ status: number; body: string }>;
 
 /** A response the caller cannot accept; the message names the call and the domain's reason. */
 export class OpenSearchError extends Error {
@@ -50,11 +38,12 @@ function truncate(s: string | undefined, max = 500): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
-/** RFC 3986 encoding as SigV4 expects it (encodeURIComponent leaves `*` and friends alone). */
+/** RFC 3986 encoding (encodeURIComponent leaves `*` and friends alone, which OpenSearch paths may hold). */
 export function encodeRfc3986(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** Encodes each path segment, keeping the slashes: `transport.request` sends the path as given. */
 export function encodePath(path: string): string {
   return path
     .split('/')
@@ -62,94 +51,48 @@ export function encodePath(path: string): string {
     .join('/');
 }
 
-/** Reads the Lambda execution role's credentials from the variables Lambda sets. */
-export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsCredentialIdentity {
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) {
-    throw new Error(
-      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set; the function must run with an execution role.',
-    );
-  }
-  return { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
-}
-
-/** Sends a request over HTTPS and collects the whole response. */
-export const httpsTransport: Transport = (req) =>
-  new Promise((resolve, reject) => {
-    const r = httpsRequest(
-      {
-        hostname: req.hostname,
-        port: 443,
-        method: req.method,
-        path: req.pathAndQuery,
-        headers: req.headers,
-        timeout: 30_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    r.on('timeout', () =>
-      r.destroy(Object.assign(new Error(`timeout calling ${req.hostname}`), { code: 'ETIMEDOUT' })),
-    );
-    r.on('error', reject);
-    if (req.body !== undefined) r.write(req.body);
-    r.end();
-  });
-
 export interface SignedHttpOptions {
   readonly endpoint: string;
   readonly region: string;
-  readonly credentials: AwsCredentialIdentity;
-  readonly transport?: Transport;
+  /** @default the SDK's default credential chain (the execution role's variables in Lambda) */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Where requests go; tests point it at a local server. @default `https://${endpoint}` */
+  readonly node?: string;
 }
 
-/** An `OpenSearchHttp` that signs each request with SigV4 for service `es` (IAM master user under FGAC). */
+/**
+ * An `OpenSearchHttp` on the OpenSearch JavaScript client, signing each request with SigV4 for service `es`
+ * (IAM master user under FGAC). The client's own retries are off: they repeat at once and know nothing of a
+ * warming domain's 403s, so {@link withRetries} alone decides (with backoff) what is tried again.
+ */
 export function signedHttp(opts: SignedHttpOptions): OpenSearchHttp {
-  const signer = new SignatureV4({ service: 'es', region: opts.region, credentials: opts.credentials, sha256: Sha256 });
-  const transport = opts.transport ?? httpsTransport;
+  const given = opts.credentials ?? defaultProvider();
+  const credentials = typeof given === 'function' ? given : async () => given;
+  const client = new Client({
+    ...AwsSigv4Signer({ region: opts.region, service: 'es', getCredentials: () => credentials() }),
+    node: opts.node ?? `https://${opts.endpoint}`,
+    maxRetries: 0,
+    requestTimeout: 30_000,
+  });
   return async (req) => {
-    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-    const path = encodePath(req.path);
-    const headers: Record<string, string> = { host: opts.endpoint };
-    if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
+    try {
+      const res = await client.transport.request({
+        method: req.method,
+        path: encodePath(req.path),
+        querystring: { ...(req.query ?? {}) },
+        ...(req.body !== undefined ? { body: req.body as Record<string, unknown> } : {}),
+      });
+      return { status: res.statusCode ?? 0, body: bodyOf(res.body) };
+    } catch (err) {
+      // A status the caller decides about (404 on a first GET, 409 on a raced PUT), not a failed call.
+      if (err instanceof errors.ResponseError) return { status: err.meta.statusCode ?? 0, body: bodyOf(err.meta.body) };
+      throw err;
     }
-    const signed = await signer.sign({
-      method: req.method,
-      protocol: 'https:',
-      hostname: opts.endpoint,
-      path,
-      query: { ...(req.query ?? {}) },
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    });
-    const queryString = Object.entries(req.query ?? {})
-      .map(([k, v]) => `${encodeRfc3986(k)}=${encodeRfc3986(v)}`)
-      .join('&');
-    const res = await transport({
-      hostname: opts.endpoint,
-      method: req.method,
-      pathAndQuery: queryString ? `${path}?${queryString}` : path,
-      headers: signed.headers,
-      ...(body !== undefined ? { body } : {}),
-    });
-    return { status: res.status, body: parseBody(res.body) };
   };
 }
 
-function parseBody(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+function bodyOf(body: unknown): unknown {
+  return body === '' || body === null ? undefined : body;
 }
 
 const RETRYABLE_NETWORK_CODES = new Set([
@@ -161,6 +104,14 @@ const RETRYABLE_NETWORK_CODES = new Set([
   'EHOSTUNREACH',
   'EPIPE',
 ]);
+
+/** The reason to try again when `err` is a network failure, else undefined. */
+function networkFailure(err: unknown): string | undefined {
+  // The client reports a refused, reset or unresolved connection as ConnectionError, a slow one as TimeoutError.
+  if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError) return `${err.name}: ${err.message}`;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && RETRYABLE_NETWORK_CODES.has(code) ? code : undefined;
+}
 
 export interface RetryOptions {
   /** Give up once this much time has passed since the first attempt. */
@@ -204,11 +155,9 @@ export function withRetries(http: OpenSearchHttp, options: RetryOptions = DEFAUL
         }
       } catch (err) {
         if (err instanceof OpenSearchError) throw err;
-        const code = (err as { code?: unknown }).code;
-        if (typeof code !== 'string' || !RETRYABLE_NETWORK_CODES.has(code) || now() - started >= options.maxElapsedMs) {
-          throw err;
-        }
-        reason = code;
+        const retryable = networkFailure(err);
+        if (retryable === undefined || now() - started >= options.maxElapsedMs) throw err;
+        reason = retryable;
       }
       const delayMs = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
       options.onRetry?.({ attempt, reason, delayMs });

@@ -12,7 +12,15 @@
  * See aws-cdk-lib/custom-resources/lib/provider-framework/types.d.ts.
  */
 
-export type RequestType = 'Create' | 'Update' | 'Delete';
+import type {
+  CdkCustomResourceEvent,
+  CdkCustomResourceIsCompleteEvent,
+  CdkCustomResourceIsCompleteResponseSuccess,
+  CdkCustomResourceIsCompleteResponseWaiting,
+  CdkCustomResourceResponse,
+} from 'aws-lambda';
+
+export type RequestType = CdkCustomResourceEvent['RequestType'];
 
 const REQUEST_TYPES: readonly RequestType[] = ['Create', 'Update', 'Delete'];
 
@@ -22,40 +30,36 @@ export type ResourceProperties = Readonly<Record<string, unknown>>;
 /** Attribute values a handler returns; strings so that `getAttString` reads them without surprises. */
 export type ResponseData = Readonly<Record<string, string>>;
 
-export interface OnEventRequest {
-  readonly RequestType: RequestType;
-  readonly RequestId: string;
-  readonly StackId: string;
-  readonly LogicalResourceId: string;
-  /** `Custom::Something`, chosen by the construct; handlers that serve several resources dispatch on it. */
-  readonly ResourceType: string;
-  readonly ResourceProperties: ResourceProperties;
-  /** Present on Update: the properties before the change. */
-  readonly OldResourceProperties?: ResourceProperties;
-  /** Present on Update and Delete. */
-  readonly PhysicalResourceId?: string;
-}
+/** What onEvent receives (`ResourceType` is `Custom::Something`, chosen by the construct). */
+export type OnEventRequest = CdkCustomResourceEvent;
 
-export interface OnEventResponse {
-  /** Omitted: the framework keeps the current id (Update, Delete) or uses the RequestId (Create). */
-  readonly PhysicalResourceId?: string;
-  readonly Data?: ResponseData;
-}
+/** Omitting `PhysicalResourceId` keeps the current id (Update, Delete) or uses the RequestId (Create). */
+export type OnEventResponse = CdkCustomResourceResponse<ResponseData>;
 
-/** What isComplete receives: the request overlaid with the onEvent result. */
-export interface IsCompleteRequest extends OnEventRequest {
-  readonly PhysicalResourceId: string;
-  readonly Data?: ResponseData;
-}
+/** What isComplete receives: the request overlaid with the onEvent result, which always has a physical id. */
+export type IsCompleteRequest = CdkCustomResourceIsCompleteEvent<
+  CdkCustomResourceEvent['ResourceProperties'],
+  ResponseData
+> & { readonly PhysicalResourceId: string };
 
+/**
+ * `CdkCustomResourceIsCompleteResponse` plus the physical id a completed isComplete may set: the framework
+ * overlays it on the onEvent result (a different id on Update makes CloudFormation delete the old one), but
+ * @types/aws-lambda does not declare it.
+ */
 export type IsCompleteResponse =
-  | { readonly IsComplete: false }
-  | {
-      readonly IsComplete: true;
-      /** Overrides the onEvent id; a different id on Update makes CloudFormation delete the old one. */
-      readonly PhysicalResourceId?: string;
-      readonly Data?: ResponseData;
-    };
+  | CdkCustomResourceIsCompleteResponseWaiting
+  | (CdkCustomResourceIsCompleteResponseSuccess<ResponseData> & { readonly PhysicalResourceId?: string });
+
+/** The resource's current physical id: present on Update and Delete, absent on Create. */
+export function currentPhysicalId(request: OnEventRequest): string | undefined {
+  return request.RequestType === 'Create' ? undefined : request.PhysicalResourceId;
+}
+
+/** The properties before the change: present on Update only. */
+export function oldPropertiesOf(request: OnEventRequest): ResourceProperties | undefined {
+  return request.RequestType === 'Update' ? request.OldResourceProperties : undefined;
+}
 
 export const NOT_COMPLETE: IsCompleteResponse = { IsComplete: false };
 
@@ -107,21 +111,14 @@ export function parseOnEventRequest(event: unknown): OnEventRequest {
   if (type === 'Update' && oldProperties === undefined) {
     throw new InvalidRequestError('Custom resource Update event has no OldResourceProperties');
   }
-  return {
-    RequestType: type,
-    RequestId: requireField(event, 'RequestId'),
-    StackId: requireField(event, 'StackId'),
-    LogicalResourceId: requireField(event, 'LogicalResourceId'),
-    ResourceType: requireField(event, 'ResourceType'),
-    ResourceProperties: properties,
-    ...(oldProperties !== undefined ? { OldResourceProperties: oldProperties } : {}),
-    ...(typeof physicalId === 'string' && physicalId !== '' ? { PhysicalResourceId: physicalId } : {}),
-  };
+  for (const name of ['RequestId', 'StackId', 'LogicalResourceId', 'ResourceType']) requireField(event, name);
+  return event as unknown as OnEventRequest;
 }
 
 export function parseIsCompleteRequest(event: unknown): IsCompleteRequest {
   const request = parseOnEventRequest(event);
-  if (request.PhysicalResourceId === undefined) {
+  const physicalId = (event as Record<string, unknown>)['PhysicalResourceId'];
+  if (typeof physicalId !== 'string' || physicalId === '') {
     throw new InvalidRequestError('isComplete event has no PhysicalResourceId (the framework always sets one)');
   }
   const data = (event as Record<string, unknown>)['Data'];
@@ -131,7 +128,7 @@ export function parseIsCompleteRequest(event: unknown): IsCompleteRequest {
   for (const [key, value] of Object.entries(data ?? {})) {
     if (typeof value === 'string') stringData[key] = value;
   }
-  return { ...request, PhysicalResourceId: request.PhysicalResourceId, Data: stringData };
+  return { ...request, PhysicalResourceId: physicalId, Data: stringData } as IsCompleteRequest;
 }
 
 /** A string property the construct always sets. */

@@ -1,12 +1,17 @@
-import type { EventBridgeEvent } from 'aws-lambda';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { S3EventNotificationEventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/s3';
+import { SnsSchema } from '@aws-lambda-powertools/parser/schemas/sns';
+import { z } from 'zod';
 
 /**
- * Event shapes the data-path handlers accept, and hand-written guards that turn `unknown` into them.
+ * Event shapes the data-path handlers accept: the Powertools Parser's built-in zod schemas, narrowed where a
+ * handler needs more than the schema promises (a non-empty key, a size, a known detail-type).
  *
- * Every guard throws {@link MalformedEventError} naming the first field that is wrong and what was
- * expected, e.g. "detail.object.key is missing: expected an S3 Object Created event from EventBridge".
- * Optional fields are typed optional; a field that is present with the wrong type is still an error,
- * because it means the producer is not the one we think it is.
+ * Every parser throws {@link MalformedEventError} naming the first field that is wrong and what was expected,
+ * e.g. "detail.object.key is missing: expected an S3 Object Created event from EventBridge". Zod's own messages
+ * ("Invalid input: expected string, received undefined") name no field, so {@link describeIssue} words them.
+ * Optional fields are typed optional; a field that is present with the wrong type is still an error, because it
+ * means the producer is not the one we think it is.
  */
 
 /** Raised when an event does not have the documented shape; the message names the field. */
@@ -17,9 +22,7 @@ export class MalformedEventError extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
-
-export function isRecord(value: unknown): value is Json {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -29,213 +32,165 @@ function kindOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** Field readers bound to the sentence that says what the whole event should have been. */
-class Shape {
-  constructor(private readonly expectation: string) {}
+function pathOf(path: readonly PropertyKey[], root: string): string {
+  if (path.length === 0) return root;
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
 
-  fail(path: string, problem: string): never {
-    throw new MalformedEventError(`${path} ${problem}: expected ${this.expectation}`);
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
   }
+  return current;
+}
 
-  private at(parent: string, key: string): string {
-    return parent === '' ? key : `${parent}.${key}`;
-  }
-
-  object(value: unknown, path: string): Json {
-    if (value === undefined) this.fail(path, 'is missing');
-    if (!isRecord(value)) this.fail(path, `is ${kindOf(value)}, not an object`);
-    return value;
-  }
-
-  child(parent: Json, parentPath: string, key: string): Json {
-    return this.object(parent[key], this.at(parentPath, key));
-  }
-
-  string(parent: Json, parentPath: string, key: string): string {
-    const path = this.at(parentPath, key);
-    const value = parent[key];
-    if (value === undefined || value === null) this.fail(path, 'is missing');
-    if (typeof value !== 'string') this.fail(path, `is ${kindOf(value)}, not a string`);
-    if (value.trim() === '') this.fail(path, 'is empty');
-    return value;
-  }
-
-  optionalString(parent: Json, parentPath: string, key: string): string | undefined {
-    const value = parent[key];
-    if (value === undefined || value === null) return undefined;
-    return this.string(parent, parentPath, key);
-  }
-
-  number(parent: Json, parentPath: string, key: string): number {
-    const path = this.at(parentPath, key);
-    const value = parent[key];
-    if (value === undefined || value === null) this.fail(path, 'is missing');
-    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(path, `is ${kindOf(value)}, not a number`);
-    return value;
-  }
-
-  /** Free text that may legitimately be empty (messages, causes): empty reads as absent. */
-  optionalText(parent: Json, parentPath: string, key: string): string | undefined {
-    const value = parent[key];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') this.fail(this.at(parentPath, key), `is ${kindOf(value)}, not a string`);
-    return value === '' ? undefined : value;
-  }
-
-  optionalNumber(parent: Json, parentPath: string, key: string): number | undefined {
-    const value = parent[key];
-    if (value === undefined || value === null) return undefined;
-    return this.number(parent, parentPath, key);
-  }
-
-  stringArray(parent: Json, parentPath: string, key: string): string[] {
-    const path = this.at(parentPath, key);
-    const value = parent[key];
-    if (value === undefined || value === null) this.fail(path, 'is missing');
-    if (!Array.isArray(value)) this.fail(path, `is ${kindOf(value)}, not an array`);
-    value.forEach((item, i) => {
-      if (typeof item !== 'string') this.fail(`${path}[${i}]`, `is ${kindOf(item)}, not a string`);
-    });
-    return value as string[];
-  }
-
-  equals<T extends string>(parent: Json, parentPath: string, key: string, expected: T): T {
-    const actual = this.string(parent, parentPath, key);
-    if (actual !== expected) this.fail(this.at(parentPath, key), `is '${actual}', not '${expected}'`);
-    return expected;
+/** One zod issue as "<field> <problem>", the field read from the input so the message shows what arrived. */
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, root: string): string {
+  const path = pathOf(issue.path, root);
+  if (issue.code === 'custom') return `${path} ${issue.message}`;
+  const value = valueAt(input, issue.path);
+  if (value === undefined || value === null) return `${path} is missing`;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected =
+        issue.expected === 'object' || issue.expected === 'array' ? `an ${issue.expected}` : `a ${issue.expected}`;
+      return `${path} is ${kindOf(value)}, not ${expected}`;
+    }
+    case 'invalid_value':
+      return issue.values.length === 1
+        ? `${path} is '${String(value)}', not '${String(issue.values[0])}'`
+        : `${path} is '${String(value)}', not ${issue.values.map(String).join(' or ')}`;
+    case 'too_small':
+      return `${path} is empty`;
+    default:
+      return `${path} ${issue.message}`;
   }
 }
 
-/** The envelope fields every EventBridge event carries (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html). */
-function parseEnvelope(value: unknown, shape: Shape): Json {
-  const event = shape.object(value, 'event');
-  shape.string(event, '', 'id');
-  shape.string(event, '', 'source');
-  shape.string(event, '', 'detail-type');
-  shape.string(event, '', 'region');
-  shape.string(event, '', 'account');
-  shape.string(event, '', 'time');
-  shape.stringArray(event, '', 'resources');
-  shape.child(event, '', 'detail');
-  return event;
+/** Parses `value` with `schema`, or throws naming the first wrong field and what the whole event should have been. */
+function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  expectation: string,
+  root = 'event',
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const first = result.error.issues[0];
+  const problem = first === undefined ? `${root} is invalid` : describeIssue(first, value, root);
+  throw new MalformedEventError(`${problem}: expected ${expectation}`);
 }
+
+/** A string that must say something: blank counts as wrong, not as a value. */
+const text = z.string().refine((s) => s.trim() !== '', 'is empty');
+/** Free text that may legitimately be empty or null (messages, causes): both read as absent. */
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((s) => (s === '' || s === null ? undefined : s));
+/** An optional field that, when present, must say something; null reads as absent. */
+const optionalNonBlank = text.nullish().transform((s) => s ?? undefined);
+/** Every EventBridge event's envelope with its detail required to be an object. */
+const EventBridgeEnvelopeSchema = EventBridgeSchema.extend({ detail: z.looseObject({}) });
 
 // ---------------------------------------------------------------------------------------------
 // S3 "Object Created" via EventBridge (Glue trigger input, one per SQS record body)
 // ---------------------------------------------------------------------------------------------
 
-export interface S3ObjectCreatedDetail {
-  version: string;
-  bucket: { name: string };
-  object: {
-    /**
-     * The object key as stored. Unlike S3 event notifications to SQS/SNS/Lambda (whose key is URL-encoded,
-     * "red flower.jpg" arriving as "red+flower.jpg"), the EventBridge detail carries the key unencoded: the
-     * S3 user guide's EventBridge message structure page documents no encoding, and decoding it would corrupt
-     * keys that contain a literal '+' or '%'.
-     */
-    key: string;
-    size: number;
-    etag?: string;
-    'version-id'?: string;
-    sequencer?: string;
-  };
-  'request-id': string;
-  requester?: string;
-  reason?: string;
-  'source-ip-address'?: string;
-}
+const S3_OBJECT_CREATED = 'an S3 Object Created event from EventBridge';
+const s3Detail = S3EventNotificationEventBridgeSchema.shape.detail;
 
-export type S3ObjectCreatedEvent = EventBridgeEvent<'Object Created', S3ObjectCreatedDetail>;
+const S3ObjectCreatedSchema = S3EventNotificationEventBridgeSchema.extend({
+  source: z.literal('aws.s3'),
+  'detail-type': z.literal('Object Created'),
+  detail: s3Detail
+    .extend({
+      version: z.string().optional().default('0'),
+      object: s3Detail.shape.object.extend({
+        /**
+         * The object key as stored. Unlike S3 event notifications to SQS/SNS/Lambda (whose key is URL-encoded,
+         * "red flower.jpg" arriving as "red+flower.jpg"), the EventBridge detail carries the key unencoded: the
+         * S3 user guide's EventBridge message structure page documents no encoding, and decoding it would
+         * corrupt keys that contain a literal '+' or '%'.
+         */
+        key: text,
+        // Optional in the built-in schema because deletions have none; every Object Created event has one.
+        size: z.number().nonnegative(),
+        etag: optionalNonBlank,
+        'version-id': optionalNonBlank,
+        sequencer: optionalNonBlank,
+      }),
+      'request-id': text,
+      // The built-in schema requires a requester and an IPv4 source address; neither is ours to insist on.
+      requester: optionalText,
+      reason: optionalText,
+      'source-ip-address': optionalText,
+    })
+    .superRefine((detail, ctx) => {
+      // Without a version id (or with 'null', which every upload shares while versioning is suspended) the
+      // object's identity is its etag plus sequencer; with neither we cannot tell a duplicate event from a new
+      // upload, so the event is unusable.
+      const versionId = detail.object['version-id'];
+      if (versionId !== undefined && versionId !== 'null') return;
+      const why =
+        versionId === undefined ? 'and so is detail.object.version-id' : "and detail.object.version-id is 'null'";
+      for (const field of ['etag', 'sequencer'] as const) {
+        if (detail.object[field] === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['object', field], message: `is missing (${why})` });
+          return;
+        }
+      }
+    }),
+});
 
-const S3_OBJECT_CREATED = new Shape('an S3 Object Created event from EventBridge');
+export type S3ObjectCreatedEvent = z.output<typeof S3ObjectCreatedSchema>;
+export type S3ObjectCreatedDetail = S3ObjectCreatedEvent['detail'];
 
 export function parseS3ObjectCreatedEvent(value: unknown): S3ObjectCreatedEvent {
-  const shape: Shape = S3_OBJECT_CREATED;
-  const event = parseEnvelope(value, shape);
-  shape.equals(event, '', 'source', 'aws.s3');
-  shape.equals(event, '', 'detail-type', 'Object Created');
-  const detail = shape.child(event, '', 'detail');
-  const bucket = shape.child(detail, 'detail', 'bucket');
-  const object = shape.child(detail, 'detail', 'object');
-  const parsed: S3ObjectCreatedDetail = {
-    version: shape.optionalString(detail, 'detail', 'version') ?? '0',
-    bucket: { name: shape.string(bucket, 'detail.bucket', 'name') },
-    object: {
-      key: shape.string(object, 'detail.object', 'key'),
-      size: shape.number(object, 'detail.object', 'size'),
-      etag: shape.optionalString(object, 'detail.object', 'etag'),
-      'version-id': shape.optionalString(object, 'detail.object', 'version-id'),
-      sequencer: shape.optionalString(object, 'detail.object', 'sequencer'),
-    },
-    'request-id': shape.string(detail, 'detail', 'request-id'),
-    requester: shape.optionalText(detail, 'detail', 'requester'),
-    reason: shape.optionalText(detail, 'detail', 'reason'),
-    'source-ip-address': shape.optionalText(detail, 'detail', 'source-ip-address'),
-  };
-  // Without a version id (or with 'null', which every upload shares while versioning is suspended) the
-  // object's identity is its etag plus sequencer; with neither we cannot tell a duplicate event from a new
-  // upload, so the event is unusable.
-  const versionId = parsed.object['version-id'];
-  if (versionId === undefined || versionId === 'null') {
-    const why =
-      versionId === undefined ? 'and so is detail.object.version-id' : "and detail.object.version-id is 'null'";
-    if (parsed.object.etag === undefined) shape.fail('detail.object.etag', `is missing (${why})`);
-    if (parsed.object.sequencer === undefined) shape.fail('detail.object.sequencer', `is missing (${why})`);
-  }
-  return { ...(event as unknown as S3ObjectCreatedEvent), detail: parsed };
+  return parseOrThrow(S3ObjectCreatedSchema, value, S3_OBJECT_CREATED);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Validation result published by the Glue job (SNS message body on the results topic)
 // ---------------------------------------------------------------------------------------------
 
-export type ValidationStatus = 'PASSED' | 'FAILED';
+const VALIDATION_RESULT = 'a validation result published by the Glue validation job';
+
+const ValidationResultSchema = z.object({
+  schemaVersion: z.union([z.number(), z.string()], { error: 'is not a number or string' }),
+  status: z.enum(['PASSED', 'FAILED']),
+  /** Null when the job could not match the object to a dataset contract. */
+  dataset: optionalNonBlank.transform((s) => s ?? null),
+  correlationId: text,
+  bucket: text,
+  key: text,
+  /** Null for an object in an unversioned bucket. */
+  versionId: optionalNonBlank.transform((s) => s ?? null),
+  reportKey: text,
+  /** Where the job copied the object: under validated/ when PASSED, quarantine/ when FAILED. */
+  destinationKey: optionalNonBlank,
+  rowCount: z
+    .number()
+    .nullish()
+    .transform((n) => n ?? undefined),
+  errorRows: z
+    .number()
+    .nullish()
+    .transform((n) => n ?? undefined),
+  reasons: z
+    .array(z.string())
+    .nullish()
+    .transform((r) => r ?? []),
+});
 
 /** The summary the validation job publishes; `status`, `dataset` and `correlationId` are also message attributes. */
-export interface ValidationResult {
-  schemaVersion: number | string;
-  status: ValidationStatus;
-  /** Null when the job could not match the object to a dataset contract. */
-  dataset: string | null;
-  correlationId: string;
-  bucket: string;
-  key: string;
-  /** Null for an object in an unversioned bucket. */
-  versionId: string | null;
-  reportKey: string;
-  /** Where the job copied the object: under validated/ when PASSED, quarantine/ when FAILED. */
-  destinationKey?: string;
-  rowCount?: number;
-  errorRows?: number;
-  reasons: string[];
-}
-
-const VALIDATION_RESULT = new Shape('a validation result published by the Glue validation job');
+export type ValidationResult = z.output<typeof ValidationResultSchema>;
+export type ValidationStatus = ValidationResult['status'];
 
 export function parseValidationResult(value: unknown): ValidationResult {
-  const shape: Shape = VALIDATION_RESULT;
-  const body = shape.object(value, 'message');
-  const schemaVersion = body.schemaVersion;
-  if (schemaVersion === undefined || schemaVersion === null) shape.fail('schemaVersion', 'is missing');
-  if (typeof schemaVersion !== 'number' && typeof schemaVersion !== 'string')
-    shape.fail('schemaVersion', `is ${kindOf(schemaVersion)}, not a number or string`);
-  const status = shape.string(body, '', 'status');
-  if (status !== 'PASSED' && status !== 'FAILED') shape.fail('status', `is '${status}', not PASSED or FAILED`);
-  return {
-    schemaVersion,
-    status,
-    dataset: shape.optionalString(body, '', 'dataset') ?? null,
-    correlationId: shape.string(body, '', 'correlationId'),
-    bucket: shape.string(body, '', 'bucket'),
-    key: shape.string(body, '', 'key'),
-    versionId: shape.optionalString(body, '', 'versionId') ?? null,
-    reportKey: shape.string(body, '', 'reportKey'),
-    destinationKey: shape.optionalString(body, '', 'destinationKey'),
-    rowCount: shape.optionalNumber(body, '', 'rowCount'),
-    errorRows: shape.optionalNumber(body, '', 'errorRows'),
-    reasons: body.reasons === undefined || body.reasons === null ? [] : shape.stringArray(body, '', 'reasons'),
-  };
+  return parseOrThrow(ValidationResultSchema, value, VALIDATION_RESULT, 'message');
 }
 
 /** One SNS record, reduced to what the handlers use. */
@@ -247,33 +202,18 @@ export interface SnsNotification {
   attributes: Record<string, string>;
 }
 
-const SNS_EVENT = new Shape('an SNS event delivered to Lambda');
-
-/** Returns the SNS records of an SNSEvent, or throws naming what is missing. */
+/**
+ * Returns the SNS records of an SNSEvent, or throws naming what is wrong. Not the Parser's SnsEnvelope: it
+ * returns the messages alone, and the handlers also need each message's id and attributes.
+ */
 export function parseSnsNotifications(value: unknown): SnsNotification[] {
-  const shape: Shape = SNS_EVENT;
-  const event = shape.object(value, 'event');
-  const records = event.Records;
-  if (!Array.isArray(records) || records.length === 0) shape.fail('Records', 'is missing or empty');
-  return records.map((raw, i) => {
-    const path = `Records[${i}]`;
-    const record = shape.object(raw, path);
-    shape.equals(record, path, 'EventSource', 'aws:sns');
-    const sns = shape.child(record, path, 'Sns');
-    const attributes: Record<string, string> = {};
-    const rawAttributes = sns.MessageAttributes;
-    if (isRecord(rawAttributes)) {
-      for (const [name, attr] of Object.entries(rawAttributes)) {
-        if (isRecord(attr) && typeof attr.Value === 'string') attributes[name] = attr.Value;
-      }
-    }
-    return {
-      messageId: shape.string(sns, `${path}.Sns`, 'MessageId'),
-      topicArn: shape.string(sns, `${path}.Sns`, 'TopicArn'),
-      message: shape.string(sns, `${path}.Sns`, 'Message'),
-      attributes,
-    };
-  });
+  const event = parseOrThrow(SnsSchema, value, 'an SNS event delivered to Lambda');
+  return event.Records.map(({ Sns: sns }) => ({
+    messageId: sns.MessageId,
+    topicArn: sns.TopicArn,
+    message: sns.Message,
+    attributes: Object.fromEntries(Object.entries(sns.MessageAttributes ?? {}).map(([name, a]) => [name, a.Value])),
+  }));
 }
 
 /** Parses the JSON body of an SNS message into a validation result; names the record on failure. */
@@ -283,7 +223,7 @@ export function parseValidationNotification(notification: SnsNotification): Vali
     body = JSON.parse(notification.message);
   } catch {
     throw new MalformedEventError(
-      `Sns.Message of message ${notification.messageId} is not JSON: expected a validation result published by the Glue validation job`,
+      `Sns.Message of message ${notification.messageId} is not JSON: expected ${VALIDATION_RESULT}`,
     );
   }
   return parseValidationResult(body);
@@ -294,46 +234,50 @@ export function parseValidationNotification(notification: SnsNotification): Vali
 // ---------------------------------------------------------------------------------------------
 
 /** https://docs.aws.amazon.com/glue/latest/dg/automating-awsglue-with-cloudwatch-events.html */
-export interface GlueJobStateChangeDetail {
-  jobName: string;
-  jobRunId: string;
-  state: string;
-  severity?: string;
-  message?: string;
-}
+const GlueJobStateChangeSchema = EventBridgeEnvelopeSchema.extend({
+  detail: z.object({
+    jobName: text,
+    jobRunId: text,
+    state: text,
+    severity: optionalText,
+    message: optionalText,
+  }),
+});
 
 /** https://docs.aws.amazon.com/dms/latest/userguide/CHAP_EventBridge.html */
-export interface DmsStateChangeDetail {
-  eventType: string;
-  type?: string;
-  category?: string;
-  eventName?: string;
-  resourceLink?: string;
-  detailMessage?: string;
-}
+const DmsStateChangeSchema = EventBridgeEnvelopeSchema.extend({
+  detail: z.object({
+    eventType: text,
+    type: optionalText,
+    category: optionalText,
+    eventName: optionalText,
+    resourceLink: optionalText,
+    detailMessage: optionalText,
+  }),
+});
 
 /** https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html */
-export interface StepFunctionsExecutionStatusChangeDetail {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: string;
-  input?: string;
-  error?: string;
-  cause?: string;
-}
+const StepFunctionsExecutionStatusChangeSchema = EventBridgeEnvelopeSchema.extend({
+  detail: z.object({
+    executionArn: text,
+    stateMachineArn: text,
+    name: text,
+    status: text,
+    input: optionalText,
+    error: optionalText,
+    cause: optionalText,
+  }),
+});
 
-export type GlueJobStateChangeEvent = EventBridgeEvent<'Glue Job State Change', GlueJobStateChangeDetail>;
-export type DmsReplicationTaskStateChangeEvent = EventBridgeEvent<
-  'DMS Replication Task State Change',
-  DmsStateChangeDetail
->;
-/** DMS Serverless: the resource is a replication config, and a failure is REPLICATION_FAILED. */
-export type DmsReplicationStateChangeEvent = EventBridgeEvent<'DMS Replication State Change', DmsStateChangeDetail>;
-export type StepFunctionsExecutionStatusChangeEvent = EventBridgeEvent<
-  'Step Functions Execution Status Change',
-  StepFunctionsExecutionStatusChangeDetail
->;
+export type GlueJobStateChangeEvent = z.output<typeof GlueJobStateChangeSchema>;
+export type GlueJobStateChangeDetail = GlueJobStateChangeEvent['detail'];
+/** DMS (classic) and DMS Serverless (the resource is a replication config, a failure is REPLICATION_FAILED). */
+export type DmsStateChangeEvent = z.output<typeof DmsStateChangeSchema>;
+export type DmsStateChangeDetail = DmsStateChangeEvent['detail'];
+export type DmsReplicationTaskStateChangeEvent = DmsStateChangeEvent;
+export type DmsReplicationStateChangeEvent = DmsStateChangeEvent;
+export type StepFunctionsExecutionStatusChangeEvent = z.output<typeof StepFunctionsExecutionStatusChangeSchema>;
+export type StepFunctionsExecutionStatusChangeDetail = StepFunctionsExecutionStatusChangeEvent['detail'];
 
 export type RemediationEvent =
   | { kind: 'glue-job-state-change'; event: GlueJobStateChangeEvent }
@@ -344,94 +288,60 @@ export type RemediationEvent =
   /** A well-formed EventBridge event of a kind remediation does not handle. */
   | { kind: 'other-eventbridge-event'; id: string; source: string; detailType: string };
 
-const REMEDIATION_INPUT = new Shape(
-  'an EventBridge event (Glue Job State Change, DMS Replication [Task] State Change, Step Functions Execution Status Change) or an SNS event from the validation results topic',
-);
-const GLUE_EVENT = new Shape('a Glue Job State Change event from EventBridge');
-const DMS_TASK_EVENT = new Shape('a DMS Replication Task State Change event from EventBridge');
-const DMS_REPLICATION_EVENT = new Shape('a DMS Replication State Change event (DMS Serverless) from EventBridge');
-const SFN_EVENT = new Shape('a Step Functions Execution Status Change event from EventBridge');
-
-function parseDmsDetail(event: Json, shape: Shape): DmsStateChangeDetail {
-  const detail = shape.child(event, '', 'detail');
-  return {
-    eventType: shape.string(detail, 'detail', 'eventType'),
-    type: shape.optionalText(detail, 'detail', 'type'),
-    category: shape.optionalText(detail, 'detail', 'category'),
-    eventName: shape.optionalText(detail, 'detail', 'eventName'),
-    resourceLink: shape.optionalText(detail, 'detail', 'resourceLink'),
-    detailMessage: shape.optionalText(detail, 'detail', 'detailMessage'),
-  };
-}
+const REMEDIATION_INPUT =
+  'an EventBridge event (Glue Job State Change, DMS Replication [Task] State Change, Step Functions Execution Status Change) or an SNS event from the validation results topic';
 
 /** DMS names the resource in `resources`, not in `detail`; pick the one with the expected ARN resource type. */
-function dmsResource(event: Json, shape: Shape, resourceType: 'task' | 'replication-config'): string {
-  const resources = shape.stringArray(event, '', 'resources');
-  const arn = resources.find((r) => r.startsWith('arn:') && r.split(':')[5] === resourceType);
-  if (arn === undefined) shape.fail('resources', `holds no DMS ${resourceType} ARN (got ${JSON.stringify(resources)})`);
+function dmsResource(
+  event: DmsStateChangeEvent,
+  resourceType: 'task' | 'replication-config',
+  expectation: string,
+): string {
+  const arn = event.resources.find((r) => r.startsWith('arn:') && r.split(':')[5] === resourceType);
+  if (arn === undefined) {
+    throw new MalformedEventError(
+      `resources holds no DMS ${resourceType} ARN (got ${JSON.stringify(event.resources)}): expected ${expectation}`,
+    );
+  }
   return arn;
 }
 
 /** Sorts a remediation input into one of the kinds above, validating the kinds it knows. */
 export function parseRemediationEvent(value: unknown): RemediationEvent {
-  const root = REMEDIATION_INPUT.object(value, 'event');
+  const root = parseOrThrow(z.looseObject({}), value, REMEDIATION_INPUT);
   if (Array.isArray(root.Records)) {
     return { kind: 'validation-notifications', notifications: parseSnsNotifications(root) };
   }
   if (root['detail-type'] === undefined && root.source === undefined) {
-    REMEDIATION_INPUT.fail('event', 'has neither Records nor detail-type/source');
+    throw new MalformedEventError(`event has neither Records nor detail-type/source: expected ${REMEDIATION_INPUT}`);
   }
-  const envelope = parseEnvelope(root, REMEDIATION_INPUT);
-  const source = envelope.source as string;
-  const detailType = envelope['detail-type'] as string;
+  const envelope = parseOrThrow(EventBridgeEnvelopeSchema, root, REMEDIATION_INPUT);
+  const { source, 'detail-type': detailType } = envelope;
 
   if (source === 'aws.glue' && detailType === 'Glue Job State Change') {
-    const shape: Shape = GLUE_EVENT;
-    const detail = shape.child(envelope, '', 'detail');
-    const parsed: GlueJobStateChangeDetail = {
-      jobName: shape.string(detail, 'detail', 'jobName'),
-      jobRunId: shape.string(detail, 'detail', 'jobRunId'),
-      state: shape.string(detail, 'detail', 'state'),
-      severity: shape.optionalText(detail, 'detail', 'severity'),
-      message: shape.optionalText(detail, 'detail', 'message'),
-    };
-    return {
-      kind: 'glue-job-state-change',
-      event: { ...(envelope as unknown as GlueJobStateChangeEvent), detail: parsed },
-    };
+    const event = parseOrThrow(GlueJobStateChangeSchema, root, 'a Glue Job State Change event from EventBridge');
+    return { kind: 'glue-job-state-change', event };
   }
   if (source === 'aws.dms' && detailType === 'DMS Replication Task State Change') {
-    const detail = parseDmsDetail(envelope, DMS_TASK_EVENT);
-    return {
-      kind: 'dms-replication-task-state-change',
-      event: { ...(envelope as unknown as DmsReplicationTaskStateChangeEvent), detail },
-      taskArn: dmsResource(envelope, DMS_TASK_EVENT, 'task'),
-    };
+    const expectation = 'a DMS Replication Task State Change event from EventBridge';
+    const event = parseOrThrow(DmsStateChangeSchema, root, expectation);
+    return { kind: 'dms-replication-task-state-change', event, taskArn: dmsResource(event, 'task', expectation) };
   }
   if (source === 'aws.dms' && detailType === 'DMS Replication State Change') {
-    const detail = parseDmsDetail(envelope, DMS_REPLICATION_EVENT);
+    const expectation = 'a DMS Replication State Change event (DMS Serverless) from EventBridge';
+    const event = parseOrThrow(DmsStateChangeSchema, root, expectation);
     return {
       kind: 'dms-replication-state-change',
-      event: { ...(envelope as unknown as DmsReplicationStateChangeEvent), detail },
-      replicationConfigArn: dmsResource(envelope, DMS_REPLICATION_EVENT, 'replication-config'),
+      event,
+      replicationConfigArn: dmsResource(event, 'replication-config', expectation),
     };
   }
   if (source === 'aws.states' && detailType === 'Step Functions Execution Status Change') {
-    const shape: Shape = SFN_EVENT;
-    const detail = shape.child(envelope, '', 'detail');
-    const parsed: StepFunctionsExecutionStatusChangeDetail = {
-      executionArn: shape.string(detail, 'detail', 'executionArn'),
-      stateMachineArn: shape.string(detail, 'detail', 'stateMachineArn'),
-      name: shape.string(detail, 'detail', 'name'),
-      status: shape.string(detail, 'detail', 'status'),
-      input: shape.optionalText(detail, 'detail', 'input'),
-      error: shape.optionalText(detail, 'detail', 'error'),
-      cause: shape.optionalText(detail, 'detail', 'cause'),
-    };
+    const expectation = 'a Step Functions Execution Status Change event from EventBridge';
     return {
       kind: 'sfn-execution-status-change',
-      event: { ...(envelope as unknown as StepFunctionsExecutionStatusChangeEvent), detail: parsed },
+      event: parseOrThrow(StepFunctionsExecutionStatusChangeSchema, root, expectation),
     };
   }
-  return { kind: 'other-eventbridge-event', id: envelope.id as string, source, detailType };
+  return { kind: 'other-eventbridge-event', id: envelope.id, source, detailType };
 }

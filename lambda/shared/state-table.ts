@@ -7,6 +7,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { tracer } from './powertools';
 
 /**
@@ -20,6 +21,17 @@ import { tracer } from './powertools';
  * - attempt records (`readAttemptRecord` / `advanceAttempts`), e.g. remediation re-runs per object, advanced
  *   only by a conditional write so two invocations never both take the same attempt;
  * - windowed counters (`bumpWindowedCounter`), e.g. DMS recoveries per task per day.
+ *
+ * Why not Powertools Idempotency: it covers one function call per key (INPROGRESS until the invocation's
+ * deadline, the stored result returned to a later duplicate, the record deleted when the call throws), and
+ * each claim here needs what it cannot express:
+ * - one unit of work under many keys: the Glue trigger claims every object of a batch, then starts one run;
+ * - takeover with the dead holder's data: an expired claim hands its `batchId` to the taker, which looks for a
+ *   run the holder may have started (StartJobRun has no idempotency token); Idempotency writes no caller data
+ *   into an in-progress record and simply runs the function again;
+ * - release only when the work certainly did not happen: after a timeout the claim is kept until its lease
+ *   ends, where Idempotency deletes the record on any error;
+ * - attempt records and windowed counters are conditional counters, not idempotency.
  */
 
 const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
@@ -86,28 +98,31 @@ const CLAIM_FIELDS = new Set([
   'completedAt',
 ]);
 
-function num(value: AttributeValue | undefined): number | undefined {
-  return value?.N === undefined ? undefined : Number(value.N);
-}
+type Item = Record<string, unknown>;
 
-function toClaim(item: Record<string, AttributeValue>): Claim {
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+
+/** Items go through the SDK's marshaller: plain values in, AttributeValues on the wire. */
+const toItem = (item: Item): Record<string, AttributeValue> => marshall(item, { removeUndefinedValues: true });
+const fromItem = (item: Record<string, AttributeValue>): Item => unmarshall(item);
+
+function toClaim(item: Item): Claim {
   const attributes: Record<string, string> = {};
   for (const [name, value] of Object.entries(item)) {
-    if (!CLAIM_FIELDS.has(name) && value.S !== undefined) attributes[name] = value.S;
+    if (!CLAIM_FIELDS.has(name) && typeof value === 'string') attributes[name] = value;
   }
   return {
-    id: item.id?.S ?? '',
-    state: item.claimState?.S === 'COMPLETED' ? 'COMPLETED' : 'IN_PROGRESS',
-    leaseOwner: item.leaseOwner?.S,
+    id: str(item.id) ?? '',
+    state: item.claimState === 'COMPLETED' ? 'COMPLETED' : 'IN_PROGRESS',
+    leaseOwner: str(item.leaseOwner),
     leasedAt: num(item.leasedAt),
     leaseExpiresAt: num(item.leaseExpiresAt),
     attributes,
   };
 }
 
-const expiresIn = (now: number, ttlSeconds: number): AttributeValue => ({
-  N: String(Math.floor(now / 1000) + ttlSeconds),
-});
+const expiresIn = (now: number, ttlSeconds: number): number => Math.floor(now / 1000) + ttlSeconds;
 
 export class StateTable {
   constructor(
@@ -121,33 +136,32 @@ export class StateTable {
    * the same round trip whether the work is done (skip it) or in progress (come back later).
    */
   async acquire(key: string, options: AcquireOptions): Promise<AcquireResult> {
-    const extra: Record<string, AttributeValue> = {};
-    for (const [name, value] of Object.entries(options.attributes ?? {})) {
+    const extra = options.attributes ?? {};
+    for (const name of Object.keys(extra)) {
       if (CLAIM_FIELDS.has(name)) throw new Error(`Attribute name ${name} is reserved by the state table`);
-      extra[name] = { S: value };
     }
     try {
       const out = await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
+          Item: toItem({
             ...extra,
-            id: { S: key },
-            claimState: { S: 'IN_PROGRESS' },
-            leaseOwner: { S: options.owner },
-            leasedAt: { N: String(options.now) },
-            leaseExpiresAt: { N: String(options.leaseExpiresAt) },
+            id: key,
+            claimState: 'IN_PROGRESS',
+            leaseOwner: options.owner,
+            leasedAt: options.now,
+            leaseExpiresAt: options.leaseExpiresAt,
             expiration: expiresIn(options.now, options.ttlSeconds),
-          },
+          }),
           ConditionExpression: 'attribute_not_exists(id) OR (claimState = :inProgress AND leaseExpiresAt < :now)',
-          ExpressionAttributeValues: { ':inProgress': { S: 'IN_PROGRESS' }, ':now': { N: String(options.now) } },
+          ExpressionAttributeValues: toItem({ ':inProgress': 'IN_PROGRESS', ':now': options.now }),
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const lease: Lease = { key, owner: options.owner, leasedAt: options.now };
       if (out.Attributes !== undefined && Object.keys(out.Attributes).length > 0) {
-        lease.takenOverFrom = toClaim(out.Attributes);
+        lease.takenOverFrom = toClaim(fromItem(out.Attributes));
       }
       return { status: 'acquired', lease };
     } catch (error) {
@@ -157,7 +171,7 @@ export class StateTable {
         // Deleted (released) between our write and the read: nothing holds it, but the caller must try again.
         return { status: 'in-progress', claim: { id: key, state: 'IN_PROGRESS', attributes: {} } };
       }
-      const claim = toClaim(item);
+      const claim = toClaim(fromItem(item));
       return claim.state === 'COMPLETED' ? { status: 'completed', claim } : { status: 'in-progress', claim };
     }
   }
@@ -168,28 +182,28 @@ export class StateTable {
    */
   async complete(lease: Lease, attributes: Record<string, string>, now: number): Promise<boolean> {
     const names: Record<string, string> = {};
-    const values: Record<string, AttributeValue> = {
-      ':completed': { S: 'COMPLETED' },
-      ':inProgress': { S: 'IN_PROGRESS' },
-      ':owner': { S: lease.owner },
-      ':now': { N: String(now) },
+    const values: Item = {
+      ':completed': 'COMPLETED',
+      ':inProgress': 'IN_PROGRESS',
+      ':owner': lease.owner,
+      ':now': now,
     };
     const sets = ['claimState = :completed', 'completedAt = :now'];
     Object.entries(attributes).forEach(([name, value], i) => {
       if (CLAIM_FIELDS.has(name)) throw new Error(`Attribute name ${name} is reserved by the state table`);
       names[`#a${i}`] = name;
-      values[`:a${i}`] = { S: value };
+      values[`:a${i}`] = value;
       sets.push(`#a${i} = :a${i}`);
     });
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { id: { S: lease.key } },
+          Key: toItem({ id: lease.key }),
           UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseExpiresAt`,
           ConditionExpression: 'leaseOwner = :owner AND claimState = :inProgress',
           ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: toItem(values),
         }),
       );
       return true;
@@ -205,9 +219,9 @@ export class StateTable {
       await this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: { id: { S: lease.key } },
+          Key: toItem({ id: lease.key }),
           ConditionExpression: 'leaseOwner = :owner AND claimState = :inProgress',
-          ExpressionAttributeValues: { ':owner': { S: lease.owner }, ':inProgress': { S: 'IN_PROGRESS' } },
+          ExpressionAttributeValues: toItem({ ':owner': lease.owner, ':inProgress': 'IN_PROGRESS' }),
         }),
       );
     } catch (error) {
@@ -218,13 +232,14 @@ export class StateTable {
   /** The claim under `key` as it stands (a consistent read), or undefined when there is none. */
   async read(key: string): Promise<Claim | undefined> {
     const item = await this.get(key);
-    return item === undefined ? undefined : toClaim(item);
+    return item === undefined ? undefined : toClaim(fromItem(item));
   }
 
   /** The attempt number recorded under `key` (0 if none) and which piece of work claimed it. */
   async readAttemptRecord(key: string): Promise<AttemptRecord> {
-    const item = await this.get(key);
-    return { attempts: num(item?.attempts) ?? 0, claimedBy: item?.claimedBy?.S, claimedAt: num(item?.claimedAt) };
+    const raw = await this.get(key);
+    const item = raw === undefined ? {} : fromItem(raw);
+    return { attempts: num(item.attempts) ?? 0, claimedBy: str(item.claimedBy), claimedAt: num(item.claimedAt) };
   }
 
   /**
@@ -241,18 +256,18 @@ export class StateTable {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { id: { S: key } },
+          Key: toItem({ id: key }),
           UpdateExpression:
             'SET attempts = :to, claimedBy = :claimedBy, claimedAt = :now, updatedAt = :now, expiration = :expiration',
           ConditionExpression:
             options.from === 0 ? 'attribute_not_exists(attempts) OR attempts = :from' : 'attempts = :from',
-          ExpressionAttributeValues: {
-            ':from': { N: String(options.from) },
-            ':to': { N: String(options.to) },
-            ':claimedBy': { S: options.claimedBy },
-            ':now': { N: String(options.now) },
+          ExpressionAttributeValues: toItem({
+            ':from': options.from,
+            ':to': options.to,
+            ':claimedBy': options.claimedBy,
+            ':now': options.now,
             ':expiration': expiresIn(options.now, options.ttlSeconds),
-          },
+          }),
         }),
       );
       return true;
@@ -274,21 +289,21 @@ export class StateTable {
         const out = await this.client.send(
           new UpdateItemCommand({
             TableName: this.tableName,
-            Key: { id: { S: key } },
+            Key: toItem({ id: key }),
             UpdateExpression:
               'SET attempts = if_not_exists(attempts, :zero) + :one, windowStart = if_not_exists(windowStart, :now), expiration = if_not_exists(expiration, :expiration)',
             ConditionExpression: 'attribute_not_exists(id) OR windowStart > :cutoff',
-            ExpressionAttributeValues: {
-              ':zero': { N: '0' },
-              ':one': { N: '1' },
-              ':now': { N: String(options.now) },
-              ':cutoff': { N: String(cutoff) },
+            ExpressionAttributeValues: toItem({
+              ':zero': 0,
+              ':one': 1,
+              ':now': options.now,
+              ':cutoff': cutoff,
               ':expiration': expiresIn(options.now, options.windowSeconds),
-            },
+            }),
             ReturnValues: 'UPDATED_NEW',
           }),
         );
-        return num(out.Attributes?.attempts) ?? 1;
+        return num(out.Attributes === undefined ? undefined : fromItem(out.Attributes).attempts) ?? 1;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
@@ -296,14 +311,14 @@ export class StateTable {
         await this.client.send(
           new PutItemCommand({
             TableName: this.tableName,
-            Item: {
-              id: { S: key },
-              attempts: { N: '1' },
-              windowStart: { N: String(options.now) },
+            Item: toItem({
+              id: key,
+              attempts: 1,
+              windowStart: options.now,
               expiration: expiresIn(options.now, options.windowSeconds),
-            },
+            }),
             ConditionExpression: 'attribute_not_exists(id) OR windowStart <= :cutoff',
-            ExpressionAttributeValues: { ':cutoff': { N: String(cutoff) } },
+            ExpressionAttributeValues: toItem({ ':cutoff': cutoff }),
           }),
         );
         return 1;
@@ -317,7 +332,7 @@ export class StateTable {
 
   private async get(key: string): Promise<Record<string, AttributeValue> | undefined> {
     const out = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { id: { S: key } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.tableName, Key: toItem({ id: key }), ConsistentRead: true }),
     );
     return out.Item;
   }

@@ -1,4 +1,5 @@
 import {
+  currentPhysicalId,
   InvalidRequestError,
   parseOnEventRequest,
   type OnEventRequest,
@@ -83,9 +84,9 @@ async function create(spec: WeightedRecordsSpec, deadlineMs: number): Promise<On
 
 /** On Delete after a replacement, the properties describe the new group; the old one is named by the physical id. */
 function parseOld(request: OnEventRequest): WeightedRecordsSpec {
-  const [hostedZoneId, recordName, recordType] = (request.PhysicalResourceId ?? '').split('|');
+  const [hostedZoneId, recordName, recordType] = (currentPhysicalId(request) ?? '').split('|');
   if (!hostedZoneId || !recordName || (recordType !== 'A' && recordType !== 'AAAA')) {
-    throw new InvalidRequestError(`PhysicalResourceId ${request.PhysicalResourceId} is not <zone>|<name>|<type>`);
+    throw new InvalidRequestError(`PhysicalResourceId ${currentPhysicalId(request)} is not <zone>|<name>|<type>`);
   }
   const spec = parseSpec(request.ResourceProperties);
   return { ...spec, hostedZoneId, recordName, recordType };

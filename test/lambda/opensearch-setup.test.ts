@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { onEvent } from '../../lambda/opensearch-setup';
 import {
@@ -7,7 +9,6 @@ import {
   OpenSearchRequest,
   OpenSearchResponse,
   signedHttp,
-  WireRequest,
   withRetries,
 } from '../../lambda/opensearch-setup/opensearch-http';
 import { applySetup, ISM_POLICY_ID, WRITER_ROLE } from '../../lambda/opensearch-setup/setup';
@@ -355,8 +356,33 @@ describe('withRetries', () => {
 });
 
 describe('signedHttp', () => {
+  /** What reached the domain after signing, recorded by a local server the client is pointed at. */
+  interface WireRequest {
+    pathAndQuery: string;
+    headers: Record<string, string>;
+    body: string;
+  }
+  const sent: WireRequest[] = [];
+  let reply = { status: 200, body: '{"updated_indices":2}' };
+  let server: Server;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        sent.push({
+          pathAndQuery: req.url ?? '',
+          headers: req.headers as Record<string, string>,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+        res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
   it('signs for service es in the region and sends the encoded path, query and JSON body', async () => {
-    const sent: WireRequest[] = [];
     const http = signedHttp({
       endpoint: 'vpc-audit-abc123.us-west-2.es.amazonaws.com',
       region: 'us-west-2',
@@ -365,10 +391,7 @@ describe('signedHttp', () => {
         secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
         sessionToken: 'token',
       },
-      transport: async (w) => {
-        sent.push(w);
-        return { status: 200, body: '{"updated_indices":2}' };
-      },
+      node: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     });
     const res = await http({
       method: 'POST',
@@ -387,6 +410,20 @@ describe('signedHttp', () => {
       /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-west-2\/es\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
     );
     expect(JSON.stringify(w.headers)).not.toContain('wJalrXUtnFEMI');
+  });
+
+  it('returns an error status with its body for the caller to judge, instead of throwing', async () => {
+    reply = { status: 404, body: '{"error":"policy not found"}' };
+    const http = signedHttp({
+      endpoint: 'vpc-audit-abc123.us-west-2.es.amazonaws.com',
+      region: 'us-west-2',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      node: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    });
+    await expect(http({ method: 'GET', path: '/_plugins/_ism/policies/p' })).resolves.toEqual({
+      status: 404,
+      body: { error: 'policy not found' },
+    });
   });
 
   it('encodes each path segment but keeps the slashes', () => {
