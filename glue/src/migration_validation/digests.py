@@ -44,15 +44,14 @@ def _zeros(size: int) -> array:
     return array("Q", (0,)) * size
 
 
-def text_digests(values) -> list:
+def text_digests(values) -> array:
     """Digests of CSV fields; the empty field (missing) gets 0, which is never
     a key (a real digest of 0 is stored as 1)."""
     b2 = hashlib.blake2b
     from_bytes = int.from_bytes
-    return [
-        (from_bytes(b2(v.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") or 1) if v else 0
-        for v in values
-    ]
+    return array(
+        "Q", ((from_bytes(b2(v.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") or 1) if v else 0 for v in values)
+    )
 
 
 def canonical_integers(values) -> list:
@@ -73,18 +72,21 @@ def canonical_integers(values) -> list:
     return out
 
 
-def json_digests(values) -> list:
+def json_digests(values) -> array:
     """Digests of JSON values; null or absent (missing) gets 0. A JSON string
     may hold lone surrogates (``"\\ud800"``): ``surrogatepass`` encodes them
     to distinct bytes, so distinct strings keep distinct keys."""
     b2 = hashlib.blake2b
     from_bytes = int.from_bytes
-    return [
-        (from_bytes(b2(json_text(v).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") or 1)
-        if v is not None
-        else 0
-        for v in values
-    ]
+    return array(
+        "Q",
+        (
+            (from_bytes(b2(json_text(v).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") or 1)
+            if v is not None
+            else 0
+            for v in values
+        ),
+    )
 
 
 class DigestTable:
