@@ -1,9 +1,12 @@
 import pickle
 import random
 import unittest
+import weakref
 import zlib
+from unittest import mock
 
 from migration_validation.crc import crc32_combine
+from migration_validation import digests
 from migration_validation.digests import DigestTable, json_digests, text_digests
 
 
@@ -62,6 +65,72 @@ class DigestTableTest(unittest.TestCase):
             table.insert_batch(keys, range(len(keys)))
             # 16 bytes a slot, at most 1/3 of the slots empty after growth.
             self.assertLessEqual(table.nbytes / len(table), 48)
+
+
+class ShardedGrowthTest(unittest.TestCase):
+    """The table grows shard by shard; small split and shard limits make the
+    splits and the doublings after them happen with few keys."""
+
+    def setUp(self):
+        for name, value in (("_SPLIT_SLOTS", 64), ("_MAX_SHARD_BITS", 3)):
+            patcher = mock.patch.object(digests, name, value)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    def test_splits_then_doublings_keep_every_key_and_its_value(self):
+        rnd = random.Random(7)
+        keys = [rnd.getrandbits(64) | 1 for _ in range(20_000)]
+        table = DigestTable()
+        sizes = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            self.assertEqual(table.insert_batch(chunk, range(start, start + len(chunk))), [])
+            sizes.add((len(table._keys), len(table._keys[0])))
+        self.assertEqual(len(table._keys), 8)  # split up to 2**3 shards
+        self.assertGreater(len(table._keys[0]), 64)  # then the shards doubled
+        self.assertEqual(len(table), len(keys))
+        self.assertEqual([table.get(k) for k in keys], list(range(len(keys))))
+        self.assertEqual(table.insert_batch(keys[::1000], [0] * 20), [(i, i * 1000) for i in range(20)])
+        copy = pickle.loads(pickle.dumps(table))
+        self.assertEqual([copy.get(k) for k in keys[::77]], list(range(0, len(keys), 77)))
+        self.assertLessEqual(table.nbytes / len(table), 48)
+
+    def test_only_one_shard_of_old_buffers_lives_while_growing(self):
+        # A flat table holds all of its old buffers while it fills the new
+        # ones (3 times the old size); here a growth holds at most the new
+        # table plus one old shard (its keys and values).
+        live, held = [], []
+        zeros = digests._zeros
+
+        def tracked(size):
+            buffer = zeros(size)
+            live.append(weakref.ref(buffer))
+            held.append(sum(len(b) * 8 for b in (ref() for ref in live) if b is not None))
+            return buffer
+
+        with mock.patch.object(digests, "_zeros", tracked), mock.patch.object(digests, "_SPLIT_SLOTS", 2048):
+            table = DigestTable()  # one shard of 2048 slots
+            rnd = random.Random(8)
+            shapes = []
+            for _ in range(5):
+                table.insert_batch([rnd.getrandbits(64) | 1 for _ in range(300)], range(300))
+                old_bytes, old_shards = table.nbytes, len(table._keys)
+                del held[:]
+                table._grow()
+                shapes.append((len(table._keys), len(table._keys[0])))
+                self.assertEqual(table.nbytes, 2 * old_bytes)
+                self.assertLessEqual(max(held), table.nbytes + old_bytes // old_shards)
+            self.assertEqual(shapes, [(2, 2048), (4, 2048), (8, 2048), (8, 4096), (8, 8192)])  # splits, then doublings
+
+    def test_a_full_shard_grows_the_table_though_the_table_is_not(self):
+        table = DigestTable(capacity=600, multiplier=1)  # h is the digest itself
+        shards, size = len(table._keys), len(table._keys[0])
+        self.assertEqual((shards, size), (8, 128))
+        in_shard_0 = [(i + 1) << 20 for i in range(size * 7 // 8 + 1)]  # top 3 bits 0
+        table.insert_batch(in_shard_0, range(len(in_shard_0)))
+        self.assertLess(len(table), table.nbytes // 16 * 2 // 3)
+        self.assertGreater(table.nbytes, shards * size * 16)
+        self.assertEqual([table.get(d) for d in in_shard_0], list(range(len(in_shard_0))))
 
 
 if __name__ == "__main__":
