@@ -1,10 +1,11 @@
-import { ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { MigrationStackProps, statefulRemoval } from './migration-stack-props';
 import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
@@ -86,22 +87,12 @@ export class MessagingStack extends Stack {
       this.alertsTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
     }
 
-    const dlq = (id: string) =>
-      new sqs.Queue(this, id, {
-        encryption: sqs.QueueEncryption.KMS,
-        encryptionMasterKey: this.messagingKey,
-        retentionPeriod: Duration.days(14),
-        enforceSSL: true,
-      });
-    // EventBridge target DLQs live with their rules (MonitoringStack): a queue policy naming a rule
-    // ARN here would make this stack depend on the rule's stack.
-    this.subscriptionDeadLetterQueue = dlq('SubscriptionDeadLetterQueue');
-    for (const q of [this.subscriptionDeadLetterQueue]) {
-      Validations.of(q).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself a dead-letter queue; its depth is alarmed in MonitoringStack.',
-      });
-    }
+    // EventBridge target DLQs live with their rules (LambdaStack, MonitoringStack): a queue policy
+    // naming a rule ARN here would make this stack depend on the rule's stack.
+    this.subscriptionDeadLetterQueue = new DeadLetterQueue(this, 'SubscriptionDeadLetterQueue', {
+      key: this.messagingKey,
+      deadLetterOf: 'the topic subscriptions',
+    });
 
     new CfnOutput(this, 'ValidationResultsTopicArn', { value: this.validationResultsTopic.topicArn });
     new CfnOutput(this, 'AlertsTopicArn', { value: this.alertsTopic.topicArn });

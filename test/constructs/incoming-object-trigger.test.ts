@@ -6,7 +6,8 @@ import type { GlueConfig } from '../../lib/config/environment-config';
 import { IncomingObjectTrigger } from '../../lib/constructs/incoming-object-trigger';
 import { loadEvent } from '../fixtures/events';
 import { matchesPattern } from '../support/event-pattern';
-import { actionsOn, HOP, hopStack, statementsOf, unacknowledgedFindings } from '../support/hop-fixture';
+import { actionsOn, HOP, hopStack, statementsOf } from '../support/hop-fixture';
+import { unacknowledgedAwsSolutionsFindings } from '../support/nag';
 
 const GLUE: Pick<GlueConfig, 'batch' | 'maxConcurrentRuns' | 'maxRetries'> = {
   maxConcurrentRuns: 4,
@@ -180,6 +181,6 @@ describe('IncomingObjectTrigger', () => {
   });
 
   test('leaves no unacknowledged AwsSolutions finding in a bare stack', () => {
-    expect(unacknowledgedFindings(app)).toEqual([]);
+    expect(unacknowledgedAwsSolutionsFindings(app)).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ExecutionScope } from '../../lib/config/environment-config';
 import { OrchestrationTrigger } from '../../lib/constructs/orchestration-trigger';
-import { actionsOn, HOP, hopStack, statementsOf, unacknowledgedFindings } from '../support/hop-fixture';
+import { actionsOn, HOP, hopStack, statementsOf } from '../support/hop-fixture';
+import { unacknowledgedAwsSolutionsFindings } from '../support/nag';
 
 function build(executions: ExecutionScope, withTable = true) {
   const { app, stack, inputs } = hopStack();
@@ -76,6 +77,6 @@ describe('OrchestrationTrigger', () => {
   });
 
   test('leaves no unacknowledged AwsSolutions finding in a bare stack', () => {
-    expect(unacknowledgedFindings(perBatch.app)).toEqual([]);
+    expect(unacknowledgedAwsSolutionsFindings(perBatch.app)).toEqual([]);
   });
 });

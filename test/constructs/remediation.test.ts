@@ -5,7 +5,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { FAILURE_PATTERNS, Remediation } from '../../lib/constructs/remediation';
 import { loadEvent } from '../fixtures/events';
 import { matchesPattern, normalisePattern } from '../support/event-pattern';
-import { actionsOn, HOP, hopStack, statementsOf, unacknowledgedFindings } from '../support/hop-fixture';
+import { actionsOn, HOP, hopStack, statementsOf } from '../support/hop-fixture';
+import { unacknowledgedAwsSolutionsFindings } from '../support/nag';
 
 // The identities of the documented sample events (test/fixtures/events/README.md).
 const TASK_ARN = 'arn:aws:dms:us-east-1:012345678901:task:AAAABBBB0CCCCDDDDEEEEE1FFFF2GGG3FFFFFF3';
@@ -234,6 +235,6 @@ describe('Remediation', () => {
   });
 
   test('leaves no unacknowledged AwsSolutions finding in a bare stack', () => {
-    expect(unacknowledgedFindings(app)).toEqual([]);
+    expect(unacknowledgedAwsSolutionsFindings(app)).toEqual([]);
   });
 });

@@ -8,7 +8,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { StageAwsSolutionsChecks } from '../../lib/compliance/nag';
 
 /** Identities of the imported inputs; the documented sample events (test/fixtures/events) carry some of them. */
 export const HOP = {
@@ -74,12 +73,4 @@ export function actionsOn(statements: Statement[], resource: unknown): string[] 
     .filter((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some((r) => JSON.stringify(r) === wanted))
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
     .sort();
-}
-
-/** The AwsSolutions findings the stage's pack leaves unacknowledged in `app`, as `rule on path`. */
-export function unacknowledgedFindings(app: App): string[] {
-  const report = new StageAwsSolutionsChecks(app).validateScope(app);
-  return report.violations.flatMap((v) =>
-    v.violatingResources.map((r) => `${v.ruleName} on ${r.resourceLogicalId ?? r.constructPath ?? '?'}`),
-  );
 }
