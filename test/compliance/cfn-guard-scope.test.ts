@@ -71,5 +71,16 @@ describe('TypeScopedCfnGuardValidator', () => {
     expect(fullFindings.length).toBeGreaterThan(5);
     expect(scoped.violations.flatMap(key).sort()).toEqual(fullFindings);
     expect(scoped.success).toBe(full.success);
+
+    // Given its stage, the validator evaluates the runs in worker threads, none in this thread.
+    const inThisThread = jest.spyOn(CfnGuardValidator.prototype, 'validate');
+    try {
+      const pooled = new TypeScopedCfnGuardValidator(app).validate(context);
+      expect(inThisThread).not.toHaveBeenCalled();
+      expect(pooled.violations.flatMap(key).sort()).toEqual(fullFindings);
+      expect(pooled.success).toBe(full.success);
+    } finally {
+      inThisThread.mockRestore();
+    }
   });
 });
