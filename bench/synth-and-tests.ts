@@ -11,7 +11,8 @@
  * --full-jest   the test-time variants run the whole jest suite (default: JEST_SUBSET, see there)
  *
  * Variants: the full `cdk synth` (pipeline, every stage, template validation, cdk-nag, cfn-guard) with
- * the project's tsx runner; the empty-app floor (bench/empty-app.ts) with the same CLI and runner;
+ * the project's tsx runner; the same with cfn-guard kept in the main thread (`CFN_GUARD_WORKERS=0`);
+ * the empty-app floor (bench/empty-app.ts) with the same CLI and runner;
  * the same full synth with the CDK default runner `ts-node --prefer-ts-exts`; jest with the project's
  * esbuild transform and with ts-jest on the same suites (both `--no-cache`, so every round pays for
  * its transform as a clean CI checkout does), and, when stage suites are included, with stage sharing
@@ -110,6 +111,11 @@ function main(): void {
     { name: 'synth: full, every check on (tsx)', command: cdk() },
     { name: 'synth: empty-app floor (tsx)', command: cdk(`${BIN('tsx')} bench/empty-app.ts`) },
     {
+      name: 'synth: full, cfn-guard in the main thread (tsx)',
+      command: cdk(),
+      env: { CFN_GUARD_WORKERS: '0' },
+    },
+    {
       name: 'synth: full, CDK default ts-node runner',
       command: cdk('npx ts-node --prefer-ts-exts bin/app.ts'),
       ...(hasTsNode ? {} : { missing: 'ts-node is not installed (run npm ci)' }),
@@ -173,7 +179,8 @@ function main(): void {
       `  ${label}: ${(x.wall / y.wall).toFixed(2)} by wall, ${(x.cpu / y.cpu).toFixed(2)} by CPU — target ${target}`,
     );
   };
-  const [full, floor, tsNode, shared, unshared, tsJest] = variants as [
+  const [full, floor, guardInMain, tsNode, shared, unshared, tsJest] = variants as [
+    Variant,
     Variant,
     Variant,
     Variant,
@@ -184,6 +191,7 @@ function main(): void {
   console.log('\nratios');
   ratio('full synth / empty-app floor', full, floor, '<= 5');
   ratio('full synth / same app under ts-node', full, tsNode, '<= 0.35');
+  ratio('full synth / same with cfn-guard in the main thread', full, guardInMain, 'informative');
   ratio('jest / ts-jest on the same suites', shared, tsJest, '<= 0.5');
   ratio('jest shared stages / sharing off', shared, unshared, 'informative');
 }

@@ -381,7 +381,9 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   override validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     const index = (TypeScopedCfnGuardValidator.index ??= controlTowerRuleIndex());
     const root = context.appConstruct.node.root;
-    const pool = TypeScopedCfnGuardValidator.pools.get(root) ?? (this.stage && this.startPool(root, index));
+    // CFN_GUARD_WORKERS=0 keeps every run in this thread (to compare, or where threads are unwelcome).
+    const pooling = this.stage !== undefined && process.env.CFN_GUARD_WORKERS !== '0';
+    const pool = TypeScopedCfnGuardValidator.pools.get(root) ?? (pooling ? this.startPool(root, index) : undefined);
     const reports = planFor(context.templatePaths, index).map(
       (run) =>
         pool?.take(run) ??
