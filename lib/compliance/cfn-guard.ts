@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import {
@@ -306,7 +305,8 @@ port.close();
  * cfn-guard runs of a whole cloud assembly, evaluated by worker threads in the background. aws-cdk-lib
  * calls the validation plugins one after the other on its main thread (the first stage's cfn-guard
  * before its own template validation, which takes seconds), so the runs of every stage are started
- * when the first stage is validated and run on the other cores while the main thread does the rest.
+ * when the first stage is validated and run on other cores while the main thread does the rest (opt-in,
+ * CFN_GUARD_WORKERS=<n>; see TypeScopedCfnGuardValidator.validate).
  * A run the pool does not have, failed or stalled on is evaluated in the calling thread instead, so
  * the findings never depend on the pool.
  */
@@ -317,11 +317,10 @@ class GuardRunPool {
   private readonly ports: MessagePort[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
 
-  constructor(runs: readonly GuardRun[]) {
+  constructor(runs: readonly GuardRun[], workers: number) {
     runs.forEach((run, i) => this.index.set(runKey(run), i));
     const plugin = require.resolve('@cdklabs/cdk-validator-cfnguard');
-    const workers = Math.max(1, Math.min(os.availableParallelism(), runs.length));
-    for (let w = 0; w < workers; w++) {
+    for (let w = 0; w < Math.min(workers, runs.length); w++) {
       const { port1, port2 } = new MessageChannel();
       this.ports.push(port1);
       new Worker(GUARD_WORKER_SOURCE, {
@@ -381,9 +380,12 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   override validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     const index = (TypeScopedCfnGuardValidator.index ??= controlTowerRuleIndex());
     const root = context.appConstruct.node.root;
-    // CFN_GUARD_WORKERS=0 keeps every run in this thread (to compare, or where threads are unwelcome).
-    const pooling = this.stage !== undefined && process.env.CFN_GUARD_WORKERS !== '0';
-    const pool = TypeScopedCfnGuardValidator.pools.get(root) ?? (pooling ? this.startPool(root, index) : undefined);
+    // Opt-in (CFN_GUARD_WORKERS=<n>): on the shared 2-core build machine the pool measured slower than
+    // running in this thread (docs/testing.md), so the default stays in this thread.
+    const workers = Number(process.env.CFN_GUARD_WORKERS ?? 0);
+    const pooling = this.stage !== undefined && Number.isInteger(workers) && workers > 0;
+    const pool =
+      TypeScopedCfnGuardValidator.pools.get(root) ?? (pooling ? this.startPool(root, index, workers) : undefined);
     const reports = planFor(context.templatePaths, index).map(
       (run) =>
         pool?.take(run) ??
@@ -399,10 +401,17 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   }
 
   /** Starts the runs of every stage of this app with a validator, this stage's first (its runs are wanted now). */
-  private startPool(root: IConstruct, index: readonly { file: string; types: readonly string[] }[]): GuardRunPool {
+  private startPool(
+    root: IConstruct,
+    index: readonly { file: string; types: readonly string[] }[],
+    workers: number,
+  ): GuardRunPool {
     const validators = [this, ...(TypeScopedCfnGuardValidator.byApp.get(root) ?? [])];
     const stages = [...new Set(validators.flatMap((v) => (v.stage ? [v.stage] : [])))];
-    const pool = new GuardRunPool(stages.flatMap((stage) => planFor(stageTemplatePaths(stage), index)));
+    const pool = new GuardRunPool(
+      stages.flatMap((stage) => planFor(stageTemplatePaths(stage), index)),
+      workers,
+    );
     TypeScopedCfnGuardValidator.pools.set(root, pool);
     return pool;
   }

@@ -72,17 +72,16 @@ describe('TypeScopedCfnGuardValidator', () => {
     expect(scoped.violations.flatMap(key).sort()).toEqual(fullFindings);
     expect(scoped.success).toBe(full.success);
 
-    // Given its stage, the validator evaluates the runs in worker threads, none in this thread
-    // (unless CFN_GUARD_WORKERS=0).
+    // By default the runs stay in this thread; with CFN_GUARD_WORKERS=<n> and its stage, the validator
+    // evaluates them in worker threads, none in this thread.
     const inThisThread = jest.spyOn(CfnGuardValidator.prototype, 'validate');
     try {
-      process.env.CFN_GUARD_WORKERS = '0';
       const unpooled = new TypeScopedCfnGuardValidator(app).validate(context);
-      delete process.env.CFN_GUARD_WORKERS;
       expect(inThisThread).toHaveBeenCalled();
       expect(unpooled.violations.flatMap(key).sort()).toEqual(fullFindings);
       inThisThread.mockClear();
 
+      process.env.CFN_GUARD_WORKERS = '2';
       const pooled = new TypeScopedCfnGuardValidator(app).validate(context);
       expect(inThisThread).not.toHaveBeenCalled();
       expect(pooled.violations.flatMap(key).sort()).toEqual(fullFindings);
