@@ -4,16 +4,19 @@
  * median over the rounds, as wall time and as CPU time (user + system of the whole process tree),
  * with the 1-minute load average before each round.
  *
- *   npx tsx bench/synth-and-tests.ts [--runs N] [--quick]
+ *   npx tsx bench/synth-and-tests.ts [--runs N] [--quick] [--full-jest]
  *
- * --runs N   rounds (default 3)
- * --quick    one round, and the test-time variants run only test/stages (not the whole jest suite)
+ * --runs N      rounds (default 3)
+ * --quick       one round, and the test-time variants run only test/stages
+ * --full-jest   the test-time variants run the whole jest suite (default: JEST_SUBSET, see there)
  *
  * Variants: the full `cdk synth` (pipeline, every stage, template validation, cdk-nag, cfn-guard) with
- * the project's tsx runner; the empty-app floor (bench/empty-app.ts) with the same CLI and runner;
+ * the project's tsx runner; the same with cfn-guard in worker threads (`CFN_GUARD_WORKERS=2`);
+ * the empty-app floor (bench/empty-app.ts) with the same CLI and runner;
  * the same full synth with the CDK default runner `ts-node --prefer-ts-exts`; jest with the project's
- * setup (shared stages), with sharing off (`TEST_SHARED_SYNTH=off`), and with ts-jest. A runner that is
- * not installed is reported as missing, never guessed.
+ * esbuild transform and with ts-jest on the same suites (both `--no-cache`, so every round pays for
+ * its transform as a clean CI checkout does), and, when stage suites are included, with stage sharing
+ * off (`TEST_SHARED_SYNTH=off`). A runner that is not installed is reported as missing, never guessed.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -45,13 +48,22 @@ function installed(pkg: string): boolean {
   }
 }
 
-function args(): { runs: number; quick: boolean } {
+/**
+ * The suites the jest variants run by default: every unit suite that synthesizes no stage (config,
+ * handlers, DMS task definitions). The whole suite under ts-jest, three rounds, takes longer than the
+ * 2 shared cores allow next to the synth variants; these suites are where the transform's share of
+ * the run is largest, so they show the transform ratio and not the synth time both variants share.
+ */
+const JEST_SUBSET = ['test/config', 'test/lambda', 'test/dms'];
+
+function args(): { runs: number; quick: boolean; fullJest: boolean } {
   const argv = process.argv.slice(2);
   const quick = argv.includes('--quick');
+  const fullJest = argv.includes('--full-jest');
   const i = argv.indexOf('--runs');
   const runs = i >= 0 ? Number(argv[i + 1]) : quick ? 1 : 3;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: expected a whole number of rounds, e.g. --runs 3');
-  return { runs, quick };
+  return { runs, quick, fullJest };
 }
 
 /** Runs a command under GNU time: wall seconds, CPU seconds of the process tree, peak RSS. */
@@ -79,7 +91,7 @@ const median = (xs: number[]) => {
 };
 
 function main(): void {
-  const { runs, quick } = args();
+  const { runs, quick, fullJest } = args();
   const synthOut = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
   const cdk = (app?: string) => [
     BIN('cdk'),
@@ -89,8 +101,9 @@ function main(): void {
     synthOut(),
     ...(app ? ['--app', app] : []),
   ];
-  const tests = quick ? ['test/stages'] : [];
-  const jest = (extra: string[] = []) => [BIN('jest'), '--silent', ...extra, ...tests];
+  const tests = quick ? ['test/stages'] : fullJest ? [] : JEST_SUBSET;
+  const suites = quick ? ' test/stages' : fullJest ? '' : ` ${JEST_SUBSET.join(' ')}`;
+  const jest = (extra: string[] = []) => [BIN('jest'), '--silent', '--no-cache', ...extra, ...tests];
   const hasTsNode = installed('ts-node');
   const hasTsJest = installed('ts-jest');
 
@@ -98,16 +111,26 @@ function main(): void {
     { name: 'synth: full, every check on (tsx)', command: cdk() },
     { name: 'synth: empty-app floor (tsx)', command: cdk(`${BIN('tsx')} bench/empty-app.ts`) },
     {
+      name: 'synth: full, cfn-guard in 2 worker threads (tsx)',
+      command: cdk(),
+      env: { CFN_GUARD_WORKERS: '2' },
+    },
+    {
       name: 'synth: full, CDK default ts-node runner',
       command: cdk('npx ts-node --prefer-ts-exts bin/app.ts'),
-      ...(hasTsNode ? {} : { missing: 'ts-node is not installed (not a dependency of this project)' }),
+      ...(hasTsNode ? {} : { missing: 'ts-node is not installed (run npm ci)' }),
     },
-    { name: `jest${quick ? ' test/stages' : ''}: shared stages (project setup)`, command: jest() },
-    { name: `jest${quick ? ' test/stages' : ''}: sharing off`, command: jest(), env: { TEST_SHARED_SYNTH: 'off' } },
+    { name: `jest${suites}: esbuild transform, shared stages (project setup)`, command: jest() },
     {
-      name: `jest${quick ? ' test/stages' : ''}: ts-jest`,
+      name: `jest${suites}: sharing off`,
+      command: jest(),
+      env: { TEST_SHARED_SYNTH: 'off' },
+      ...(quick || fullJest ? {} : { missing: 'these suites synthesize no stage (use --quick or --full-jest)' }),
+    },
+    {
+      name: `jest${suites}: ts-jest`,
       command: jest(['--transform', JSON.stringify({ '^.+\\.ts$': 'ts-jest' })]),
-      ...(hasTsJest ? {} : { missing: 'ts-jest is not installed (not a dependency of this project)' }),
+      ...(hasTsJest ? {} : { missing: 'ts-jest is not installed (run npm ci)' }),
     },
   ];
 
@@ -156,7 +179,8 @@ function main(): void {
       `  ${label}: ${(x.wall / y.wall).toFixed(2)} by wall, ${(x.cpu / y.cpu).toFixed(2)} by CPU — target ${target}`,
     );
   };
-  const [full, floor, tsNode, shared, unshared, tsJest] = variants as [
+  const [full, floor, guardInWorkers, tsNode, shared, unshared, tsJest] = variants as [
+    Variant,
     Variant,
     Variant,
     Variant,
@@ -167,6 +191,7 @@ function main(): void {
   console.log('\nratios');
   ratio('full synth / empty-app floor', full, floor, '<= 5');
   ratio('full synth / same app under ts-node', full, tsNode, '<= 0.35');
+  ratio('full synth / same with cfn-guard in worker threads', full, guardInWorkers, 'informative');
   ratio('jest / ts-jest on the same suites', shared, tsJest, '<= 0.5');
   ratio('jest shared stages / sharing off', shared, unshared, 'informative');
 }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import {
   AspectPriority,
   Aspects,
@@ -7,6 +8,7 @@ import {
   IAspect,
   IPolicyValidationContextBeta1,
   PolicyValidationPluginReportBeta1,
+  Stack,
   Stage,
   Validations,
 } from 'aws-cdk-lib';
@@ -183,7 +185,7 @@ export function addControlTowerGuard(
   stage: Stage,
   acknowledgements: readonly GuardAcknowledgement[] = GUARD_ACKNOWLEDGEMENTS,
 ): void {
-  Validations.of(stage).addPlugins(new TypeScopedCfnGuardValidator());
+  Validations.of(stage).addPlugins(new TypeScopedCfnGuardValidator(stage));
   const acknowledger = new GuardAcknowledger(acknowledgements);
   for (const c of stage.node.findAll()) acknowledger.visit(c);
   Aspects.of(stage).add(acknowledger, { priority: AspectPriority.MUTATING });
@@ -257,6 +259,102 @@ export function planGuardRuns(
   return [...runs.values()];
 }
 
+type GuardRun = { rules: string[]; templatePaths: string[] };
+type GuardReport = PolicyValidationPluginReportBeta1;
+
+const runKey = (run: GuardRun) => JSON.stringify([run.rules, run.templatePaths.map((p) => path.resolve(p))]);
+
+/** The runs of planGuardRuns for these templates, read from disk. */
+function planFor(templatePaths: readonly string[], index: readonly { file: string; types: readonly string[] }[]) {
+  const templates = templatePaths.map((p) => {
+    const resources = (JSON.parse(fs.readFileSync(p, 'utf8')) as { Resources?: Record<string, { Type?: string }> })
+      .Resources;
+    return { path: p, types: new Set(Object.values(resources ?? {}).map((r) => r.Type ?? '')) };
+  });
+  return planGuardRuns(templates, index);
+}
+
+/**
+ * Runs in a worker thread: takes the next run from a shared counter, evaluates it with the package's
+ * own CfnGuardValidator (so findings are parsed exactly as in the main thread) and posts the report.
+ * Plain JavaScript, so it loads the same under tsx, compiled JS and jest.
+ */
+const GUARD_WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { CfnGuardValidator } = require(workerData.plugin);
+const { runs, port } = workerData;
+const control = new Int32Array(workerData.control);
+for (;;) {
+  const i = Atomics.add(control, 0, 1);
+  if (i >= runs.length) break;
+  let message;
+  try {
+    const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: runs[i].rules });
+    message = { i, report: validator.validate({ templatePaths: runs[i].templatePaths }) };
+  } catch (e) {
+    message = { i, failed: String(e) };
+  }
+  port.postMessage(message);
+  Atomics.add(control, 1, 1);
+  Atomics.notify(control, 1);
+}
+port.close();
+`;
+
+/**
+ * cfn-guard runs of a whole cloud assembly, evaluated by worker threads in the background. aws-cdk-lib
+ * calls the validation plugins one after the other on its main thread (the first stage's cfn-guard
+ * before its own template validation, which takes seconds), so the runs of every stage are started
+ * when the first stage is validated and run on other cores while the main thread does the rest (opt-in,
+ * CFN_GUARD_WORKERS=<n>; see TypeScopedCfnGuardValidator.validate).
+ * A run the pool does not have, failed or stalled on is evaluated in the calling thread instead, so
+ * the findings never depend on the pool.
+ */
+class GuardRunPool {
+  private static readonly STALL_MS = 120_000;
+  private readonly index = new Map<string, number>();
+  private readonly reports = new Map<number, GuardReport | undefined>();
+  private readonly ports: MessagePort[] = [];
+  private readonly control = new Int32Array(new SharedArrayBuffer(8));
+
+  constructor(runs: readonly GuardRun[], workers: number) {
+    runs.forEach((run, i) => this.index.set(runKey(run), i));
+    const plugin = require.resolve('@cdklabs/cdk-validator-cfnguard');
+    for (let w = 0; w < Math.min(workers, runs.length); w++) {
+      const { port1, port2 } = new MessageChannel();
+      this.ports.push(port1);
+      new Worker(GUARD_WORKER_SOURCE, {
+        eval: true,
+        workerData: { plugin, runs, port: port2, control: this.control.buffer },
+        transferList: [port2],
+      }).unref();
+    }
+  }
+
+  /** The report of this run once a worker has it; undefined when the pool cannot give it. */
+  take(run: GuardRun): GuardReport | undefined {
+    const i = this.index.get(runKey(run));
+    if (i === undefined) return undefined;
+    let progress = Date.now();
+    for (;;) {
+      const seen = Atomics.load(this.control, 1);
+      this.drain();
+      if (this.reports.has(i)) return this.reports.get(i);
+      if (Atomics.wait(this.control, 1, seen, 50) !== 'timed-out') progress = Date.now();
+      else if (Date.now() - progress > GuardRunPool.STALL_MS) return undefined;
+    }
+  }
+
+  private drain(): void {
+    for (const port of this.ports) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const { i, report } = m.message as { i: number; report?: GuardReport };
+        this.reports.set(i, report);
+      }
+    }
+  }
+}
+
 /**
  * The cfn-guard validator with the same Control Tower rules and the same findings, run only with
  * the rule files that can match each template (see planGuardRuns). The findings of a rule that
@@ -265,23 +363,65 @@ export function planGuardRuns(
  */
 export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   private static index?: { file: string; types: string[] }[];
+  /** Validators by app, so the first one validated can start the runs of all of them. */
+  private static readonly byApp = new WeakMap<IConstruct, Set<TypeScopedCfnGuardValidator>>();
+  private static readonly pools = new WeakMap<IConstruct, GuardRunPool>();
+
+  /** @param stage the stage this validator is added to, whose runs it may start early @default none (no early start) */
+  constructor(private readonly stage?: Stage) {
+    super();
+    if (stage) {
+      const root = stage.node.root;
+      const all = TypeScopedCfnGuardValidator.byApp.get(root) ?? new Set();
+      TypeScopedCfnGuardValidator.byApp.set(root, all.add(this));
+    }
+  }
 
   override validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     const index = (TypeScopedCfnGuardValidator.index ??= controlTowerRuleIndex());
-    const templates = context.templatePaths.map((p) => {
-      const resources = (JSON.parse(fs.readFileSync(p, 'utf8')) as { Resources?: Record<string, { Type?: string }> })
-        .Resources;
-      return { path: p, types: new Set(Object.values(resources ?? {}).map((r) => r.Type ?? '')) };
-    });
-    const reports = planGuardRuns(templates, index).map((run) =>
-      new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: run.rules }).validate({
-        appConstruct: context.appConstruct,
-        templatePaths: run.templatePaths,
-      }),
+    const root = context.appConstruct.node.root;
+    // Opt-in (CFN_GUARD_WORKERS=<n>): on the shared 2-core build machine the pool measured slower than
+    // running in this thread (docs/testing.md), so the default stays in this thread.
+    const workers = Number(process.env.CFN_GUARD_WORKERS ?? 0);
+    const pooling = this.stage !== undefined && Number.isInteger(workers) && workers > 0;
+    const pool =
+      TypeScopedCfnGuardValidator.pools.get(root) ?? (pooling ? this.startPool(root, index, workers) : undefined);
+    const reports = planFor(context.templatePaths, index).map(
+      (run) =>
+        pool?.take(run) ??
+        new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: run.rules }).validate({
+          appConstruct: context.appConstruct,
+          templatePaths: run.templatePaths,
+        }),
     );
     return {
       success: reports.every((r) => r.success),
       violations: reports.flatMap((r) => r.violations),
     };
   }
+
+  /** Starts the runs of every stage of this app with a validator, this stage's first (its runs are wanted now). */
+  private startPool(
+    root: IConstruct,
+    index: readonly { file: string; types: readonly string[] }[],
+    workers: number,
+  ): GuardRunPool {
+    const validators = [this, ...(TypeScopedCfnGuardValidator.byApp.get(root) ?? [])];
+    const stages = [...new Set(validators.flatMap((v) => (v.stage ? [v.stage] : [])))];
+    const pool = new GuardRunPool(
+      stages.flatMap((stage) => planFor(stageTemplatePaths(stage), index)),
+      workers,
+    );
+    TypeScopedCfnGuardValidator.pools.set(root, pool);
+    return pool;
+  }
+}
+
+/** The written templates of a stage's stacks (nested stages included), as the validation context lists them. */
+function stageTemplatePaths(stage: Stage): string[] {
+  return stage.node
+    .findAll()
+    .filter((c): c is Stack => Stack.isStack(c) && !c.nested)
+    .map((s) => path.join(Stage.of(s)!.outdir, s.templateFile))
+    .filter((p) => fs.existsSync(p));
 }

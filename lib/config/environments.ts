@@ -141,7 +141,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
         customerGatewayIp: '203.0.113.10',
         routing: { type: 'bgp', customerGatewayAsn: 65010 },
       },
-      onPremisesDns: { domains: ['onprem.example.internal'], serverIps: ['192.168.0.10', '192.168.0.11'] },
+      // No onPremisesDns: dev names its two on-premises sources by address (dms.source, dataSync.source),
+      // so it needs no Route 53 Resolver outbound endpoint (two ENIs, $182.50 a month, docs/cost.md).
       // Only the endpoint DMS and rotation need (everything else reaches AWS through NAT), in one AZ.
       interfaceEndpoints: ['SecretsManager'],
       interfaceEndpointAzs: 1,
@@ -149,7 +150,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
     storage: { noncurrentVersionExpirationDays: 7, abortIncompleteUploadDays: 1, accessLogExpirationDays: 30 },
     dataSync: {
       agentInstanceType: 'm5.2xlarge',
-      source: { protocol: 'NFS', serverHostname: 'nfs.onprem.example.internal', subdirectory: '/exports/migration' },
+      // EXAMPLE ADDRESS of the NFS server, inside onPremisesCidr (dev resolves no on-premises names).
+      source: { protocol: 'NFS', serverHostname: '192.168.0.20', subdirectory: '/exports/migration' },
       // A weekly transfer; the agent runs from 30 minutes before it until 3 hours after it starts.
       scheduleExpression: 'cron(0 2 ? * MON *)',
       agentPowerSchedule: { startExpression: 'cron(30 1 ? * MON *)', stopExpression: 'cron(0 5 ? * MON *)' },
@@ -170,7 +172,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       targetTablePrepMode: 'DO_NOTHING',
       allocatedStorageGb: 50,
       multiAz: false,
-      source: { serverName: 'mysql.onprem.example.internal', port: 3306 },
+      // EXAMPLE ADDRESS of the source MySQL, inside onPremisesCidr (dev resolves no on-premises names).
+      source: { serverName: '192.168.0.30', port: 3306 },
       schemas: [{ name: 'inventory' }, { name: 'catalog', tables: ['products', 'product_files'] }],
       cdcLatencyThresholdSeconds: 60,
       allowReloadTarget: true,

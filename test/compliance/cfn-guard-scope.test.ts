@@ -71,5 +71,24 @@ describe('TypeScopedCfnGuardValidator', () => {
     expect(fullFindings.length).toBeGreaterThan(5);
     expect(scoped.violations.flatMap(key).sort()).toEqual(fullFindings);
     expect(scoped.success).toBe(full.success);
+
+    // By default the runs stay in this thread; with CFN_GUARD_WORKERS=<n> and its stage, the validator
+    // evaluates them in worker threads, none in this thread.
+    const inThisThread = jest.spyOn(CfnGuardValidator.prototype, 'validate');
+    try {
+      const unpooled = new TypeScopedCfnGuardValidator(app).validate(context);
+      expect(inThisThread).toHaveBeenCalled();
+      expect(unpooled.violations.flatMap(key).sort()).toEqual(fullFindings);
+      inThisThread.mockClear();
+
+      process.env.CFN_GUARD_WORKERS = '2';
+      const pooled = new TypeScopedCfnGuardValidator(app).validate(context);
+      expect(inThisThread).not.toHaveBeenCalled();
+      expect(pooled.violations.flatMap(key).sort()).toEqual(fullFindings);
+      expect(pooled.success).toBe(full.success);
+    } finally {
+      delete process.env.CFN_GUARD_WORKERS;
+      inThisThread.mockRestore();
+    }
   });
 });

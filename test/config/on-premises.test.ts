@@ -24,8 +24,16 @@ describe('on-premises connectivity in the config', () => {
         kind: 'site-to-site-vpn',
         customerGatewayIp: expect.stringMatching(/^203\.0\.113\./),
       });
+    }
+  });
+
+  it('forwards on-premises names in staging and prod; dev names its sources by address and has no resolver', () => {
+    for (const env of [ENVIRONMENTS.staging, ENVIRONMENTS.prod]) {
       expect(env.network.onPremisesDns?.serverIps.length).toBeGreaterThan(0);
     }
+    expect(ENVIRONMENTS.dev.network.onPremisesDns).toBeUndefined();
+    expect(ENVIRONMENTS.dev.dms.source.serverName).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(ENVIRONMENTS.dev.dataSync.source.serverHostname).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   });
 
   it('names the missing setting when connectivity is absent', () => {
@@ -147,6 +155,8 @@ describe('on-premises connectivity in the config', () => {
     const problems = problemsOf((c) => ({
       ...c,
       network: { ...c.network, onPremisesDns: { domains: ['corp.example.com'], serverIps: ['192.168.0.10'] } },
+      dms: { ...c.dms, source: { ...c.dms.source, serverName: 'mysql.onprem.example.internal' } },
+      dataSync: { ...c.dataSync, source: { ...c.dataSync.source, serverHostname: 'nfs.onprem.example.internal' } },
     }));
     expect(problems).toEqual([
       expect.stringMatching(/dms\.source\.serverName: expected a host under corp\.example\.com/),
