@@ -20,28 +20,54 @@ export interface TableMappings {
  * future edit that widens a rule still cannot copy `mysql.user` password hashes.
  */
 export function buildTableMappings(schemas: readonly MigratedSchema[]): TableMappings {
-  if (schemas.length === 0) throw new Error('DMS table mappings need at least one schema to include');
+  return allowlistTableMappings(schemas, {
+    what: 'DMS table mappings',
+    isSystemSchema: (name) => MYSQL_SYSTEM_SCHEMAS.includes(name.toLowerCase()),
+    systemSchemaKind: 'a MySQL system schema',
+    excludedSchemaPatterns: MYSQL_SYSTEM_SCHEMAS,
+  });
+}
+
+/** How {@link allowlistTableMappings} recognises and excludes the engine's own schemas. */
+export interface SystemSchemas {
+  /** Names the mappings in error messages (`DMS table mappings`). */
+  readonly what: string;
+  readonly isSystemSchema: (name: string) => boolean;
+  /** For the error message: `a MySQL system schema`. */
+  readonly systemSchemaKind: string;
+  /** Schema names or `%` patterns excluded after the includes. */
+  readonly excludedSchemaPatterns: readonly string[];
+}
+
+/**
+ * Selection rules from an allowlist (https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.Selections.html):
+ * one include rule per literal schema and table (all tables when none are named), then one exclude
+ * rule per system schema pattern. A wildcard or system schema in the allowlist is refused.
+ */
+export function allowlistTableMappings(
+  schemas: readonly { readonly name: string; readonly tables?: readonly string[] }[],
+  system: SystemSchemas,
+): TableMappings {
+  if (schemas.length === 0) throw new Error(`${system.what} need at least one schema to include`);
   const rules: SelectionRule[] = [];
-  const add = (schema: string, table: string, action: 'include' | 'exclude') => {
-    const n = rules.length + 1;
+  const add = (schema: string, table: string, action: 'include' | 'exclude') =>
     rules.push({
       'rule-type': 'selection',
-      'rule-id': String(n),
+      'rule-id': String(rules.length + 1),
       'rule-name': `${action}-${schema}-${table}`.replace(/%/g, 'all').slice(0, 255),
       'object-locator': { 'schema-name': schema, 'table-name': table },
       'rule-action': action,
     });
-  };
   for (const s of schemas) {
     if (s.name.trim() === '' || /[%*]/.test(s.name)) {
       throw new Error(`schema name ${JSON.stringify(s.name)} must be a literal name, not a wildcard`);
     }
-    if (MYSQL_SYSTEM_SCHEMAS.includes(s.name.toLowerCase())) {
-      throw new Error(`schema ${s.name} is a MySQL system schema and is never migrated`);
+    if (system.isSystemSchema(s.name)) {
+      throw new Error(`schema ${s.name} is ${system.systemSchemaKind} and is never migrated`);
     }
     for (const t of s.tables ?? ['%']) add(s.name, t, 'include');
   }
-  for (const sys of MYSQL_SYSTEM_SCHEMAS) add(sys, '%', 'exclude');
+  for (const sys of system.excludedSchemaPatterns) add(sys, '%', 'exclude');
   return { rules };
 }
 

@@ -1,18 +1,27 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PaymentLogConfig } from '../../config/payment-config';
+import { PAYMENT_COMPLIANCE_PACKS } from '../../compliance/payment-acknowledgements';
+
+/** Props of {@link accessLogBucket}. */
+export interface AccessLogBucketProps {
+  /** Days an access log is kept. */
+  readonly expirationDays: number;
+  readonly removalPolicy: RemovalPolicy;
+  /** The log deliveries that write here, named in the SSE-S3 acknowledgement (e.g. `S3 server access logs`). */
+  readonly deliveries: string;
+  /** Why this region's access logs are not replicated, for the replication acknowledgement. */
+  readonly notReplicatedBecause: string;
+}
 
 /**
  * A bucket for S3 server access logs and ALB access logs: SSE-S3 (neither delivery accepts SSE-KMS),
- * TLS only, owner-enforced, versioned, logs expiring after `expirationDays`.
+ * TLS only, owner-enforced, versioned, logs expiring after `expirationDays`. It acknowledges, on
+ * itself only, the findings every access-log target has (no logging into itself, no SSE-KMS).
  */
-export function accessLogBucket(
-  scope: Construct,
-  id: string,
-  props: { readonly expirationDays: number; readonly removalPolicy: RemovalPolicy },
-): s3.Bucket {
-  return new s3.Bucket(scope, id, {
+export function accessLogBucket(scope: Construct, id: string, props: AccessLogBucketProps): s3.Bucket {
+  const bucket = new s3.Bucket(scope, id, {
     encryption: s3.BucketEncryption.S3_MANAGED,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
@@ -26,6 +35,18 @@ export function accessLogBucket(
     removalPolicy: props.removalPolicy,
     autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
   });
+  Validations.of(bucket).acknowledge(
+    { id: 'AwsSolutions-S1', reason: 'This is the access-log target bucket; logging it into itself would loop.' },
+    ...PAYMENT_COMPLIANCE_PACKS.flatMap((pack) => [
+      { id: `${pack}-S3BucketLoggingEnabled`, reason: 'Access-log target bucket; logging it into itself would loop.' },
+      {
+        id: `${pack}-S3DefaultEncryptionKMS`,
+        reason: `${props.deliveries} can only be delivered to SSE-S3 buckets, not SSE-KMS.`,
+      },
+      { id: `${pack}-S3BucketReplicationEnabled`, reason: props.notReplicatedBecause },
+    ]),
+  );
+  return bucket;
 }
 
 /**

@@ -18,6 +18,7 @@ import { logRetention } from '../../stacks/migration-stack-props';
 import { PaymentRole, POSTGRES_PORT } from '../../stacks/payment/payment-stack-props';
 import { ParameterRef, RuntimeOwnedParameter } from '../runtime-owned-parameter';
 import { initialDatabasePointer } from './cutover-workflow';
+import { PAYMENT_COMPLIANCE_PACKS } from '../../compliance/payment-acknowledgements';
 
 /**
  * RDS for PostgreSQL 17: the newest major AWS DMS documents as a source (DMS 3.6.1 or later) and
@@ -129,6 +130,9 @@ export class PaymentEnvironment extends Construct {
     this.accessLogBucket = accessLogBucket(this, 'AccessLogBucket', {
       expirationDays: config.logs.accessLogExpirationDays,
       removalPolicy,
+      deliveries: 'S3 server access logs and ALB access logs',
+      notReplicatedBecause:
+        'Access logs are operational evidence of this region; only transaction logs are replicated cross-region.',
     });
     this.logBucket = new s3.Bucket(this, 'LogBucket', {
       encryption: s3.BucketEncryption.KMS,
@@ -373,7 +377,7 @@ export class PaymentEnvironment extends Construct {
       });
       const redirect = this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
       Validations.of(redirect).acknowledge(
-        ...['PCI.DSS.321', 'NIST.800.53.R5'].map((pack) => ({
+        ...PAYMENT_COMPLIANCE_PACKS.map((pack) => ({
           id: `${pack}-ELBv2ACMCertificateRequired`,
           reason:
             'Port 80 only answers with a redirect to the HTTPS listener (which uses the ACM certificate); it serves no content.',
@@ -398,25 +402,7 @@ export class PaymentEnvironment extends Construct {
 
   private acknowledgeFindings(config: PaymentConfig): void {
     const role = this.role;
-    const packs = ['PCI.DSS.321', 'NIST.800.53.R5'];
-    Validations.of(this.accessLogBucket).acknowledge(
-      { id: 'AwsSolutions-S1', reason: 'This is the access-log target bucket; logging it into itself would loop.' },
-      ...packs.flatMap((pack) => [
-        {
-          id: `${pack}-S3BucketLoggingEnabled`,
-          reason: 'Access-log target bucket; logging it into itself would loop.',
-        },
-        {
-          id: `${pack}-S3DefaultEncryptionKMS`,
-          reason: 'S3 server access logs and ALB access logs can only be delivered to SSE-S3 buckets, not SSE-KMS.',
-        },
-        {
-          id: `${pack}-S3BucketReplicationEnabled`,
-          reason:
-            'Access logs are operational evidence of this region; only transaction logs are replicated cross-region.',
-        },
-      ]),
-    );
+    const packs = PAYMENT_COMPLIANCE_PACKS;
     if (role === 'target') {
       Validations.of(this.logBucket).acknowledge(
         ...packs.map((pack) => ({

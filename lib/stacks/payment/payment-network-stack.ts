@@ -7,6 +7,7 @@ import { allowCloudWatchLogs, denyGrantsExceptForAwsServices } from '../../const
 import { DmsAccountRoles } from '../../constructs/dms-account-roles';
 import { logRetention } from '../migration-stack-props';
 import { PaymentRole, PaymentStackProps, paymentRemoval, POSTGRES_PORT } from './payment-stack-props';
+import { PAYMENT_COMPLIANCE_PACKS } from '../../compliance/payment-acknowledgements';
 
 /** The security groups of one environment (source or target). */
 export interface PaymentEnvironmentSecurityGroups {
@@ -169,7 +170,7 @@ export class PaymentNetworkStack extends Stack {
 
     for (const subnet of this.vpc.publicSubnets) {
       Validations.of(subnet).acknowledge(
-        ...['PCI.DSS.321', 'NIST.800.53.R5'].map((pack) => ({
+        ...PAYMENT_COMPLIANCE_PACKS.map((pack) => ({
           id: `${pack}-VPCNoUnrestrictedRouteToIGW`,
           reason:
             'Public subnet of the internet-facing load balancers and the NAT gateways; databases, DMS and tasks run in private and isolated subnets without such a route.',

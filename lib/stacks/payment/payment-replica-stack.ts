@@ -5,6 +5,7 @@ import { accessLogBucket, transactionLogLifecycle } from '../../constructs/payme
 import { Construct } from 'constructs';
 import { denyGrantsExceptForAwsServices } from '../../constructs/key-policy';
 import { PaymentStackProps, paymentRemoval } from './payment-stack-props';
+import { PAYMENT_COMPLIANCE_PACKS } from '../../compliance/payment-acknowledgements';
 
 /**
  * Physical names of the replica bucket and its key alias. They are derived from the stage prefix and
@@ -47,6 +48,8 @@ export class PaymentReplicaStack extends Stack {
     this.accessLogBucket = accessLogBucket(this, 'AccessLogBucket', {
       expirationDays: config.logs.accessLogExpirationDays,
       removalPolicy,
+      deliveries: 'S3 server access logs',
+      notReplicatedBecause: 'Access logs of the replica region stay in that region.',
     });
     this.replicaBucket = new s3.Bucket(this, 'ReplicaBucket', {
       bucketName: names.bucketName,
@@ -66,21 +69,7 @@ export class PaymentReplicaStack extends Stack {
       autoDeleteObjects: disposable,
     });
 
-    const packs = ['PCI.DSS.321', 'NIST.800.53.R5'];
-    Validations.of(this.accessLogBucket).acknowledge(
-      { id: 'AwsSolutions-S1', reason: 'This is the access-log target bucket; logging it into itself would loop.' },
-      ...packs.flatMap((pack) => [
-        {
-          id: `${pack}-S3BucketLoggingEnabled`,
-          reason: 'Access-log target bucket; logging it into itself would loop.',
-        },
-        {
-          id: `${pack}-S3DefaultEncryptionKMS`,
-          reason: 'S3 server access logs can only be delivered to SSE-S3 buckets.',
-        },
-        { id: `${pack}-S3BucketReplicationEnabled`, reason: 'Access logs of the replica region stay in that region.' },
-      ]),
-    );
+    const packs = PAYMENT_COMPLIANCE_PACKS;
     Validations.of(this.replicaBucket).acknowledge(
       ...packs.map((pack) => ({
         id: `${pack}-S3BucketReplicationEnabled`,
