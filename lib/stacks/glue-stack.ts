@@ -32,6 +32,7 @@ export interface GlueStackProps extends MigrationStackProps {
  * and publishes a summary. Script, core package and contracts are CDK assets.
  */
 export class GlueStack extends Stack {
+  /** The stage's Glue database; nothing writes tables into it yet (the job reads and writes S3 objects only). */
   public readonly database: glue.Database;
   public readonly job: glue.PySparkEtlJob;
   public readonly role: iam.Role;

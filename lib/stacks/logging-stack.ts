@@ -137,7 +137,9 @@ export class LoggingStack extends Stack {
 
   /**
    * Subscribes a log group (in any stack of the same stage and environment) to the audit-logs
-   * stream, with the filter in the log group's own stack. Not for this stack's own log groups.
+   * stream, with the filter in the log group's own stack: that stack depends on this one, never the
+   * reverse, which a filter created here would do for every stack whose logs it audits. Not for this
+   * stack's own log groups.
    */
   public subscribeLogGroup(logGroup: logs.ILogGroup, id: string): void {
     this.delivery.subscribeLogGroup(logGroup, id);

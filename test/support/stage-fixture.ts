@@ -13,6 +13,8 @@ export interface SynthesizedStack {
   readonly stackName: string;
   /** From the stack's artifact in the cloud assembly: what `cdk deploy` sets. */
   readonly terminationProtection: boolean;
+  /** Ids inside the stage of the stacks the assembly deploys before this one (`Network`, ...). */
+  readonly dependencies: readonly string[];
 }
 
 export interface StageTemplates {
@@ -76,11 +78,16 @@ function buildStage(env: EnvName, account: string | undefined, parentDir?: strin
   const assembly = stage.synth();
   const templates: Record<string, Template> = {};
   const stacks: Record<string, SynthesizedStack> = {};
-  for (const child of stage.node.children) {
-    if (!(child instanceof Stack)) continue;
+  const stageStacks = stage.node.children.filter((c): c is Stack => c instanceof Stack);
+  const idOfArtifact = new Map(stageStacks.map((s) => [s.artifactId, s.node.id]));
+  for (const child of stageStacks) {
     templates[child.node.id] = Template.fromStack(child);
     const artifact = assembly.getStackArtifact(child.artifactId);
-    stacks[child.node.id] = { stackName: artifact.stackName, terminationProtection: !!artifact.terminationProtection };
+    stacks[child.node.id] = {
+      stackName: artifact.stackName,
+      terminationProtection: !!artifact.terminationProtection,
+      dependencies: artifact.dependencies.flatMap((d) => idOfArtifact.get(d.id) ?? []),
+    };
   }
   return { stage, templates, stacks };
 }
