@@ -1,5 +1,5 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { synthStage } from '../support/stage-fixture';
+import { resolveResourceRef } from '../support/stage-refs';
 
 type Json = Record<string, any>;
 
@@ -8,34 +8,6 @@ interface Statement {
   Principal?: { Service?: string | string[] };
   Action: string | string[];
   Condition?: Record<string, Record<string, unknown>>;
-}
-
-/** Where an alarm action points: a resource of a stack of the stage. */
-interface ResourceRef {
-  readonly stack: string;
-  readonly logicalId: string;
-}
-
-/**
- * Follows an alarm action to the topic it names: a `Ref` in the alarm's own stack, or a weak
- * cross-stack reference (`Fn::GetStackOutput`) to an output that is a `Ref`. Any other shape fails
- * the test, so that a new kind of action cannot slip past the check.
- */
-function resolveAction(
-  action: unknown,
-  stack: string,
-  templates: Record<string, Template>,
-  stagePrefix: string,
-): ResourceRef {
-  const a = action as Json;
-  if (a.Ref) return { stack, logicalId: a.Ref };
-  const out = a['Fn::GetStackOutput'];
-  if (out) {
-    const producer = String(out.StackName).replace(`${stagePrefix}-`, '');
-    const value = (templates[producer]!.toJSON().Outputs as Json)[out.OutputName].Value;
-    return resolveAction(value, producer, templates, stagePrefix);
-  }
-  throw new Error(`alarm action of unknown shape in ${stack}: ${JSON.stringify(action)}`);
 }
 
 const services = (s: Statement) => [s.Principal?.Service ?? []].flat();
@@ -71,7 +43,7 @@ describe.each(['dev', 'prod'] as const)('every alarm can notify its action topic
     for (const alarm of alarms) {
       const targets = ['AlarmActions', 'OKActions', 'InsufficientDataActions'].flatMap((k) => alarm.props[k] ?? []);
       for (const action of targets) {
-        const topic = resolveAction(action, alarm.stack, templates, 'Test');
+        const topic = resolveResourceRef(action, alarm.stack, templates, 'Test');
         const resources = templates[topic.stack]!.toJSON().Resources as Json;
         const what = `${alarm.stack}/${alarm.id} -> ${topic.stack}/${topic.logicalId}`;
         if (resources[topic.logicalId]?.Type !== 'AWS::SNS::Topic') {
