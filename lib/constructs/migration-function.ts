@@ -31,8 +31,8 @@ const BUNDLE_OPTIONS = {
   minify: true,
   sourcemap: true,
   // The Lambda runtime ships the SDK v3 clients and the credential chain they use; bundling them would add
-  // megabytes per function. Other @aws-sdk helpers (util-dynamodb) are small and bundled, so a handler does not
-  // depend on which of them the runtime's copy of the SDK happens to hold.
+  // megabytes per function. Other @aws-sdk packages (lib-dynamodb, util-dynamodb) are small and bundled, so a
+  // handler does not depend on which of them the runtime's copy of the SDK happens to hold.
   external: ['@aws-sdk/client-*', '@aws-sdk/credential-provider-node'],
   logLevel: 'warning',
 } as const;
