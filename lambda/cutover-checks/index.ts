@@ -1,4 +1,3 @@
-import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
 import {
   deploymentsSettled,
@@ -10,7 +9,8 @@ import {
   type ServicesAnswer,
   type TableStatistics,
 } from './evaluate';
-import { validatePlan, type PlanDefaults } from './plan';
+import { loadPlanDefaults } from './config';
+import { validatePlan } from './plan';
 import { reconcile, type ReconcileInput } from './reconcile';
 import { planWeights, type ResourceRecordSet, type Routing } from './weights';
 
@@ -34,17 +34,12 @@ export class BadRequestError extends Error {
   }
 }
 
-/** Defaults from the construct (CUTOVER_PLAN_DEFAULTS, JSON). */
-export function planDefaults(env: NodeJS.ProcessEnv = process.env): PlanDefaults {
-  return JSON.parse(requireEnv('CUTOVER_PLAN_DEFAULTS', env)) as PlanDefaults;
-}
-
 export function decide(event: ChecksEvent, env: NodeJS.ProcessEnv = process.env): unknown {
   switch (event.op) {
     case 'validate-plan':
       // Pre-checks read metrics from this far back: the latest datapoints, not only those after the start.
       return {
-        ...validatePlan(event.plan, planDefaults(env)),
+        ...validatePlan(event.plan, loadPlanDefaults(env)),
         readFrom: new Date(Date.now() - 10 * 60_000).toISOString(),
       };
     case 'evaluate':

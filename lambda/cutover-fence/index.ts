@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client } from 'pg';
-import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
+import { type CutoverFenceConfig, loadConfig } from './config';
 import {
   advanceSequences,
   fence,
@@ -43,14 +43,14 @@ export async function readAdminSecret(secretId: string): Promise<AdminSecret> {
   return parsed as AdminSecret;
 }
 
-async function connect(side: Side): Promise<Client> {
-  const secret = await readAdminSecret(requireEnv(side === 'source' ? 'SOURCE_SECRET_ARN' : 'TARGET_SECRET_ARN'));
+async function connect(config: CutoverFenceConfig, side: Side): Promise<Client> {
+  const secret = await readAdminSecret(config.secretArns[side]);
   const client = new Client({
     host: secret.host,
     port: Number(secret.port ?? 5432),
     user: secret.username,
     password: secret.password,
-    database: secret.dbname ?? requireEnv('DATABASE_NAME'),
+    database: secret.dbname ?? config.databaseName,
     // rds.force_ssl is on; the RDS CA bundle comes from NODE_EXTRA_CA_CERTS (set by the construct).
     ssl: { rejectUnauthorized: true },
     connectionTimeoutMillis: 10_000,
@@ -61,8 +61,8 @@ async function connect(side: Side): Promise<Client> {
   return client;
 }
 
-async function withDb<T>(side: Side, fn: (db: Queryable) => Promise<T>): Promise<T> {
-  const client = await connect(side);
+async function withDatabase<T>(config: CutoverFenceConfig, side: Side, fn: (db: Queryable) => Promise<T>): Promise<T> {
+  const client = await connect(config, side);
   try {
     return await fn(client as unknown as Queryable);
   } finally {
@@ -87,11 +87,9 @@ export function parseFenceEvent(event: unknown): FenceEvent {
 
 export async function handler(event: unknown): Promise<unknown> {
   const e = parseFenceEvent(event);
-  const role = requireEnv('APP_ROLE_NAME');
-  const schemas = requireEnv('SCHEMAS')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const config = loadConfig();
+  const { appRoleName: role, schemas } = config;
+  const withDb = <T>(side: Side, fn: (db: Queryable) => Promise<T>) => withDatabase(config, side, fn);
   logger.appendKeys({ op: e.op, ...('side' in e ? { side: e.side } : {}) });
   const at = () => new Date().toISOString();
   let result: unknown;
@@ -115,7 +113,7 @@ export async function handler(event: unknown): Promise<unknown> {
       result = { side: e.side, at: at(), tables: await withDb(e.side, (db) => writeCounters(db, schemas)) };
       break;
     case 'advance-sequences': {
-      const margin = Number(requireEnv('SEQUENCE_MARGIN'));
+      const margin = config.sequenceMargin;
       const moves = await withDb(e.from, (from) => withDb(e.to, (to) => advanceSequences(from, to, schemas, margin)));
       result = { from: e.from, to: e.to, moved: moves, at: at() };
       break;

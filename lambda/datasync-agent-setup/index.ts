@@ -1,10 +1,11 @@
-import { requireEnv } from '../shared/env';
+import { regionFromEnv } from '../shared/config';
 import {
   InvalidRequestError,
   IsCompleteResponse,
   OnEventResponse,
   parseIsCompleteRequest,
   parseOnEventRequest,
+  providerPhase,
 } from '../shared/custom-resource';
 import { logger } from '../shared/powertools';
 import { AGENT_RESOURCE_TYPE, isAgentComplete, onAgentEvent } from './agent';
@@ -16,8 +17,8 @@ import { isTransferComplete, onTransferEvent, TRANSFER_RESOURCE_TYPE } from './t
  * Custom::DataSyncAgent and Custom::DataSyncTransfer.
  */
 export async function handler(event: unknown): Promise<OnEventResponse | IsCompleteResponse> {
-  const phase = requireEnv('CUSTOM_RESOURCE_PHASE');
-  const region = requireEnv('AWS_REGION');
+  const phase = providerPhase();
+  const region = regionFromEnv();
   if (phase === 'onEvent') {
     const request = parseOnEventRequest(event);
     logger.appendKeys({ logicalResourceId: request.LogicalResourceId, requestType: request.RequestType });
@@ -25,12 +26,9 @@ export async function handler(event: unknown): Promise<OnEventResponse | IsCompl
     if (request.ResourceType === TRANSFER_RESOURCE_TYPE) return onTransferEvent(request);
     throw new InvalidRequestError(`Unsupported ResourceType ${request.ResourceType}`);
   }
-  if (phase === 'isComplete') {
-    const request = parseIsCompleteRequest(event);
-    logger.appendKeys({ logicalResourceId: request.LogicalResourceId, requestType: request.RequestType });
-    if (request.ResourceType === AGENT_RESOURCE_TYPE) return isAgentComplete(request, { region });
-    if (request.ResourceType === TRANSFER_RESOURCE_TYPE) return isTransferComplete();
-    throw new InvalidRequestError(`Unsupported ResourceType ${request.ResourceType}`);
-  }
-  throw new InvalidRequestError(`CUSTOM_RESOURCE_PHASE is ${JSON.stringify(phase)}; expected onEvent or isComplete`);
+  const request = parseIsCompleteRequest(event);
+  logger.appendKeys({ logicalResourceId: request.LogicalResourceId, requestType: request.RequestType });
+  if (request.ResourceType === AGENT_RESOURCE_TYPE) return isAgentComplete(request, { region });
+  if (request.ResourceType === TRANSFER_RESOURCE_TYPE) return isTransferComplete();
+  throw new InvalidRequestError(`Unsupported ResourceType ${request.ResourceType}`);
 }

@@ -1,4 +1,3 @@
-import { requireEnv } from '../shared/env';
 import {
   InvalidRequestError,
   IsCompleteResponse,
@@ -6,6 +5,7 @@ import {
   OnEventResponse,
   parseIsCompleteRequest,
   parseOnEventRequest,
+  providerPhase,
 } from '../shared/custom-resource';
 import { logger } from '../shared/powertools';
 import { isTaskComplete, onTaskEvent, TASK_RESOURCE_TYPE } from './task-manager';
@@ -22,16 +22,12 @@ function checkResourceType(request: OnEventRequest): void {
 }
 
 export async function handler(event: unknown): Promise<OnEventResponse | IsCompleteResponse> {
-  const phase = requireEnv('CUSTOM_RESOURCE_PHASE');
-  if (phase === 'onEvent') {
+  if (providerPhase() === 'onEvent') {
     const request = parseOnEventRequest(event);
     checkResourceType(request);
     return onTaskEvent(request);
   }
-  if (phase === 'isComplete') {
-    const request = parseIsCompleteRequest(event);
-    checkResourceType(request);
-    return isTaskComplete(request);
-  }
-  throw new InvalidRequestError(`CUSTOM_RESOURCE_PHASE is ${JSON.stringify(phase)}; expected onEvent or isComplete`);
+  const request = parseIsCompleteRequest(event);
+  checkResourceType(request);
+  return isTaskComplete(request);
 }

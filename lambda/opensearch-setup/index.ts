@@ -1,5 +1,5 @@
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
-import { requireEnv } from '../shared/env';
+import { regionFromEnv } from '../shared/config';
 import { logger } from '../shared/powertools';
 import { OpenSearchHttp, signedHttp, withRetries, DEFAULT_RETRY } from './opensearch-http';
 import { applySetup } from './setup';
@@ -12,7 +12,7 @@ export type SetupResult = CdkCustomResourceResponse<Record<string, string | numb
 export type HttpFactory = (endpoint: string) => OpenSearchHttp;
 
 const defaultHttp: HttpFactory = (endpoint) =>
-  withRetries(signedHttp({ endpoint, region: requireEnv('AWS_REGION') }), {
+  withRetries(signedHttp({ endpoint, region: regionFromEnv() }), {
     ...DEFAULT_RETRY,
     onRetry: (info) => logger.warn('OpenSearch not ready, retrying', { ...info }),
   });

@@ -19,6 +19,7 @@ import type {
   CdkCustomResourceIsCompleteResponseWaiting,
   CdkCustomResourceResponse,
 } from 'aws-lambda';
+import { variablesOf } from './config';
 
 export type RequestType = CdkCustomResourceEvent['RequestType'];
 
@@ -186,4 +187,24 @@ export function errorName(error: unknown): string {
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
+}
+
+/** Which of its Provider's two functions a bundle deployed twice is serving. */
+export type ProviderPhase = 'onEvent' | 'isComplete';
+
+/**
+ * The variable of a handler deployed as both functions of one Provider (dms-task-manager,
+ * datasync-agent-setup): its construct sets it per function; everything else comes with the event.
+ */
+export interface ProviderPhaseEnvironment {
+  readonly CUSTOM_RESOURCE_PHASE: ProviderPhase;
+}
+
+/** The phase this deployment serves, from CUSTOM_RESOURCE_PHASE. */
+export function providerPhase(env: NodeJS.ProcessEnv = process.env): ProviderPhase {
+  const phase = variablesOf<ProviderPhaseEnvironment>(env).required('CUSTOM_RESOURCE_PHASE');
+  if (phase !== 'onEvent' && phase !== 'isComplete') {
+    throw new InvalidRequestError(`CUSTOM_RESOURCE_PHASE is ${JSON.stringify(phase)}; expected onEvent or isComplete`);
+  }
+  return phase;
 }

@@ -1,13 +1,6 @@
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { tracer } from './powertools';
 
 /**
@@ -34,7 +27,14 @@ import { tracer } from './powertools';
  * - attempt records and windowed counters are conditional counters, not idempotency.
  */
 
-const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+/**
+ * Items as plain values: the Document client marshals requests and unmarshals responses. Undefined values are
+ * left out rather than refused (optional claim fields). It sends through `client`, so its tracing applies.
+ */
+export const documentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+const documents = documentClient(tracer.captureAWSv3Client(new DynamoDBClient({})));
 
 export type ClaimState = 'IN_PROGRESS' | 'COMPLETED';
 
@@ -103,9 +103,12 @@ type Item = Record<string, unknown>;
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 
-/** Items go through the SDK's marshaller: plain values in, AttributeValues on the wire. */
-const toItem = (item: Item): Record<string, AttributeValue> => marshall(item, { removeUndefinedValues: true });
-const fromItem = (item: Record<string, AttributeValue>): Item => unmarshall(item);
+/**
+ * The item a failed condition returns (ReturnValuesOnConditionCheckFailure): the Document client unmarshals
+ * responses only, so the exception still carries AttributeValues.
+ */
+const itemOfFailedCondition = (error: ConditionalCheckFailedException): Item | undefined =>
+  error.Item === undefined ? undefined : unmarshall(error.Item);
 
 function toClaim(item: Item): Claim {
   const attributes: Record<string, string> = {};
@@ -127,7 +130,7 @@ const expiresIn = (now: number, ttlSeconds: number): number => Math.floor(now / 
 export class StateTable {
   constructor(
     readonly tableName: string,
-    private readonly client: DynamoDBClient = dynamodb,
+    private readonly client: DynamoDBDocumentClient = documents,
   ) {}
 
   /**
@@ -142,9 +145,9 @@ export class StateTable {
     }
     try {
       const out = await this.client.send(
-        new PutItemCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Item: toItem({
+          Item: {
             ...extra,
             id: key,
             claimState: 'IN_PROGRESS',
@@ -152,26 +155,26 @@ export class StateTable {
             leasedAt: options.now,
             leaseExpiresAt: options.leaseExpiresAt,
             expiration: expiresIn(options.now, options.ttlSeconds),
-          }),
+          },
           ConditionExpression: 'attribute_not_exists(id) OR (claimState = :inProgress AND leaseExpiresAt < :now)',
-          ExpressionAttributeValues: toItem({ ':inProgress': 'IN_PROGRESS', ':now': options.now }),
+          ExpressionAttributeValues: { ':inProgress': 'IN_PROGRESS', ':now': options.now },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const lease: Lease = { key, owner: options.owner, leasedAt: options.now };
       if (out.Attributes !== undefined && Object.keys(out.Attributes).length > 0) {
-        lease.takenOverFrom = toClaim(fromItem(out.Attributes));
+        lease.takenOverFrom = toClaim(out.Attributes);
       }
       return { status: 'acquired', lease };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const item = error.Item ?? (await this.get(key));
+      const item = itemOfFailedCondition(error) ?? (await this.get(key));
       if (item === undefined) {
         // Deleted (released) between our write and the read: nothing holds it, but the caller must try again.
         return { status: 'in-progress', claim: { id: key, state: 'IN_PROGRESS', attributes: {} } };
       }
-      const claim = toClaim(fromItem(item));
+      const claim = toClaim(item);
       return claim.state === 'COMPLETED' ? { status: 'completed', claim } : { status: 'in-progress', claim };
     }
   }
@@ -197,13 +200,13 @@ export class StateTable {
     });
     try {
       await this.client.send(
-        new UpdateItemCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Key: toItem({ id: lease.key }),
+          Key: { id: lease.key },
           UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseExpiresAt`,
           ConditionExpression: 'leaseOwner = :owner AND claimState = :inProgress',
           ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: toItem(values),
+          ExpressionAttributeValues: values,
         }),
       );
       return true;
@@ -217,11 +220,11 @@ export class StateTable {
   async release(lease: Lease): Promise<void> {
     try {
       await this.client.send(
-        new DeleteItemCommand({
+        new DeleteCommand({
           TableName: this.tableName,
-          Key: toItem({ id: lease.key }),
+          Key: { id: lease.key },
           ConditionExpression: 'leaseOwner = :owner AND claimState = :inProgress',
-          ExpressionAttributeValues: toItem({ ':owner': lease.owner, ':inProgress': 'IN_PROGRESS' }),
+          ExpressionAttributeValues: { ':owner': lease.owner, ':inProgress': 'IN_PROGRESS' },
         }),
       );
     } catch (error) {
@@ -232,13 +235,12 @@ export class StateTable {
   /** The claim under `key` as it stands (a consistent read), or undefined when there is none. */
   async read(key: string): Promise<Claim | undefined> {
     const item = await this.get(key);
-    return item === undefined ? undefined : toClaim(fromItem(item));
+    return item === undefined ? undefined : toClaim(item);
   }
 
   /** The attempt number recorded under `key` (0 if none) and which piece of work claimed it. */
   async readAttemptRecord(key: string): Promise<AttemptRecord> {
-    const raw = await this.get(key);
-    const item = raw === undefined ? {} : fromItem(raw);
+    const item = (await this.get(key)) ?? {};
     return { attempts: num(item.attempts) ?? 0, claimedBy: str(item.claimedBy), claimedAt: num(item.claimedAt) };
   }
 
@@ -254,20 +256,20 @@ export class StateTable {
   ): Promise<boolean> {
     try {
       await this.client.send(
-        new UpdateItemCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Key: toItem({ id: key }),
+          Key: { id: key },
           UpdateExpression:
             'SET attempts = :to, claimedBy = :claimedBy, claimedAt = :now, updatedAt = :now, expiration = :expiration',
           ConditionExpression:
             options.from === 0 ? 'attribute_not_exists(attempts) OR attempts = :from' : 'attempts = :from',
-          ExpressionAttributeValues: toItem({
+          ExpressionAttributeValues: {
             ':from': options.from,
             ':to': options.to,
             ':claimedBy': options.claimedBy,
             ':now': options.now,
             ':expiration': expiresIn(options.now, options.ttlSeconds),
-          }),
+          },
         }),
       );
       return true;
@@ -287,38 +289,38 @@ export class StateTable {
     for (let round = 0; round < 2; round++) {
       try {
         const out = await this.client.send(
-          new UpdateItemCommand({
+          new UpdateCommand({
             TableName: this.tableName,
-            Key: toItem({ id: key }),
+            Key: { id: key },
             UpdateExpression:
               'SET attempts = if_not_exists(attempts, :zero) + :one, windowStart = if_not_exists(windowStart, :now), expiration = if_not_exists(expiration, :expiration)',
             ConditionExpression: 'attribute_not_exists(id) OR windowStart > :cutoff',
-            ExpressionAttributeValues: toItem({
+            ExpressionAttributeValues: {
               ':zero': 0,
               ':one': 1,
               ':now': options.now,
               ':cutoff': cutoff,
               ':expiration': expiresIn(options.now, options.windowSeconds),
-            }),
+            },
             ReturnValues: 'UPDATED_NEW',
           }),
         );
-        return num(out.Attributes === undefined ? undefined : fromItem(out.Attributes).attempts) ?? 1;
+        return num(out.Attributes?.attempts) ?? 1;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
       try {
         await this.client.send(
-          new PutItemCommand({
+          new PutCommand({
             TableName: this.tableName,
-            Item: toItem({
+            Item: {
               id: key,
               attempts: 1,
               windowStart: options.now,
               expiration: expiresIn(options.now, options.windowSeconds),
-            }),
+            },
             ConditionExpression: 'attribute_not_exists(id) OR windowStart <= :cutoff',
-            ExpressionAttributeValues: toItem({ ':cutoff': cutoff }),
+            ExpressionAttributeValues: { ':cutoff': cutoff },
           }),
         );
         return 1;
@@ -330,9 +332,9 @@ export class StateTable {
     throw new Error(`Could not count an attempt under ${key}: the state table item kept changing`);
   }
 
-  private async get(key: string): Promise<Record<string, AttributeValue> | undefined> {
+  private async get(key: string): Promise<Item | undefined> {
     const out = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: toItem({ id: key }), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { id: key }, ConsistentRead: true }),
     );
     return out.Item;
   }

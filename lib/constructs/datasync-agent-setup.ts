@@ -6,7 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import type { NfsOrSmb } from '../config/environment-config';
-import { MigrationFunction } from './migration-function';
+import type { DataSyncAgentSetupEnvironment } from '../../lambda/datasync-agent-setup/config';
+import { handlerEnvironment, MigrationFunction } from './migration-function';
 import { producerGeneration } from './producer-generation';
 import { waitingProvider } from './waiting-provider';
 
@@ -109,7 +110,7 @@ export class DataSyncAgentSetup extends Construct {
       ...common,
       description: 'DataSync agent setup: custom resource events (agent deletion, source location and task)',
       timeout: Duration.minutes(2),
-      environment: { CUSTOM_RESOURCE_PHASE: 'onEvent' },
+      environment: handlerEnvironment<DataSyncAgentSetupEnvironment>({ CUSTOM_RESOURCE_PHASE: 'onEvent' }),
     });
     this.isCompleteHandler = new MigrationFunction(this, 'IsCompleteHandler', {
       ...common,
@@ -119,7 +120,7 @@ export class DataSyncAgentSetup extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: [props.handlerSecurityGroup],
-      environment: { CUSTOM_RESOURCE_PHASE: 'isComplete' },
+      environment: handlerEnvironment<DataSyncAgentSetupEnvironment>({ CUSTOM_RESOURCE_PHASE: 'isComplete' }),
     });
     this.grantDataSyncCalls(props);
 

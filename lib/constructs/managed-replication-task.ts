@@ -5,7 +5,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { MigrationFunction } from './migration-function';
+import type { DmsTaskManagerEnvironment } from '../../lambda/dms-task-manager/config';
+import { handlerEnvironment, MigrationFunction } from './migration-function';
 import { producerGeneration } from './producer-generation';
 import { waitingProvider } from './waiting-provider';
 
@@ -103,12 +104,12 @@ export class ManagedReplicationTask extends Construct implements ReplicationTask
     this.onEventHandler = new MigrationFunction(this, 'OnEventHandler', {
       ...common,
       description: 'DMS replication task: create, update (stop first when running) and delete requests',
-      environment: { CUSTOM_RESOURCE_PHASE: 'onEvent' },
+      environment: handlerEnvironment<DmsTaskManagerEnvironment>({ CUSTOM_RESOURCE_PHASE: 'onEvent' }),
     });
     this.isCompleteHandler = new MigrationFunction(this, 'IsCompleteHandler', {
       ...common,
       description: 'DMS replication task: waits for ready, modifies and resumes, deletes',
-      environment: { CUSTOM_RESOURCE_PHASE: 'isComplete' },
+      environment: handlerEnvironment<DmsTaskManagerEnvironment>({ CUSTOM_RESOURCE_PHASE: 'isComplete' }),
     });
 
     const taskArnPattern = stack.formatArn({

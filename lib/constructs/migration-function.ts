@@ -23,7 +23,7 @@ export const BUNDLE_CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache'
 const LAMBDA_DIR = path.join(PROJECT_ROOT, 'lambda');
 
 /** How every handler is bundled (what NodejsFunction did: minified CJS with source maps, SDK v3 external). */
-const BUNDLE_OPTIONS = {
+export const BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -31,11 +31,19 @@ const BUNDLE_OPTIONS = {
   minify: true,
   sourcemap: true,
   // The Lambda runtime ships the SDK v3 clients and the credential chain they use; bundling them would add
-  // megabytes per function. Other @aws-sdk helpers (util-dynamodb) are small and bundled, so a handler does not
-  // depend on which of them the runtime's copy of the SDK happens to hold.
+  // megabytes per function. Other @aws-sdk packages (lib-dynamodb, util-dynamodb) are small and bundled, so a
+  // handler does not depend on which of them the runtime's copy of the SDK happens to hold.
   external: ['@aws-sdk/client-*', '@aws-sdk/credential-provider-node'],
+  // zod without its 64 locales (lambda/shared/zod-bundle/index.mjs); relative to the project root (absWorkingDir),
+  // so the options, and with them the bundle hash, do not depend on where the project is checked out.
+  alias: { zod: './lambda/shared/zod-bundle/index.mjs' },
   logLevel: 'warning',
 } as const;
+
+/** {@link BUNDLE_OPTIONS} as esbuild takes them, paths resolved from the project root. */
+export function bundleOptions(): esbuild.BuildOptions {
+  return { ...BUNDLE_OPTIONS, external: [...BUNDLE_OPTIONS.external], absWorkingDir: PROJECT_ROOT };
+}
 
 function filesUnder(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[])
@@ -95,7 +103,7 @@ export function handlerBundles(): { hash: string; dir: string } {
     const tmp = `${dir}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
     const entryPoints = Object.fromEntries(Object.entries(handlerEntries()).map(([n, e]) => [`${n}/index`, e]));
-    esbuild.buildSync({ ...BUNDLE_OPTIONS, external: [...BUNDLE_OPTIONS.external], entryPoints, outdir: tmp });
+    esbuild.buildSync({ ...bundleOptions(), entryPoints, outdir: tmp });
     fs.writeFileSync(path.join(tmp, '.complete'), hash);
     try {
       fs.renameSync(tmp, dir);

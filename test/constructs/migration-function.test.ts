@@ -7,8 +7,11 @@ import {
   handlerBundleHash,
   handlerBundles,
   handlerEntries,
+  handlerEnvironment,
   MigrationFunction,
 } from '../../lib/constructs/migration-function';
+import type { CutoverFenceEnvironment } from '../../lambda/cutover-fence/config';
+import type { SfnTriggerEnvironment } from '../../lambda/sfn-trigger/config';
 
 /** Synthesizes one stack with the given handlers and returns the staged asset folder of each. */
 function synth(handlers: string[], context: Record<string, unknown> = {}) {
@@ -88,5 +91,41 @@ describe('MigrationFunction bundles', () => {
     expect(
       () => new MigrationFunction(stack, 'Fn', { handlerName: 'no-such', logRetention: logs.RetentionDays.ONE_DAY }),
     ).toThrow(/No handler lambda\/no-such\/index\.ts/);
+  });
+});
+
+describe('handlerEnvironment', () => {
+  it('sets the variables given and leaves unset optional ones out', () => {
+    expect(
+      handlerEnvironment<SfnTriggerEnvironment>({
+        STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111111111111:stateMachine:w',
+        EXECUTION_SCOPE: 'per-object',
+        STATE_TABLE_NAME: undefined,
+      }),
+    ).toEqual({
+      STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111111111111:stateMachine:w',
+      EXECUTION_SCOPE: 'per-object',
+    });
+  });
+
+  it('does not compile when a variable is renamed, missing or of the wrong kind (checked by tsc)', () => {
+    const fence = {
+      SOURCE_SECRET_ARN: 's',
+      TARGET_SECRET_ARN: 't',
+      APP_ROLE_NAME: 'app',
+      DATABASE_NAME: 'db',
+      SCHEMAS: 'payments',
+      SEQUENCE_MARGIN: '1000',
+      NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+    };
+    const withoutMargin: Omit<typeof fence, 'SEQUENCE_MARGIN'> & { SEQUENCE_MARGIN?: string } = { ...fence };
+    delete withoutMargin.SEQUENCE_MARGIN;
+    // @ts-expect-error SEQUENCE_MARGIN is missing
+    handlerEnvironment<CutoverFenceEnvironment>(withoutMargin);
+    // @ts-expect-error SEQUENCE_MARGINS is not a variable of the handler
+    handlerEnvironment<CutoverFenceEnvironment>({ ...withoutMargin, SEQUENCE_MARGINS: '1000' });
+    // @ts-expect-error EXECUTION_SCOPE takes only the scopes the handler knows
+    handlerEnvironment<SfnTriggerEnvironment>({ STATE_MACHINE_ARN: 'arn', EXECUTION_SCOPE: 'per-batch' });
+    expect(handlerEnvironment<CutoverFenceEnvironment>(fence)).toEqual(fence);
   });
 });

@@ -158,7 +158,7 @@ describe('SDK actions read from handler source', () => {
   test("shared code counts only where the handler reaches it (remediation's attempt counters are not the Glue trigger's)", () => {
     const trigger = analyseHandler('glue-trigger');
     expect(trigger.unreachableCalls.map((c) => `${c.command} in ${c.enclosing}`)).toEqual(
-      expect.arrayContaining(['UpdateItemCommand in advanceAttempts', 'PutItemCommand in bumpWindowedCounter']),
+      expect.arrayContaining(['UpdateCommand in advanceAttempts', 'PutCommand in bumpWindowedCounter']),
     );
     expect(requiredActions(analyseHandler('remediation').calls).get('dynamodb:UpdateItem')).toBeDefined();
   });
@@ -222,6 +222,15 @@ describe('SDK actions read from handler source', () => {
       { command: 'UpdateItemCommand', clientPackage: '@aws-sdk/client-dynamodb', versioned: false },
       ['dynamodb:UpdateItem'],
     ],
+    [{ command: 'PutCommand', clientPackage: '@aws-sdk/lib-dynamodb', versioned: false }, ['dynamodb:PutItem']],
+    [{ command: 'GetCommand', clientPackage: '@aws-sdk/lib-dynamodb', versioned: false }, ['dynamodb:GetItem']],
+    [{ command: 'UpdateCommand', clientPackage: '@aws-sdk/lib-dynamodb', versioned: false }, ['dynamodb:UpdateItem']],
+    [{ command: 'DeleteCommand', clientPackage: '@aws-sdk/lib-dynamodb', versioned: false }, ['dynamodb:DeleteItem']],
+    [
+      { command: 'TransactWriteCommand', clientPackage: '@aws-sdk/lib-dynamodb', versioned: false },
+      ['dynamodb:TransactWriteItems'],
+    ],
+    [{ command: 'QueryCommand', clientPackage: '@aws-sdk/lib-dynamodb', versioned: false }, ['dynamodb:Query']],
     [
       {
         command: 'StartReplicationTaskCommand',
@@ -236,6 +245,14 @@ describe('SDK actions read from handler source', () => {
     ],
   ])('%j needs %j', (call, actions) => {
     expect(iamActionsFor(call)).toEqual(actions);
+  });
+
+  test('the state table is read through the Document client: its commands are found and attributed', () => {
+    const commands = analyseHandler('sfn-trigger').calls.map((c) => `${c.command} from ${c.clientPackage}`);
+    expect(commands).toContain('GetCommand from @aws-sdk/lib-dynamodb');
+    expect(() =>
+      iamActionsFor({ command: 'PutAllCommand', clientPackage: '@aws-sdk/lib-dynamodb', versioned: false }),
+    ).toThrow('PutAllCommand is not a Document client command this check knows');
   });
 
   test('a command whose package cannot be told is an error, not a skipped call', () => {

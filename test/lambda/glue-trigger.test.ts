@@ -1,12 +1,5 @@
 import 'aws-sdk-client-mock-jest';
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   ConcurrentRunsExceededException,
   EntityNotFoundException,
@@ -18,6 +11,7 @@ import {
 } from '@aws-sdk/client-glue';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/glue-trigger';
@@ -31,7 +25,7 @@ import { logger } from '../../lambda/shared/powertools';
 import { captureStdout, lambdaContext, loadEvent } from '../fixtures/events';
 
 const glue = mockClient(GlueClient);
-const dynamodb = mockClient(DynamoDBClient);
+const dynamodb = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 const sns = mockClient(SNSClient);
 
@@ -103,6 +97,7 @@ function startedBatches(): ObjectArg[][] {
     .map((c) => JSON.parse(c.args[0].input.Arguments!['--objects']!) as ObjectArg[]);
 }
 
+// The Document client leaves the item of a failed condition in AttributeValue form; its results are plain values.
 const conditionFailed = (item: Record<string, AttributeValue>) =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item });
 
@@ -111,9 +106,9 @@ let stdout: ReturnType<typeof captureStdout>;
 beforeEach(() => {
   for (const client of [glue, dynamodb, sqs, sns]) client.reset();
   Object.assign(process.env, ENV);
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({});
-  dynamodb.on(DeleteItemCommand).resolves({});
+  dynamodb.on(PutCommand).resolves({});
+  dynamodb.on(UpdateCommand).resolves({});
+  dynamodb.on(DeleteCommand).resolves({});
   glue.on(StartJobRunCommand).resolves({ JobRunId: 'jr_new' });
   glue.on(GetJobRunsCommand).resolves({ JobRuns: [] });
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
@@ -158,20 +153,20 @@ describe('glue trigger: a batch of new objects under incoming/', () => {
         },
       ],
     ]);
-    const puts = dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
-    expect(puts.map((p) => p.Item?.id?.S).sort()).toEqual(
+    const puts = dynamodb.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.Item?.id).sort()).toEqual(
       [`glue-run#${correlationOf(a)}`, `glue-run#${correlationOf(b)}`].sort(),
     );
     for (const put of puts) {
       expect(put.TableName).toBe('pipeline-state');
-      expect(put.Item?.batchId).toEqual({ S: batchId });
+      expect(put.Item?.batchId).toEqual(batchId);
       expect(put.ConditionExpression).toContain('attribute_not_exists(id)');
     }
-    const completes = dynamodb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    const completes = dynamodb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(completes).toHaveLength(2);
     for (const complete of completes) {
       expect(Object.values(complete.ExpressionAttributeValues ?? {})).toEqual(
-        expect.arrayContaining([{ S: 'jr_new' }, { S: batchId }]),
+        expect.arrayContaining(['jr_new', batchId]),
       );
       expect(complete.ConditionExpression).toContain('leaseOwner = :owner');
     }
@@ -236,7 +231,7 @@ describe('glue trigger: a batch of new objects under incoming/', () => {
     const result = await handler(sqsEvent(sqsRecord(event, 'm-1'), sqsRecord(event, 'm-2')), lambdaContext());
     expect(result.batchItemFailures).toEqual([]);
     expect(startedBatches()).toEqual([[expect.objectContaining({ correlationId: correlationOf(event) })]]);
-    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(dynamodb).toHaveReceivedCommandTimes(PutCommand, 1);
   });
 
   test('objects are cut into runs by count and by bytes; a larger object runs alone', () => {
@@ -286,7 +281,7 @@ describe('glue trigger: a batch of new objects under incoming/', () => {
 describe('glue trigger: duplicates and replays', () => {
   test('a completed claim means the job already ran: no second run', async () => {
     const event = s3Event();
-    dynamodb.on(PutItemCommand).rejects(
+    dynamodb.on(PutCommand).rejects(
       conditionFailed({
         id: { S: `glue-run#${correlationOf(event)}` },
         claimState: { S: 'COMPLETED' },
@@ -302,8 +297,8 @@ describe('glue trigger: duplicates and replays', () => {
   test('duplicates in a batch are left out of the run; only the new objects are validated', async () => {
     const old = s3Event('incoming/sales/old.csv');
     const fresh = s3Event('incoming/sales/new.csv');
-    dynamodb.on(PutItemCommand).callsFake((input: { Item: Record<string, AttributeValue> }) => {
-      if (input.Item.id?.S === `glue-run#${correlationOf(old)}`) {
+    dynamodb.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
+      if (input.Item.id === `glue-run#${correlationOf(old)}`) {
         throw conditionFailed({ id: { S: 'x' }, claimState: { S: 'COMPLETED' }, jobRunId: { S: 'jr_first' } });
       }
       return {};
@@ -314,7 +309,7 @@ describe('glue trigger: duplicates and replays', () => {
   });
 
   test('a claim held by a live invocation is retried later, not started twice', async () => {
-    dynamodb.on(PutItemCommand).rejects(
+    dynamodb.on(PutCommand).rejects(
       conditionFailed({
         id: { S: 'glue-run#x' },
         claimState: { S: 'IN_PROGRESS' },
@@ -334,14 +329,14 @@ describe('glue trigger: duplicates and replays', () => {
   test('taking over an expired claim finds the run that names the object instead of starting another', async () => {
     const event = s3Event();
     const correlationId = correlationOf(event);
-    dynamodb.on(PutItemCommand).resolves({
+    dynamodb.on(PutCommand).resolves({
       Attributes: {
-        id: { S: `glue-run#${correlationId}` },
-        claimState: { S: 'IN_PROGRESS' },
-        leaseOwner: { S: 'dead-request' },
-        batchId: { S: 'dead-batch' },
-        leasedAt: { N: String(Date.now() - 120_000) },
-        leaseExpiresAt: { N: String(Date.now() - 60_000) },
+        id: `glue-run#${correlationId}`,
+        claimState: 'IN_PROGRESS',
+        leaseOwner: 'dead-request',
+        batchId: 'dead-batch',
+        leasedAt: Date.now() - 120_000,
+        leaseExpiresAt: Date.now() - 60_000,
       },
     });
     const objects = (ids: string[]) =>
@@ -365,19 +360,19 @@ describe('glue trigger: duplicates and replays', () => {
 
     expect(result.batchItemFailures).toEqual([]);
     expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
-    const complete = dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    const complete = dynamodb.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(Object.values(complete.ExpressionAttributeValues ?? {})).toEqual(
-      expect.arrayContaining([{ S: 'jr_orphan' }, { S: 'dead-batch' }]),
+      expect.arrayContaining(['jr_orphan', 'dead-batch']),
     );
   });
 
   test('a run of the dead holder that does not name the object does not count: the object is started', async () => {
-    dynamodb.on(PutItemCommand).resolves({
+    dynamodb.on(PutCommand).resolves({
       Attributes: {
-        id: { S: 'glue-run#x' },
-        claimState: { S: 'IN_PROGRESS' },
-        batchId: { S: 'dead-batch' },
-        leasedAt: { N: String(Date.now() - 120_000) },
+        id: 'glue-run#x',
+        claimState: 'IN_PROGRESS',
+        batchId: 'dead-batch',
+        leasedAt: Date.now() - 120_000,
       },
     });
     glue.on(GetJobRunsCommand).resolves({
@@ -443,8 +438,8 @@ describe('glue trigger: Glue full, throttling and errors', () => {
 
     expect(batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
     expect(outcomes.get('msg-1')).toMatchObject({ result: 'retry', visibilitySeconds: 600 });
-    expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, { TableName: 'pipeline-state' });
-    expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
+    expect(dynamodb).toHaveReceivedCommandWith(DeleteCommand, { TableName: 'pipeline-state' });
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateCommand);
   });
 
   test('after Glue refuses one run for lack of room the next chunks wait too, unclaimed', async () => {
@@ -456,7 +451,7 @@ describe('glue trigger: Glue full, throttling and errors', () => {
     );
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
     expect(glue).toHaveReceivedCommandTimes(StartJobRunCommand, 1);
-    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(dynamodb).toHaveReceivedCommandTimes(PutCommand, 1);
   });
 
   test.each([
@@ -467,7 +462,7 @@ describe('glue trigger: Glue full, throttling and errors', () => {
     const result = await handler(sqsEvent(sqsRecord(s3Event())), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
-    expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
+    expect(dynamodb).toHaveReceivedCommandTimes(DeleteCommand, 1);
   });
 
   test.each([
@@ -483,8 +478,8 @@ describe('glue trigger: Glue full, throttling and errors', () => {
 
     expect(batchItemFailures).toEqual([{ itemIdentifier: 'msg-1' }]);
     expect(outcomes.get('msg-1')).toMatchObject({ result: 'retry', visibilitySeconds: 60 });
-    expect(dynamodb).not.toHaveReceivedCommand(DeleteItemCommand);
-    expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
+    expect(dynamodb).not.toHaveReceivedCommand(DeleteCommand);
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateCommand);
   });
 
   test('the retry delay doubles per receive, is capped at 15 minutes, and is jittered within the upper half', () => {
@@ -503,8 +498,8 @@ describe('glue trigger: Glue full, throttling and errors', () => {
   test('only the records whose claim failed are retried; the rest of the batch starts', async () => {
     const a = s3Event('incoming/a.csv');
     const b = s3Event('incoming/b.csv');
-    dynamodb.on(PutItemCommand).callsFake((input: { Item: Record<string, AttributeValue> }) => {
-      if (input.Item.id?.S === `glue-run#${correlationOf(b)}`) {
+    dynamodb.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
+      if (input.Item.id === `glue-run#${correlationOf(b)}`) {
         throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
       }
       return {};

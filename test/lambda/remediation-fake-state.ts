@@ -1,24 +1,31 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DeleteItemCommandInput,
-  type DynamoDBClient,
-  GetItemCommand,
-  type GetItemCommandInput,
-  PutItemCommand,
-  type PutItemCommandInput,
-  UpdateItemCommand,
-  type UpdateItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
+  DeleteCommand,
+  type DeleteCommandInput,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  PutCommand,
+  type PutCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 
-type Item = Record<string, AttributeValue>;
+/** Items as the Document client reads and writes them: plain values. */
+type Item = Record<string, unknown>;
 
+// The Document client leaves the item on a failed condition in AttributeValue form.
 const conditionFailed = (item: Item | undefined) =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item });
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    Item: item === undefined ? undefined : marshall(item),
+  });
 
-const n = (value: AttributeValue | undefined): number => Number(value?.N ?? Number.NaN);
+const n = (value: unknown): number => (typeof value === 'number' ? value : Number.NaN);
+const keyOf = (input: { Key?: Record<string, unknown> }): string => input.Key!.id as string;
 
 /**
  * An in-memory state table that honours the conditions lambda/shared/state-table.ts writes, so remediation
@@ -30,24 +37,24 @@ export class FakeStateTable {
   /** Every attempt advance that won, in order. */
   readonly advances: Array<{ id: string; from: number; to: number }> = [];
   /** Runs before each UpdateItem is applied: lets a test change the table between a read and a write. */
-  beforeUpdate: (input: UpdateItemCommandInput) => void = () => undefined;
+  beforeUpdate: (input: UpdateCommandInput) => void = () => undefined;
 
-  install(mock: AwsClientStub<DynamoDBClient>): void {
-    mock.on(PutItemCommand).callsFake((input: PutItemCommandInput) => this.put(input));
-    mock.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => this.update(input));
-    mock.on(GetItemCommand).callsFake((input: GetItemCommandInput) => ({ Item: this.items.get(input.Key!.id!.S!) }));
-    mock.on(DeleteItemCommand).callsFake((input: DeleteItemCommandInput) => this.delete(input));
+  install(mock: AwsClientStub<DynamoDBDocumentClient>): void {
+    mock.on(PutCommand).callsFake((input: PutCommandInput) => this.put(input));
+    mock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => this.update(input));
+    mock.on(GetCommand).callsFake((input: GetCommandInput) => ({ Item: this.items.get(keyOf(input)) }));
+    mock.on(DeleteCommand).callsFake((input: DeleteCommandInput) => this.delete(input));
   }
 
-  private put(input: PutItemCommandInput) {
+  private put(input: PutCommandInput) {
     const item = input.Item!;
-    const id = item.id!.S!;
+    const id = item.id as string;
     const existing = this.items.get(id);
     const values = input.ExpressionAttributeValues ?? {};
     if (item.claimState !== undefined) {
       const now = n(values[':now']);
       const free =
-        existing === undefined || (existing.claimState?.S === 'IN_PROGRESS' && n(existing.leaseExpiresAt) < now);
+        existing === undefined || (existing.claimState === 'IN_PROGRESS' && n(existing.leaseExpiresAt) < now);
       if (!free) throw conditionFailed(existing);
       this.items.set(id, { ...item });
       return { Attributes: existing };
@@ -59,19 +66,19 @@ export class FakeStateTable {
     return {};
   }
 
-  private update(input: UpdateItemCommandInput) {
+  private update(input: UpdateCommandInput) {
     this.beforeUpdate(input);
-    const id = input.Key!.id!.S!;
+    const id = keyOf(input);
     const existing = this.items.get(id);
     const values = input.ExpressionAttributeValues ?? {};
     const expression = input.UpdateExpression ?? '';
     if (expression.startsWith('SET claimState = :completed')) {
-      if (existing?.leaseOwner?.S !== values[':owner']?.S || existing?.claimState?.S !== 'IN_PROGRESS')
+      if (existing?.leaseOwner !== values[':owner'] || existing?.claimState !== 'IN_PROGRESS')
         throw conditionFailed(existing);
-      const next: Item = { ...existing, claimState: { S: 'COMPLETED' }, completedAt: values[':now']! };
+      const next: Item = { ...existing, claimState: 'COMPLETED', completedAt: values[':now'] };
       delete next.leaseExpiresAt;
       for (const [placeholder, name] of Object.entries(input.ExpressionAttributeNames ?? {})) {
-        next[name] = values[`:${placeholder.slice(1)}`]!;
+        next[name] = values[`:${placeholder.slice(1)}`];
       }
       this.items.set(id, next);
       return {};
@@ -81,11 +88,11 @@ export class FakeStateTable {
       if (current !== n(values[':from'])) throw conditionFailed(existing);
       this.advances.push({ id, from: current, to: n(values[':to']) });
       this.items.set(id, {
-        ...(existing ?? { id: { S: id } }),
-        attempts: values[':to']!,
-        claimedBy: values[':claimedBy']!,
-        claimedAt: values[':now']!,
-        expiration: values[':expiration']!,
+        ...(existing ?? { id }),
+        attempts: values[':to'],
+        claimedBy: values[':claimedBy'],
+        claimedAt: values[':now'],
+        expiration: values[':expiration'],
       });
       return {};
     }
@@ -93,20 +100,20 @@ export class FakeStateTable {
       if (existing !== undefined && !(n(existing.windowStart) > n(values[':cutoff']))) throw conditionFailed(existing);
       const attempts = (existing === undefined ? 0 : n(existing.attempts)) + 1;
       this.items.set(id, {
-        id: { S: id },
-        attempts: { N: String(attempts) },
-        windowStart: existing?.windowStart ?? values[':now']!,
-        expiration: existing?.expiration ?? values[':expiration']!,
+        id,
+        attempts,
+        windowStart: existing?.windowStart ?? values[':now'],
+        expiration: existing?.expiration ?? values[':expiration'],
       });
-      return { Attributes: { attempts: { N: String(attempts) } } };
+      return { Attributes: { attempts } };
     }
     throw new Error(`FakeStateTable does not know the update ${expression}`);
   }
 
-  private delete(input: DeleteItemCommandInput) {
-    const id = input.Key!.id!.S!;
+  private delete(input: DeleteCommandInput) {
+    const id = keyOf(input);
     const existing = this.items.get(id);
-    if (existing?.leaseOwner?.S !== input.ExpressionAttributeValues?.[':owner']?.S) throw conditionFailed(existing);
+    if (existing?.leaseOwner !== input.ExpressionAttributeValues?.[':owner']) throw conditionFailed(existing);
     this.items.delete(id);
     return {};
   }
@@ -114,10 +121,10 @@ export class FakeStateTable {
   /** Pretends an earlier invocation recorded `attempts` for a key (claimed by `claimedBy`, if given). */
   seedAttempts(id: string, attempts: number, windowStart = Date.now(), claimedBy?: string): void {
     this.items.set(id, {
-      id: { S: id },
-      attempts: { N: String(attempts) },
-      windowStart: { N: String(windowStart) },
-      ...(claimedBy === undefined ? {} : { claimedBy: { S: claimedBy }, claimedAt: { N: String(windowStart) } }),
+      id,
+      attempts,
+      windowStart,
+      ...(claimedBy === undefined ? {} : { claimedBy, claimedAt: windowStart }),
     });
   }
 }

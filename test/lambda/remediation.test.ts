@@ -8,7 +8,6 @@ import {
   StartReplicationCommand,
   StartReplicationTaskCommand,
 } from '@aws-sdk/client-database-migration-service';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetJobRunCommand,
   GetJobRunsCommand,
@@ -36,6 +35,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { InternalErrorException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/remediation';
@@ -51,7 +51,7 @@ const dms = mockClient(DatabaseMigrationServiceClient);
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
 const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
+const dynamodb = mockClient(DynamoDBDocumentClient);
 const ssm = mockClient(SSMClient);
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:012345678912:stateMachine:state-machine';
@@ -178,7 +178,7 @@ describe('remediation: Glue job failed', () => {
       JobName: 'MyJob',
       Arguments: { ...RUN_ARGUMENTS, '--remediation_attempt': '1' },
     });
-    expect(state.items.get('glue-attempts#cid-1')?.attempts).toEqual({ N: '1' });
+    expect(state.items.get('glue-attempts#cid-1')?.attempts).toEqual(1);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
   });
 
@@ -209,7 +209,7 @@ describe('remediation: Glue job failed', () => {
     glueRun();
     // Another invocation advances the record between this one's read and its conditional write.
     state.beforeUpdate = (input) => {
-      if (input.Key?.id?.S !== 'glue-attempts#cid-1') return;
+      if (input.Key?.id !== 'glue-attempts#cid-1') return;
       state.beforeUpdate = () => undefined;
       state.seedAttempts('glue-attempts#cid-1', 1, Date.now(), 'remediation#event#someone-else');
     };
@@ -219,7 +219,7 @@ describe('remediation: Glue job failed', () => {
       { result: 'ignored', detail: { reason: 'attempt taken by another remediation', attempt: 1 } },
     ]);
     expect(glue).not.toHaveReceivedCommand(StartJobRunCommand);
-    expect(state.items.get('glue-attempts#cid-1')?.claimedBy).toEqual({ S: 'remediation#event#someone-else' });
+    expect(state.items.get('glue-attempts#cid-1')?.claimedBy).toEqual('remediation#event#someone-else');
   });
 
   test('a failed StartJobRun releases the claim, and the retry starts the attempt it had taken', async () => {
@@ -238,7 +238,7 @@ describe('remediation: Glue job failed', () => {
     expect(state.advances).toEqual([{ id: 'glue-attempts#cid-1', from: 0, to: 1 }]);
     expect(glue).toHaveReceivedCommand(GetJobRunsCommand);
     expect(glue).toHaveReceivedCommandTimes(StartJobRunCommand, 2);
-    expect(state.items.get(`remediation#event#${event.id}`)?.claimState).toEqual({ S: 'COMPLETED' });
+    expect(state.items.get(`remediation#event#${event.id}`)?.claimState).toEqual('COMPLETED');
   });
 
   test('a timed-out run is retried the same way', async () => {
@@ -350,11 +350,11 @@ describe('remediation: Glue job failed', () => {
     // The dead invocation took attempt 1 for this event, then started the run and died before completing.
     state.seedAttempts('glue-attempts#cid-1', 1, Date.now() - 110_000, `remediation#event#${event.id}`);
     state.items.set(`remediation#event#${event.id}`, {
-      id: { S: `remediation#event#${event.id}` },
-      claimState: { S: 'IN_PROGRESS' },
-      leaseOwner: { S: 'dead-request' },
-      leasedAt: { N: String(Date.now() - 120_000) },
-      leaseExpiresAt: { N: String(Date.now() - 60_000) },
+      id: `remediation#event#${event.id}`,
+      claimState: 'IN_PROGRESS',
+      leaseOwner: 'dead-request',
+      leasedAt: Date.now() - 120_000,
+      leaseExpiresAt: Date.now() - 60_000,
     });
     glue.on(GetJobRunsCommand).resolves({
       JobRuns: [
@@ -376,11 +376,11 @@ describe('remediation: Glue job failed', () => {
     glueRun();
     const event = sample('glue-job-state-change-failed') as EventBridgeEvent<string, unknown>;
     state.items.set(`remediation#event#${event.id}`, {
-      id: { S: `remediation#event#${event.id}` },
-      claimState: { S: 'IN_PROGRESS' },
-      leaseOwner: { S: 'dead-request' },
-      leasedAt: { N: String(Date.now() - 120_000) },
-      leaseExpiresAt: { N: String(Date.now() - 60_000) },
+      id: `remediation#event#${event.id}`,
+      claimState: 'IN_PROGRESS',
+      leaseOwner: 'dead-request',
+      leasedAt: Date.now() - 120_000,
+      leaseExpiresAt: Date.now() - 60_000,
     });
     const outcomes = await invoke(event);
 
@@ -391,10 +391,10 @@ describe('remediation: Glue job failed', () => {
   test('an event another invocation is handling right now is retried later', async () => {
     const event = sample('glue-job-state-change-failed') as EventBridgeEvent<string, unknown>;
     state.items.set(`remediation#event#${event.id}`, {
-      id: { S: `remediation#event#${event.id}` },
-      claimState: { S: 'IN_PROGRESS' },
-      leaseOwner: { S: 'live-request' },
-      leaseExpiresAt: { N: String(Date.now() + 60_000) },
+      id: `remediation#event#${event.id}`,
+      claimState: 'IN_PROGRESS',
+      leaseOwner: 'live-request',
+      leaseExpiresAt: Date.now() + 60_000,
     });
     await expect(invoke(event)).rejects.toThrow('is being remediated by live-request; retry later');
     expect(glue).not.toHaveReceivedAnyCommand();
@@ -438,7 +438,7 @@ describe('remediation: a failed batch run (docs/bursts.md)', () => {
       JobName: 'MyJob',
       Arguments: { ...BATCH_ARGUMENTS, '--remediation_attempt': '1' },
     });
-    expect(state.items.get('glue-attempts#batch-batch-7')?.attempts).toEqual({ N: '1' });
+    expect(state.items.get('glue-attempts#batch-batch-7')?.attempts).toEqual(1);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
   });
 

@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-jest';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, ExecutionLimitExceeded, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as sfnTrigger } from '../../lambda/sfn-trigger';
@@ -11,7 +11,7 @@ import { captureStdout, lambdaContext, loadEvent } from '../fixtures/events';
 const handler = (event: SNSEvent) => sfnTrigger(event, lambdaContext());
 
 const sfn = mockClient(SFNClient);
-const dynamodb = mockClient(DynamoDBClient);
+const dynamodb = mockClient(DynamoDBDocumentClient);
 const STATE_MACHINE_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:orchestration';
 const CORRELATION_ID = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 
@@ -53,7 +53,7 @@ beforeEach(() => {
   sfn.reset();
   dynamodb.reset();
   // No claim: an object validated alone keeps an execution of its own.
-  dynamodb.on(GetItemCommand).resolves({});
+  dynamodb.on(GetCommand).resolves({});
   process.env.STATE_TABLE_NAME = 'pipeline-state';
   sfn
     .on(StartExecutionCommand)
@@ -172,21 +172,16 @@ describe('step functions trigger', () => {
 
 describe('step functions trigger: one execution per dataset batch', () => {
   const claimOf = (batchId: string) => ({
-    Item: {
-      id: { S: `glue-run#${CORRELATION_ID}` },
-      claimState: { S: 'COMPLETED' },
-      jobRunId: { S: 'jr_1' },
-      batchId: { S: batchId },
-    },
+    Item: { id: `glue-run#${CORRELATION_ID}`, claimState: 'COMPLETED', jobRunId: 'jr_1', batchId },
   });
 
   test('a PASSED object of a batch starts the execution named after its batch and dataset', async () => {
-    dynamodb.on(GetItemCommand).resolves(claimOf('batch-1'));
+    dynamodb.on(GetCommand).resolves(claimOf('batch-1'));
     await handler(snsEvent(validationResult()));
 
-    expect(dynamodb).toHaveReceivedCommandWith(GetItemCommand, {
+    expect(dynamodb).toHaveReceivedCommandWith(GetCommand, {
       TableName: 'pipeline-state',
-      Key: { id: { S: `glue-run#${CORRELATION_ID}` } },
+      Key: { id: `glue-run#${CORRELATION_ID}` },
       ConsistentRead: true,
     });
     const input = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
@@ -211,7 +206,7 @@ describe('step functions trigger: one execution per dataset batch', () => {
   });
 
   test('the second object of the batch meets ExecutionAlreadyExists: a duplicate, not a failure', async () => {
-    dynamodb.on(GetItemCommand).resolves(claimOf('batch-1'));
+    dynamodb.on(GetCommand).resolves(claimOf('batch-1'));
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     await expect(
       handler(snsEvent(validationResult({ correlationId: 'another', key: 'incoming/sales/b.csv' }))),
@@ -221,7 +216,7 @@ describe('step functions trigger: one execution per dataset batch', () => {
   test('EXECUTION_SCOPE per-object keeps one execution per object and never reads the state table', async () => {
     process.env.EXECUTION_SCOPE = 'per-object';
     delete process.env.STATE_TABLE_NAME;
-    dynamodb.on(GetItemCommand).resolves(claimOf('batch-1'));
+    dynamodb.on(GetCommand).resolves(claimOf('batch-1'));
     await handler(snsEvent(validationResult()));
     expect(dynamodb).not.toHaveReceivedAnyCommand();
     expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.name).toBe(CORRELATION_ID);
@@ -233,7 +228,7 @@ describe('step functions trigger: one execution per dataset batch', () => {
   });
 
   test('a state table error fails the invocation so Lambda retries it (starting nothing half-named)', async () => {
-    dynamodb.on(GetItemCommand).rejects(new Error('DynamoDB unavailable'));
+    dynamodb.on(GetCommand).rejects(new Error('DynamoDB unavailable'));
     await expect(handler(snsEvent(validationResult()))).rejects.toThrow(/DynamoDB unavailable/);
     expect(sfn).not.toHaveReceivedAnyCommand();
   });

@@ -1,12 +1,4 @@
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   ConcurrentRunsExceededException,
   GetJobRunsCommand,
@@ -16,6 +8,8 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-glue';
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { TriggerSettings } from './trigger-settings';
@@ -124,7 +118,7 @@ export async function simulateBurst(
   Object.assign(process.env, env);
 
   const glue = mockClient(GlueClient);
-  const dynamodb = mockClient(DynamoDBClient);
+  const dynamodb = mockClient(DynamoDBDocumentClient);
   const sqs = mockClient(SQSClient);
   const transient = () => random() < burst.transientErrorRate;
 
@@ -164,49 +158,54 @@ export async function simulateBurst(
   arrivals.sort((a, b) => a.at - b.at);
 
   // ---- the state table ----------------------------------------------------------------------
-  const table = new Map<string, Record<string, AttributeValue>>();
-  const conditionFailed = (item?: Record<string, AttributeValue>) =>
-    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item });
-  dynamodb.on(PutItemCommand).callsFake((input: { Item: Record<string, AttributeValue> }) => {
+  // Items as the Document client reads and writes them (plain values); a failed condition carries the item in
+  // AttributeValue form, as the Document client leaves it on the exception.
+  type Item = Record<string, unknown>;
+  const table = new Map<string, Item>();
+  const conditionFailed = (item?: Item) =>
+    new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: {},
+      Item: item === undefined ? undefined : marshall(item),
+    });
+  dynamodb.on(PutCommand).callsFake((input: { Item: Item }) => {
     if (transient())
       throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
-    const id = input.Item.id!.S!;
+    const id = input.Item.id as string;
     const old = table.get(id);
     const expired =
-      old?.claimState?.S === 'IN_PROGRESS' && Number(old.leaseExpiresAt?.N ?? Number.POSITIVE_INFINITY) < now;
+      old?.claimState === 'IN_PROGRESS' &&
+      ((old.leaseExpiresAt as number | undefined) ?? Number.POSITIVE_INFINITY) < now;
     if (old !== undefined && !expired) throw conditionFailed(old);
     table.set(id, { ...input.Item });
     return { Attributes: old };
   });
   dynamodb
-    .on(UpdateItemCommand)
+    .on(UpdateCommand)
     .callsFake(
       (input: {
-        Key: { id: { S: string } };
+        Key: { id: string };
         ExpressionAttributeNames?: Record<string, string>;
-        ExpressionAttributeValues: Record<string, AttributeValue>;
+        ExpressionAttributeValues: Item;
       }) => {
         if (transient())
           throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
-        const item = table.get(input.Key.id.S);
+        const item = table.get(input.Key.id);
         const values = input.ExpressionAttributeValues;
-        if (item?.leaseOwner?.S !== values[':owner']?.S || item?.claimState?.S !== 'IN_PROGRESS')
-          throw conditionFailed();
-        item.claimState = { S: 'COMPLETED' };
+        if (item?.leaseOwner !== values[':owner'] || item?.claimState !== 'IN_PROGRESS') throw conditionFailed();
+        item.claimState = 'COMPLETED';
         delete item.leaseExpiresAt;
         for (const [alias, name] of Object.entries(input.ExpressionAttributeNames ?? {})) {
-          item[name] = values[`:${alias.slice(1)}`]!;
+          item[name] = values[`:${alias.slice(1)}`];
         }
         return {};
       },
     );
-  dynamodb.on(DeleteItemCommand).callsFake((input: { Key: { id: { S: string } } }) => {
-    table.delete(input.Key.id.S);
+  dynamodb.on(DeleteCommand).callsFake((input: { Key: { id: string } }) => {
+    table.delete(input.Key.id);
     return {};
   });
-  dynamodb
-    .on(GetItemCommand)
-    .callsFake((input: { Key: { id: { S: string } } }) => ({ Item: table.get(input.Key.id.S) }));
+  dynamodb.on(GetCommand).callsFake((input: { Key: { id: string } }) => ({ Item: table.get(input.Key.id) }));
 
   // ---- Glue ---------------------------------------------------------------------------------
   const runs: Run[] = [];

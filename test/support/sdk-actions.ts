@@ -9,7 +9,7 @@ import ts from 'typescript';
  *
  * Source side: starting at `lambda/<handler>/index.ts`, relative imports are followed (`.ts` files and folder
  * `index.ts`, including `lambda/shared/*`), and every `new XxxCommand(...)` whose class comes from an
- * `@aws-sdk/client-*` package is collected. A command whose package cannot be told throws: a call we cannot
+ * `@aws-sdk/client-*` package or from `@aws-sdk/lib-dynamodb` (the Document client's item commands) is collected. A command whose package cannot be told throws: a call we cannot
  * attribute must not pass unchecked.
  *
  * Reachability: a shared module holds code that only some handlers use (the state table's `release`, which
@@ -38,6 +38,24 @@ export const CLIENT_PREFIXES: Readonly<Record<string, string>> = {
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-cloudformation': 'cloudformation',
   '@aws-sdk/client-route-53': 'route53',
+  '@aws-sdk/lib-dynamodb': 'dynamodb',
+};
+
+/** The DynamoDB operation each Document client command sends: `PutCommand` sends PutItem, `QueryCommand` Query. */
+const DOCUMENT_CLIENT_OPERATIONS: Readonly<Record<string, string>> = {
+  Put: 'PutItem',
+  Get: 'GetItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+  TransactGet: 'TransactGetItems',
+  TransactWrite: 'TransactWriteItems',
+  Query: 'Query',
+  Scan: 'Scan',
+  ExecuteStatement: 'ExecuteStatement',
+  BatchExecuteStatement: 'BatchExecuteStatement',
+  ExecuteTransaction: 'ExecuteTransaction',
 };
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -101,7 +119,7 @@ function resolveRelative(fromFile: string, specifier: string): string {
 }
 
 const isRelative = (s: string) => s.startsWith('./') || s.startsWith('../');
-const isSdkClient = (s: string) => s.startsWith('@aws-sdk/client-');
+const isSdkClient = (s: string) => s.startsWith('@aws-sdk/client-') || s === '@aws-sdk/lib-dynamodb';
 
 function functionName(node: ts.Node): string | undefined {
   const nameOf = (n: ts.PropertyName | ts.BindingName | undefined): string | undefined =>
@@ -295,7 +313,9 @@ export function iamActionsFor(call: Pick<SdkCall, 'command' | 'clientPackage' | 
   if (prefix === undefined)
     throw new Error(`no IAM prefix known for ${call.clientPackage} (add it to CLIENT_PREFIXES)`);
   if (!call.command.endsWith('Command')) throw new Error(`${call.command} is not an SDK command class name`);
-  const operation = call.command.slice(0, -'Command'.length);
+  const named = call.command.slice(0, -'Command'.length);
+  const operation = call.clientPackage === '@aws-sdk/lib-dynamodb' ? DOCUMENT_CLIENT_OPERATIONS[named] : named;
+  if (operation === undefined) throw new Error(`${call.command} is not a Document client command this check knows`);
   // A VersionId that may be undefined at run time needs both the plain and the version action.
   const read = call.versioned ? ['s3:GetObject', 's3:GetObjectVersion'] : ['s3:GetObject'];
   if (prefix === 's3') {

@@ -15,7 +15,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { retryThrottling as retryThrottlingOn } from '../throttling-retry';
 import { Construct } from 'constructs';
-import { MigrationFunction } from '../migration-function';
+import type { CutoverChecksEnvironment } from '../../../lambda/cutover-checks/config';
+import type { PlanDefaults } from '../../../lambda/cutover-checks/plan';
+import type { CutoverFenceEnvironment } from '../../../lambda/cutover-fence/config';
+import { handlerEnvironment, MigrationFunction } from '../migration-function';
 import { ParameterRef, RuntimeOwnedParameter } from '../runtime-owned-parameter';
 import { acknowledgeChangeWildcard } from './weighted-service-routing';
 
@@ -248,16 +251,20 @@ export class CutoverWorkflow extends Construct {
       handlerName: 'cutover-checks',
       description: `Cutover ${props.envName}: validates plans and judges pre-checks, gates, drains and deployments`,
       timeout: Duration.seconds(30),
-      environment: {
+      environment: handlerEnvironment<CutoverChecksEnvironment>({
         CUTOVER_PLAN_DEFAULTS: JSON.stringify({
           thresholds,
           approvalTimeoutSeconds: approvalTimeout.toSeconds(),
           checkIntervalSeconds: (props.defaultCheckInterval ?? Duration.seconds(60)).toSeconds(),
           // The flip and a rollback each wait at most a few phase timeouts; bakes and approval get the rest.
           budgetSeconds: executionTimeout.toSeconds() - 8 * phaseTimeout.toSeconds(),
-        }),
-      },
+        } satisfies PlanDefaults),
+      }),
     });
+    const sequenceMargin = props.sequenceMargin ?? 1000;
+    if (!Number.isSafeInteger(sequenceMargin) || sequenceMargin < 0) {
+      throw new Error(`${this.node.path}: sequenceMargin must be a whole number of 0 or more, got ${sequenceMargin}`);
+    }
     this.fenceSecurityGroup =
       props.fenceSecurityGroup ??
       new ec2.SecurityGroup(this, 'FenceSecurityGroup', {
@@ -273,16 +280,16 @@ export class CutoverWorkflow extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.fenceSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [this.fenceSecurityGroup],
-      environment: {
+      environment: handlerEnvironment<CutoverFenceEnvironment>({
         SOURCE_SECRET_ARN: props.source.databaseAdminSecret.secretArn,
         TARGET_SECRET_ARN: props.target.databaseAdminSecret.secretArn,
         APP_ROLE_NAME: props.applicationRoleName ?? 'payment_app',
         DATABASE_NAME: props.databaseName ?? 'payments',
         SCHEMAS: schemas.join(','),
-        SEQUENCE_MARGIN: String(props.sequenceMargin ?? 1000),
+        SEQUENCE_MARGIN: String(sequenceMargin),
         // Node 20+ Lambda runtimes load the RDS CA bundle only when asked to (TLS to RDS with verification).
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-      },
+      }),
     });
     // Statements on the function's role rather than Secret.grantRead, which would add the role to the
     // secrets' key policy: the key usually lives in an earlier stack, which must not depend on this one.
