@@ -173,6 +173,14 @@ export class MigrationStage extends Stage {
         ...functions.map(({ name, fn }) => ({ name: `${name}Dlq`, queue: fn.deadLetterQueue })),
         { name: 'ObjectEventsDlq', queue: this.lambda.objectEventsDeadLetterQueue },
         { name: 'SubscriptionDlq', queue: this.messaging.subscriptionDeadLetterQueue },
+        // Invoked synchronously (custom-resource providers, Firehose), so nothing should land here; an alarm
+        // still shows a stray asynchronous invocation the day it happens.
+        { name: 'AuditSetupDlq', queue: this.logging.auditDomain.setupFunction.deadLetterQueue },
+        { name: 'LogTransformDlq', queue: this.logging.delivery.logTransform.deadLetterQueue },
+        { name: 'AgentSetupOnEventDlq', queue: this.dataSync.setup.onEventHandler.deadLetterQueue },
+        { name: 'AgentSetupIsCompleteDlq', queue: this.dataSync.setup.isCompleteHandler.deadLetterQueue },
+        { name: 'ReplicationTaskOnEventDlq', queue: this.dms.task.onEventHandler.deadLetterQueue },
+        { name: 'ReplicationTaskIsCompleteDlq', queue: this.dms.task.isCompleteHandler.deadLetterQueue },
       ],
       triggerQueue: {
         queue: this.lambda.objectEventsQueue,
@@ -180,6 +188,7 @@ export class MigrationStage extends Stage {
       },
       alertsTopic: this.messaging.alertsTopic,
       auditTarget: this.logging.auditEventTarget(),
+      auditDeadLetterQueue: (scope) => this.logging.auditEventDeadLetterQueue(scope),
       description: `Migration ${config.envName}: alarms, dashboard, audit events`,
     });
 

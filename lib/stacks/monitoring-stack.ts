@@ -71,6 +71,8 @@ export interface MonitoringStackProps extends MigrationStackProps {
   readonly namePrefix?: string;
   /** Audit-trail target from LoggingStack. */
   readonly auditTarget: events.IRuleTarget;
+  /** The queue {@link auditTarget} parks undeliverable events of rules in `scope`'s stack in (alarmed here). */
+  readonly auditDeadLetterQueue: (scope: Construct) => sqs.IQueue;
 }
 
 /**
@@ -186,6 +188,8 @@ export class MonitoringStack extends Stack {
     monitoring.monitorDeadLetterQueues([
       ...props.deadLetterQueues,
       { name: 'EventsDlq', queue: this.eventsDeadLetterQueue },
+      // The audit rules above park undeliverable events in this stack's audit target queue.
+      { name: 'AuditEventsDlq', queue: props.auditDeadLetterQueue(this) },
     ]);
     this.alarms = monitoring.alarms();
     monitoring.addAlarmStatus();

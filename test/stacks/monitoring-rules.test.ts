@@ -246,6 +246,7 @@ function synthMonitoring(): Template {
     triggerQueue: { queue: new sqs.Queue(deps, 'ObjectEventsQueue'), oldestMessageAlarmSeconds: 6720 },
     alertsTopic,
     auditTarget,
+    auditDeadLetterQueue: (scope) => new sqs.Queue(scope, 'AuditEventTargetDlq'),
   });
   return Template.fromStack(monitoring);
 }

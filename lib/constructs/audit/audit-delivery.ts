@@ -73,6 +73,8 @@ export class AuditDelivery extends Construct {
   public readonly eventsStream: firehose.CfnDeliveryStream;
   /** Stream of CloudWatch Logs subscriptions. */
   public readonly logsStream: firehose.CfnDeliveryStream;
+  /** Decodes subscription records for {@link logsStream} (Firehose invokes it; its DLQ is for a depth alarm). */
+  public readonly logTransform: MigrationFunction;
   /** Role EventBridge assumes to put events into {@link eventsStream}. */
   public readonly eventsPutRole: iam.Role;
   /** Role CloudWatch Logs assumes to put records into {@link logsStream}. */
@@ -131,7 +133,7 @@ export class AuditDelivery extends Construct {
     });
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logRetention, removalPolicy });
-    const logTransform = new MigrationFunction(this, 'LogTransform', {
+    const logTransform = (this.logTransform = new MigrationFunction(this, 'LogTransform', {
       handlerName: 'opensearch-setup/log-transform',
       description: 'Firehose processor: CloudWatch Logs subscription records into OpenSearch documents',
       logRetention,
@@ -139,7 +141,7 @@ export class AuditDelivery extends Construct {
       timeout: Duration.minutes(1),
       memorySize: 512,
       environment: { POWERTOOLS_SERVICE_NAME: 'audit-log-transform' },
-    });
+    }));
     this.grantDelivery(logGroup, key, logTransform);
 
     const streamOf = (streamId: string, indexName: string, processing?: ProcessingConfiguration) =>
