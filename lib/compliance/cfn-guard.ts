@@ -141,6 +141,38 @@ export const GUARD_ACKNOWLEDGEMENTS: readonly GuardAcknowledgement[] = [
     reason: 'This launch template only enforces IMDSv2; detailed monitoring is on the instance itself.',
   },
   {
+    rule: 'ec2_instance_no_public_ip_check',
+    control: 'CT.EC2.PR.8',
+    types: ['AWS::EC2::Instance'],
+    path: /\/Vpc\/publicSubnet\d+\/NatInstance\/Resource$/,
+    reason:
+      "Dev's NAT instance (network.natProvider): it forwards the private subnets' traffic through its public address; its security group lets in only the VPC CIDR.",
+  },
+  {
+    rule: 'ec2_instance_detailed_monitoring_enabled_check',
+    control: 'CT.EC2.PR.13',
+    types: ['AWS::EC2::Instance'],
+    path: /\/Vpc\/publicSubnet\d+\/NatInstance\/Resource$/,
+    reason:
+      "Dev's NAT instance (network.natProvider): basic 5-minute metrics are enough for dev egress; detailed monitoring would add $2.10 a month to a $3 instance.",
+  },
+  {
+    rule: 'ec2_instance_nitro_encryption_in_transit_check',
+    control: 'CT.EC2.PR.19',
+    types: ['AWS::EC2::Instance'],
+    path: /\/Vpc\/publicSubnet\d+\/NatInstance\/Resource$/,
+    reason:
+      "Dev's NAT instance (network.natProvider): the t4g types lack Nitro in-transit encryption; what it forwards is HTTPS to AWS APIs and NTP, not instance-to-instance traffic.",
+  },
+  {
+    rule: 'ec2_launch_template_monitoring_enabled_check',
+    control: 'CT.EC2.PR.10',
+    types: ['AWS::EC2::LaunchTemplate'],
+    path: /\/Vpc\/publicSubnet\d+\/NatInstance\/LaunchTemplate$/,
+    reason:
+      "This launch template only enforces IMDSv2 on dev's NAT instance, which has no detailed monitoring (CT.EC2.PR.13).",
+  },
+  {
     rule: 'lambda_function_public_access_prohibited_check',
     control: 'CT.LAMBDA.PR.2',
     types: ['AWS::Lambda::Permission'],

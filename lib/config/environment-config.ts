@@ -21,8 +21,16 @@ export interface NetworkConfig {
   readonly cidr: string;
   /** Availability zones the VPC spans. @default 2 */
   readonly maxAzs: number;
-  /** NAT gateways; 1 in dev to save cost, one per AZ where AZ failure must not cut egress. */
+  /** NAT gateways (or NAT instances); 1 in dev to save cost, one per AZ where AZ failure must not cut egress. */
   readonly natGateways: number;
+  /**
+   * What the `natGateways` NATs are. `gateway`: managed NAT gateways, each redundant within its AZ.
+   * `instance`: one EC2 instance each in a public subnet (Amazon Linux 2023, IMDSv2, standard CPU
+   * credits), about $30 a month less than a gateway and its address, but nothing repairs or replaces it
+   * when it fails, so it is accepted in dev only (docs/cost.md).
+   * @default { kind: 'gateway' }
+   */
+  readonly natProvider?: NatProviderConfig;
   /** Days to keep VPC flow logs in CloudWatch Logs. */
   readonly flowLogRetentionDays: number;
   /**
@@ -55,6 +63,15 @@ export interface NetworkConfig {
    */
   readonly interfaceEndpointAzs?: number;
 }
+
+/** How the private subnets reach the internet (AWS APIs without an endpoint, the DataSync service). */
+export type NatProviderConfig =
+  | { readonly kind: 'gateway' }
+  | {
+      readonly kind: 'instance';
+      /** EC2 instance type of each NAT instance, e.g. `t4g.nano` (Graviton types get the arm64 image). */
+      readonly instanceType: string;
+    };
 
 /**
  * One of three ways to the on-premises network; NetworkStack routes `onPremisesCidr` through it

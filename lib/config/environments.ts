@@ -132,6 +132,10 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, Omit<EnvironmentConfig, 'acc
       cidr: '10.10.0.0/16',
       maxAzs: 2,
       natGateways: 1,
+      // A t4g.nano NAT instance ($7.36 a month with its root volume and address) for a NAT gateway and its
+      // address ($36.50): dev's egress is API calls and the weekly sample transfer, and an outage of the
+      // instance only pauses dev. Standard credits: 0.5 GiB and 5 % of a vCPU are enough to forward it.
+      natProvider: { kind: 'instance', instanceType: 't4g.nano' },
       flowLogRetentionDays: 14,
       onPremisesCidr: '192.168.0.0/16',
       // EXAMPLE VALUES: replace with your VPN device and DNS servers (docs/operations.md).

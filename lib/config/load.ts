@@ -86,6 +86,7 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   if (!CIDR.test(c.network.cidr)) at('network.cidr', 'an IPv4 CIDR from /16 to /28', c.network.cidr);
   int('network.maxAzs', c.network.maxAzs, 2, 6);
   int('network.natGateways', c.network.natGateways, 1, c.network.maxAzs);
+  validateNatProvider(c, at);
   validateOnPremises(c, at);
   int('network.flowLogRetentionDays', c.network.flowLogRetentionDays, 1, 3653);
   const endpoints = c.network.interfaceEndpoints;
@@ -253,6 +254,26 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-
 const MAX_ASN = 4294967294;
 
 type Report = (field: string, expected: string, got: unknown) => void;
+
+/**
+ * A NAT instance is one EC2 instance that nothing repairs: staging and prod keep managed NAT
+ * gateways, so an instance failure never cuts their egress.
+ */
+function validateNatProvider(c: EnvironmentConfig, at: Report): void {
+  const nat = c.network.natProvider as EnvironmentConfig['network']['natProvider'] | null;
+  if (nat === undefined) return;
+  if (nat?.kind === 'gateway') return;
+  if (nat?.kind !== 'instance') {
+    at('network.natProvider', "{ kind: 'gateway' } or { kind: 'instance', instanceType }", nat);
+    return;
+  }
+  if (c.envName !== 'dev') {
+    at('network.natProvider', "{ kind: 'gateway' } outside dev (a NAT instance is not highly available)", nat);
+  }
+  if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(nat.instanceType)) {
+    at('network.natProvider.instanceType', 'an EC2 instance type such as t4g.nano', nat.instanceType);
+  }
+}
 
 /**
  * The on-premises CIDR, the way there and its DNS. Connectivity is never assumed: a config without

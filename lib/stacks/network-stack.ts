@@ -5,6 +5,7 @@ import { CfnOutput, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { INTERFACE_ENDPOINT_SERVICES, InterfaceEndpointService } from '../config/environment-config';
 import { DmsAccountRoles } from '../constructs/dms-account-roles';
+import { natInstanceProvider, secureNatInstances } from '../constructs/nat-instances';
 import { OnPremisesNetwork } from '../constructs/on-premises-network';
 import { SharedLogDeliveryPolicy } from '../constructs/shared-log-delivery-policy';
 import { OPENSEARCH_SERVICE_LINKED_ROLE, ServiceLinkedRole } from '../constructs/service-linked-role';
@@ -61,10 +62,13 @@ export class NetworkStack extends Stack {
     super(scope, id, props);
     const { network } = props.config;
 
+    const natInstances =
+      network.natProvider?.kind === 'instance' ? natInstanceProvider(network.natProvider.instanceType) : undefined;
     const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(network.cidr),
       maxAzs: network.maxAzs,
       natGateways: network.natGateways,
+      ...(natInstances ? { natGatewayProvider: natInstances } : {}),
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
@@ -83,6 +87,7 @@ export class NetworkStack extends Stack {
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
     this.vpc = vpc;
+    if (natInstances) secureNatInstances(natInstances, vpc);
 
     const sg = (id: string, description: string) =>
       new ec2.SecurityGroup(this, id, { vpc, description, allowAllOutbound: false });

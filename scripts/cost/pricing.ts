@@ -416,6 +416,7 @@ export class ResourcePricer {
   private ec2Instance(id: string, p: Record<string, unknown>, add: AddFn, missing: MissingFn): void {
     const type = str(p.InstanceType);
     const schedule = this.powerSchedule(id);
+    const running = schedule && 'hours' in schedule ? schedule.hours : this.hours;
     if (!type) {
       missing('EC2 instance', 'InstanceType is not a literal');
     } else if (!schedule) {
@@ -429,6 +430,11 @@ export class ResourcePricer {
         schedule.hours,
       );
     }
+    // An auto-assigned public address is billed like an Elastic IP while the instance runs.
+    if (this.hasPublicIpv4(p)) {
+      if (schedule && 'error' in schedule) missing('Public IPv4 address', schedule.error);
+      else add('Public IPv4 address', 'ec2.publicIpv4', running);
+    }
     for (const m of Array.isArray(p.BlockDeviceMappings) ? p.BlockDeviceMappings : []) {
       const ebs = obj(obj(m).Ebs);
       if (!('VolumeSize' in ebs) && !('VolumeType' in ebs)) continue;
@@ -438,6 +444,20 @@ export class ResourcePricer {
       else add(`EBS ${vol}`, `ec2.ebs.${vol}`, size);
     }
     if (p.Monitoring === true) add('EC2 detailed monitoring', 'ec2.detailedMonitoring', 1);
+  }
+
+  /**
+   * Whether an instance gets a public IPv4 address: its first network interface asks for one, or
+   * (without interfaces) its subnet, when that is in the same template, assigns one on launch.
+   */
+  private hasPublicIpv4(p: Record<string, unknown>): boolean {
+    const interfaces = Array.isArray(p.NetworkInterfaces) ? p.NetworkInterfaces.map((n) => obj(n)) : [];
+    if (interfaces.length > 0) {
+      return interfaces.some((n) => num(n.DeviceIndex) === 0 && n.AssociatePublicIpAddress === true);
+    }
+    const subnetId = refOf(p.SubnetId);
+    const subnet = subnetId ? this.template.Resources?.[subnetId] : undefined;
+    return subnet?.Type === 'AWS::EC2::Subnet' && obj(subnet.Properties).MapPublicIpOnLaunch === true;
   }
 
   /**

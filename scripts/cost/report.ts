@@ -139,6 +139,36 @@ export function buildCostReport(stacks: readonly AssemblyStack[], options: Repor
   };
 }
 
+/**
+ * A ceiling on an environment's fixed monthly cost (`dev=150`), or on one stage of it (`dev/Dev=150`:
+ * the stage whose construct path is or ends in `Dev`, i.e. `Pipeline/Dev` and not `Pipeline/DevPayment`).
+ */
+export interface CostLimit {
+  readonly environment: string;
+  readonly stage?: string;
+  readonly maxUsd: number;
+}
+
+/** Parses `<env>=<usd>` or `<env>/<stage>=<usd>`; undefined when the text is neither. */
+export function parseCostLimit(text: string): CostLimit | undefined {
+  const m = /^([\w-]+)(?:\/([\w-]+))?=(\d+(?:\.\d+)?)$/.exec(text);
+  if (!m) return undefined;
+  return { environment: m[1]!, ...(m[2] ? { stage: m[2] } : {}), maxUsd: Number(m[3]) };
+}
+
+/** Why the report breaks a limit (above it, items not priced, or nothing it names); undefined when it holds. */
+export function costLimitViolation(report: CostReport, limit: CostLimit): string | undefined {
+  const env = report.environments.find((e) => e.environment === limit.environment);
+  const name = limit.stage ? `${limit.environment}/${limit.stage}` : limit.environment;
+  if (!env) return `${name}: no environment "${limit.environment}" in the assembly`;
+  const scope = limit.stage
+    ? env.stages.find((s) => s.stage === limit.stage || s.stage.endsWith(`/${limit.stage}`))
+    : env;
+  if (!scope) return `${name}: no stage "${limit.stage}" in ${env.stages.map((s) => s.stage).join(', ')}`;
+  if (scope.fixedMonthly <= limit.maxUsd && scope.notPriced === 0) return undefined;
+  return `${name}: fixed cost ${usd(scope.fixedMonthly)} a month with ${scope.notPriced} item(s) not priced; the limit is $${limit.maxUsd} with none unpriced`;
+}
+
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const usd = (n: number) => `$${n.toFixed(2)}`;
 const unitUsd = (n: number) => `$${Number(n.toPrecision(4))}`;

@@ -62,6 +62,9 @@ describe('loadEnvironmentConfig', () => {
     const dev = loadEnvironmentConfig('dev', noContext, {});
     const prod = loadEnvironmentConfig('prod', noContext, {});
     expect(dev.network.natGateways).toBe(1);
+    expect(dev.network.natProvider).toEqual({ kind: 'instance', instanceType: 't4g.nano' });
+    expect(prod.network.natProvider).toBeUndefined();
+    expect(loadEnvironmentConfig('staging', noContext, {}).network.natProvider).toBeUndefined();
     expect(dev.database.sizing).toEqual({ kind: 'serverless', minCapacity: 0, maxCapacity: 2 });
     expect(dev.network).toMatchObject({ interfaceEndpoints: ['SecretsManager'], interfaceEndpointAzs: 1 });
     expect(dev.dms.instanceClass).toBe('dms.t3.small');
@@ -148,6 +151,25 @@ describe('validateEnvironmentConfig', () => {
       expect.stringMatching(/network\.interfaceEndpoints: expected a list with SecretsManager/),
       expect.stringMatching(/network\.interfaceEndpointAzs: expected an integer from 1 to 2/),
     ]);
+  });
+
+  it('accepts a NAT instance in dev only, with an instance type', () => {
+    const nat = (natProvider: unknown, envName: EnvironmentConfig['envName'] = 'dev') =>
+      problemsOf((c) => ({ ...c, envName, network: { ...c.network, natProvider } as EnvironmentConfig['network'] }));
+    expect(nat({ kind: 'instance', instanceType: 't4g.micro' })).toEqual([]);
+    expect(nat({ kind: 'gateway' })).toEqual([]);
+    expect(nat({ kind: 'instance', instanceType: 'nano' })).toEqual([
+      expect.stringMatching(/dev\.network\.natProvider\.instanceType: expected an EC2 instance type/),
+    ]);
+    expect(nat({ kind: 'box' })).toEqual([
+      expect.stringMatching(/network\.natProvider: expected \{ kind: 'gateway' \}/),
+    ]);
+    expect(nat({ kind: 'instance', instanceType: 't4g.nano' }, 'staging')).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/staging\.network\.natProvider: expected \{ kind: 'gateway' \} outside dev/),
+      ]),
+    );
+    expect(nat({ kind: 'gateway' }, 'prod').filter((p) => p.includes('natProvider'))).toEqual([]);
   });
 
   it('stops the DataSync agent only around a transfer schedule, with cron expressions', () => {

@@ -5,7 +5,13 @@ import { App, CfnResource, Stack, Stage, Tags } from 'aws-cdk-lib';
 import { readAssembly } from '../../scripts/cost/assembly';
 import { loadPriceTable, PriceTable } from '../../scripts/cost/price-table';
 import { scheduledHoursPerMonth } from '../../scripts/cost/pricing';
-import { buildCostReport, CostReport, formatCostReport } from '../../scripts/cost/report';
+import {
+  buildCostReport,
+  costLimitViolation,
+  CostReport,
+  formatCostReport,
+  parseCostLimit,
+} from '../../scripts/cost/report';
 
 /** Round figures so the expected totals below can be checked by hand. */
 const PRICES: PriceTable = {
@@ -23,6 +29,8 @@ const PRICES: PriceTable = {
     'dms.storage': { usd: 0.1, unit: 'GB-month', basis: 'documentation' },
     'ec2.m5.2xlarge': { usd: 0.4, unit: 'hour', basis: 'documentation' },
     'ec2.ebs.gp3': { usd: 0.08, unit: 'GB-month', basis: 'documentation' },
+    'ec2.t4g.nano': { usd: 0.004, unit: 'hour', basis: 'estimate' },
+    'ec2.publicIpv4': { usd: 0.005, unit: 'hour', basis: 'documentation' },
     'fargate.vcpu.x86_64': { usd: 0.04, unit: 'vCPU-hour', basis: 'documentation' },
     'fargate.memoryGb.x86_64': { usd: 0.004, unit: 'GB-hour', basis: 'documentation' },
     'cloudwatch.alarmStandardMetric': { usd: 0.1, unit: 'metric-month', basis: 'documentation' },
@@ -204,6 +212,44 @@ describe('cost report arithmetic', () => {
     expect(stack(r, 'half').notPriced[0]?.reason).toMatch(/start or a stop schedule but not both/);
   });
 
+  test('a NAT instance costs its type, its root volume and its public IPv4 address, not a NAT gateway', () => {
+    const subnet = (s: Stack, id: string, mapPublicIpOnLaunch: boolean) =>
+      res(s, id, 'AWS::EC2::Subnet', {
+        VpcId: 'vpc-1',
+        CidrBlock: '10.0.0.0/24',
+        MapPublicIpOnLaunch: mapPublicIpOnLaunch,
+      });
+    const root = [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: true } }];
+    const nano = (s: Stack, id: string, placement: Record<string, unknown>) =>
+      res(s, id, 'AWS::EC2::Instance', {
+        InstanceType: 't4g.nano',
+        ImageId: 'ami-1',
+        BlockDeviceMappings: root,
+        ...placement,
+      });
+    const r = report({
+      // What aws-cdk-lib's NatInstanceProviderV2 makes with associatePublicIpAddress: true.
+      Interface: (s) =>
+        nano(s, 'Nat', {
+          NetworkInterfaces: [{ DeviceIndex: '0', AssociatePublicIpAddress: true, SubnetId: 'subnet-1' }],
+          SourceDestCheck: false,
+        }),
+      PublicSubnet: (s) => nano(s, 'Nat', { SubnetId: subnet(s, 'Public', true).ref }),
+      PrivateSubnet: (s) => nano(s, 'Box', { SubnetId: subnet(s, 'Private', false).ref }),
+    });
+    // 100 h x 0.004 + 8 GB x 0.08, and 100 h x 0.005 for the address
+    const instance = 100 * 0.004 + 8 * 0.08;
+    expect(env(r, 'interface').fixedMonthly).toBeCloseTo(instance + 100 * 0.005, 6);
+    expect(env(r, 'publicsubnet').fixedMonthly).toBeCloseTo(instance + 100 * 0.005, 6);
+    expect(env(r, 'privatesubnet').fixedMonthly).toBeCloseTo(instance, 6);
+    expect(
+      stack(r, 'interface')
+        .fixed.map((l) => l.item)
+        .sort(),
+    ).toEqual(['EBS gp3', 'EC2 instance t4g.nano', 'Public IPv4 address'].sort());
+    expect(env(r, 'interface').notPriced).toBe(0);
+  });
+
   test('Fargate tasks are priced at their desired count, vCPU and memory', () => {
     const r = report({
       Prod: (s) => {
@@ -236,6 +282,43 @@ describe('cost report arithmetic', () => {
     ]);
     expect(stack(r, 'dev').usageTypes).toContain('AWS::S3::Bucket');
     expect(formatCostReport(r)).toMatch(/AWS::S3::Bucket\s+Storage\s+\$0\.023 \/ GB-month/);
+  });
+});
+
+describe('cost limits (--max)', () => {
+  // One environment with two stages, as the pipeline's dev has: its migration stage and its payment stage.
+  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cost-test-')) });
+  const stage = (id: string, plant: Plant) =>
+    plant(new Stack(new Stage(app, id, { env: { region: PRICES.region } }), 'Planted'));
+  const tags = [{ Key: 'Environment', Value: 'dev' }];
+  stage('Dev', (s) => res(s, 'Nat', 'AWS::EC2::NatGateway', { SubnetId: 'subnet-1', Tags: tags }));
+  stage('DevPayment', (s) => {
+    res(s, 'Key', 'AWS::KMS::Key', { KeyPolicy: {}, Tags: tags });
+    res(s, 'Cache', 'AWS::ElastiCache::CacheCluster', { CacheNodeType: 'cache.t3.micro', NumCacheNodes: 1 });
+  });
+  const r = buildCostReport(readAssembly(app.synth().directory), { priceTable: () => PRICES });
+  const check = (text: string) => costLimitViolation(r, parseCostLimit(text)!);
+
+  test('an environment limit counts every stage of it and refuses items not priced', () => {
+    expect(env(r, 'dev').fixedMonthly).toBeCloseTo(51, 6);
+    expect(check('dev=100')).toMatch(
+      /^dev: fixed cost \$51\.00 a month with 1 item\(s\) not priced; the limit is \$100/,
+    );
+  });
+
+  test('a stage limit counts only the stage it names, by the end of its path', () => {
+    expect(check('dev/Dev=50')).toBeUndefined();
+    expect(check('dev/Dev=49.99')).toMatch(/^dev\/Dev: fixed cost \$50\.00 a month with 0 item/);
+    expect(check('dev/DevPayment=5')).toMatch(/1 item\(s\) not priced/);
+    expect(check('dev/Nope=5')).toMatch(/no stage "Nope" in Dev, DevPayment/);
+    expect(check('qa=5')).toMatch(/no environment "qa"/);
+  });
+
+  test('limits parse as <env>=<usd> or <env>/<stage>=<usd>', () => {
+    expect(parseCostLimit('dev=150')).toEqual({ environment: 'dev', maxUsd: 150 });
+    expect(parseCostLimit('dev/Dev=149.5')).toEqual({ environment: 'dev', stage: 'Dev', maxUsd: 149.5 });
+    expect(parseCostLimit('dev/Dev/X=1')).toBeUndefined();
+    expect(parseCostLimit('dev=')).toBeUndefined();
   });
 });
 

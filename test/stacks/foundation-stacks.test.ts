@@ -27,9 +27,50 @@ describe('NetworkStack', () => {
     expect(subnets).toHaveLength(6);
   });
 
-  it('uses one NAT gateway in dev and one per AZ in prod', () => {
-    t(dev, 'Network').resourceCountIs('AWS::EC2::NatGateway', 1);
+  it('uses one NAT gateway per AZ in prod and one NAT instance in dev (cost)', () => {
     t(prod, 'Network').resourceCountIs('AWS::EC2::NatGateway', 2);
+    t(prod, 'Network').resourceCountIs('AWS::EC2::Instance', 0);
+    const n = t(dev, 'Network');
+    n.resourceCountIs('AWS::EC2::NatGateway', 0);
+    const instances = resourcesOf(n, 'AWS::EC2::Instance');
+    expect(instances).toHaveLength(1);
+    const [id, nat] = instances[0]!;
+    expect(nat).toMatchObject({
+      InstanceType: 't4g.nano',
+      SourceDestCheck: false,
+      CreditSpecification: { CPUCredits: 'standard' },
+      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: true } }],
+      NetworkInterfaces: [expect.objectContaining({ DeviceIndex: '0', AssociatePublicIpAddress: true })],
+    });
+    // IMDSv2 through the launch template that aws-cdk-lib's aspect attaches.
+    const imdsv2 = n.findResources('AWS::EC2::LaunchTemplate', {
+      Properties: { LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } },
+    });
+    expect(nat.LaunchTemplate.Version).toEqual({ 'Fn::GetAtt': [Object.keys(imdsv2)[0], 'LatestVersionNumber'] });
+    // Both private subnets send their default route to it.
+    const defaults = resourcesOf(n, 'AWS::EC2::Route').filter(
+      ([, p]) => p.DestinationCidrBlock === '0.0.0.0/0' && p.InstanceId,
+    );
+    expect(defaults.map(([, p]) => p.InstanceId)).toEqual([{ Ref: id }, { Ref: id }]);
+  });
+
+  it('lets into the NAT instance only the VPC, and forwards only HTTPS and NTP', () => {
+    const n = t(dev, 'Network');
+    const [groupId, group] = Object.entries(n.findResources('AWS::EC2::SecurityGroup')).find(
+      ([, r]) => (r as any).Properties.GroupDescription === 'Security Group for NAT instances',
+    )! as [string, any];
+    const rule = (r: any) => `${r.IpProtocol}/${r.FromPort}/${JSON.stringify(r.CidrIp)}`;
+    const vpcCidr = JSON.stringify({ 'Fn::GetAtt': [Object.keys(n.findResources('AWS::EC2::VPC'))[0], 'CidrBlock'] });
+    expect((group.Properties.SecurityGroupIngress ?? []).map(rule).sort()).toEqual(
+      [`tcp/443/${vpcCidr}`, `udp/123/${vpcCidr}`].sort(),
+    );
+    expect(group.Properties.SecurityGroupEgress.map(rule).sort()).toEqual(
+      ['tcp/443/"0.0.0.0/0"', 'udp/123/"0.0.0.0/0"'].sort(),
+    );
+    const separate = resourcesOf(n, 'AWS::EC2::SecurityGroupIngress').filter(([, p]) =>
+      JSON.stringify(p.GroupId).includes(groupId),
+    );
+    expect(separate).toEqual([]);
   });
 
   it('has an S3 gateway endpoint, interface endpoints and flow logs', () => {
