@@ -8,6 +8,7 @@ import { Construct, IDependable } from 'constructs';
 import type { NfsOrSmb } from '../config/environment-config';
 import type { DataSyncAgentSetupEnvironment } from '../../lambda/datasync-agent-setup/config';
 import { handlerEnvironment, MigrationFunction } from './migration-function';
+import { dataSyncTaskLogsStatement } from './shared-log-delivery-policy';
 import { producerGeneration } from './producer-generation';
 import { waitingProvider } from './waiting-provider';
 
@@ -260,25 +261,7 @@ export class DataSyncAgentSetup extends Construct {
   private allowDataSyncToWriteTaskLogs(logGroup: logs.ILogGroup): logs.ResourcePolicy {
     const stack = Stack.of(this);
     return new logs.ResourcePolicy(this, 'TaskLogGroupPolicy', {
-      policyStatements: [
-        new iam.PolicyStatement({
-          sid: 'DataSyncTaskLogs',
-          principals: [new iam.ServicePrincipal('datasync.amazonaws.com')],
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [logGroup.logGroupArn],
-          conditions: {
-            ArnLike: {
-              'aws:SourceArn': stack.formatArn({
-                service: 'datasync',
-                resource: 'task',
-                resourceName: '*',
-                arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-              }),
-            },
-            StringEquals: { 'aws:SourceAccount': stack.account },
-          },
-        }),
-      ],
+      policyStatements: [dataSyncTaskLogsStatement(stack, [logGroup.logGroupArn])],
     });
   }
 }

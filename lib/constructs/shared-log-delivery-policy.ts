@@ -44,23 +44,7 @@ export function logDeliveryPolicyDocument(stack: Stack): iam.PolicyDocument {
         resources: [groups(SERVICE_LOG_PREFIXES.openSearch)],
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      new iam.PolicyStatement({
-        sid: 'DataSyncTaskLogs',
-        principals: [new iam.ServicePrincipal('datasync.amazonaws.com')],
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [groups(SERVICE_LOG_PREFIXES.dataSync)],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'datasync',
-              resource: 'task',
-              resourceName: '*',
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
+      dataSyncTaskLogsStatement(stack, [groups(SERVICE_LOG_PREFIXES.dataSync)]),
     ],
   });
 }
@@ -100,4 +84,28 @@ export class SharedLogDeliveryPolicy extends Construct {
     this.ready = put;
     acknowledgeAwsCustomResourceProvider(stack);
   }
+}
+
+/**
+ * Lets DataSync tasks of this account and Region write task logs into `logGroupArns` (DataSync writes
+ * with its service principal: https://docs.aws.amazon.com/datasync/latest/userguide/configure-logging.html).
+ */
+export function dataSyncTaskLogsStatement(stack: Stack, logGroupArns: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DataSyncTaskLogs',
+    principals: [new iam.ServicePrincipal('datasync.amazonaws.com')],
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: logGroupArns,
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'datasync',
+          resource: 'task',
+          resourceName: '*',
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+      },
+    },
+  });
 }
