@@ -367,7 +367,9 @@ class GuardRunPool {
  * The cfn-guard validator with the same Control Tower rules and the same findings, run only with
  * the rule files that can match each template (see planGuardRuns). The findings of a rule that
  * cannot select any resource of a template are empty, so nothing it checks is lost; the
- * planted-violation test in test/compliance proves the rules still reach the stage.
+ * planted-violation test in test/compliance proves the rules still reach the stage. A run whose
+ * binary, rule files and templates are byte for byte those of an earlier run takes that run's report
+ * from the cache (see GuardReportCache); acknowledgements apply afterwards, as for a fresh report.
  */
 export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   private static index?: { file: string; types: string[] }[];
