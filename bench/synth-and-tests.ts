@@ -9,9 +9,12 @@
  * --runs N      rounds (default 3)
  * --quick       one round, and the test-time variants run only test/stages
  * --full-jest   the test-time variants run the whole jest suite (default: JEST_SUBSET, see there)
+ * --synth       only the synth variants
  *
  * Variants: the full `cdk synth` (pipeline, every stage, template validation, cdk-nag, cfn-guard) with
- * the project's tsx runner; the same with cfn-guard in worker threads (`CFN_GUARD_WORKERS=2`);
+ * the project's tsx runner, with an empty cfn-guard report cache (cold, the figure the targets are judged
+ * on) and again with the cache that run filled (warm); cold with cfn-guard in worker threads
+ * (`CFN_GUARD_WORKERS=2`);
  * the empty-app floor (bench/empty-app.ts) with the same CLI and runner;
  * the same full synth with the CDK default runner `ts-node --prefer-ts-exts`; jest with the project's
  * esbuild transform and with ts-jest on the same suites (both `--no-cache`, so every round pays for
@@ -37,6 +40,11 @@ interface Variant {
   missing?: string;
   command: string[];
   env?: Record<string, string>;
+  /**
+   * The cfn-guard report cache: `cold`, an empty folder for this run (the round's first cold run
+   * keeps its folder for the warm one); `warm`, the folder that run filled. @default the project's own
+   */
+  guardCache?: 'cold' | 'warm';
 }
 
 function installed(pkg: string): boolean {
@@ -56,14 +64,15 @@ function installed(pkg: string): boolean {
  */
 const JEST_SUBSET = ['test/config', 'test/lambda', 'test/dms'];
 
-function args(): { runs: number; quick: boolean; fullJest: boolean } {
+function args(): { runs: number; quick: boolean; fullJest: boolean; synthOnly: boolean } {
   const argv = process.argv.slice(2);
+  const synthOnly = argv.includes('--synth');
   const quick = argv.includes('--quick');
   const fullJest = argv.includes('--full-jest');
   const i = argv.indexOf('--runs');
   const runs = i >= 0 ? Number(argv[i + 1]) : quick ? 1 : 3;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: expected a whole number of rounds, e.g. --runs 3');
-  return { runs, quick, fullJest };
+  return { runs, quick, fullJest, synthOnly };
 }
 
 /** Runs a command under GNU time: wall seconds, CPU seconds of the process tree, peak RSS. */
@@ -91,8 +100,9 @@ const median = (xs: number[]) => {
 };
 
 function main(): void {
-  const { runs, quick, fullJest } = args();
+  const { runs, quick, fullJest, synthOnly } = args();
   const synthOut = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
+  const guardCacheDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-guard-cache-'));
   const cdk = (app?: string) => [
     BIN('cdk'),
     'synth',
@@ -108,17 +118,24 @@ function main(): void {
   const hasTsJest = installed('ts-jest');
 
   const variants: Variant[] = [
-    { name: 'synth: full, every check on (tsx)', command: cdk() },
+    { name: 'synth: full, every check on (tsx), cfn-guard cache cold', command: cdk(), guardCache: 'cold' },
     { name: 'synth: empty-app floor (tsx)', command: cdk(`${BIN('tsx')} bench/empty-app.ts`) },
     {
-      name: 'synth: full, cfn-guard in 2 worker threads (tsx)',
+      name: 'synth: full, cfn-guard in 2 worker threads (tsx), cache cold',
       command: cdk(),
       env: { CFN_GUARD_WORKERS: '2' },
+      guardCache: 'cold',
     },
     {
-      name: 'synth: full, CDK default ts-node runner',
+      name: 'synth: full, CDK default ts-node runner, cache cold',
       command: cdk('npx ts-node --prefer-ts-exts bin/app.ts'),
+      guardCache: 'cold',
       ...(hasTsNode ? {} : { missing: 'ts-node is not installed (run npm ci)' }),
+    },
+    {
+      name: 'synth: full, every check on (tsx), cfn-guard cache warm',
+      command: cdk(),
+      guardCache: 'warm',
     },
     { name: `jest${suites}: esbuild transform, shared stages (project setup)`, command: jest() },
     {
@@ -134,6 +151,9 @@ function main(): void {
     },
   ];
 
+  if (synthOnly) {
+    for (const v of variants) v.missing ??= v.name.startsWith('synth:') ? undefined : 'not run (--synth)';
+  }
   console.log(`${os.cpus().length} CPUs, ${runs} round(s)${quick ? ', quick mode' : ''}, Node ${process.version}`);
   const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
   const loads: number[] = [];
@@ -141,9 +161,12 @@ function main(): void {
     const load = os.loadavg()[0]!;
     loads.push(load);
     console.log(`round ${round}: load average (1 min) ${load.toFixed(2)}`);
+    let filled: string | undefined;
     for (const v of variants) {
       if (v.missing) continue;
-      const s = measure(v);
+      const cacheDir = v.guardCache === 'warm' ? filled : v.guardCache ? guardCacheDir() : undefined;
+      if (v.guardCache === 'cold') filled ??= cacheDir;
+      const s = measure(cacheDir ? { ...v, env: { ...v.env, CFN_GUARD_CACHE_DIR: cacheDir } } : v);
       samples.get(v.name)!.push(s);
       console.log(
         `  ${v.name}: ${s.wall.toFixed(1)} s wall, ${s.cpu.toFixed(1)} s CPU, ${s.rssMiB.toFixed(0)} MiB peak`,
@@ -179,7 +202,8 @@ function main(): void {
       `  ${label}: ${(x.wall / y.wall).toFixed(2)} by wall, ${(x.cpu / y.cpu).toFixed(2)} by CPU — target ${target}`,
     );
   };
-  const [full, floor, guardInWorkers, tsNode, shared, unshared, tsJest] = variants as [
+  const [full, floor, guardInWorkers, tsNode, warm, shared, unshared, tsJest] = variants as [
+    Variant,
     Variant,
     Variant,
     Variant,
@@ -188,9 +212,11 @@ function main(): void {
     Variant,
     Variant,
   ];
-  console.log('\nratios');
+  console.log('\nratios (synth: cfn-guard cache cold unless named warm)');
   ratio('full synth / empty-app floor', full, floor, '<= 5');
   ratio('full synth / same app under ts-node', full, tsNode, '<= 0.35');
+  ratio('full synth, cache warm / empty-app floor', warm, floor, 'informative');
+  ratio('full synth, cache warm / same app under ts-node (cold)', warm, tsNode, 'informative');
   ratio('full synth / same with cfn-guard in worker threads', full, guardInWorkers, 'informative');
   ratio('jest / ts-jest on the same suites', shared, tsJest, '<= 0.5');
   ratio('jest shared stages / sharing off', shared, unshared, 'informative');

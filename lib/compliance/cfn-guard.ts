@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import {
@@ -14,6 +15,7 @@ import {
 } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { GuardReportCache } from './guard-cache';
 
 /**
  * AWS Control Tower proactive controls that do not fit this design on specific resources. Each entry
@@ -244,11 +246,17 @@ class GuardAcknowledger implements IAspect {
   }
 }
 
+const GUARD_PACKAGE_DIR = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
+
 /** The Control Tower rule files the validator package ships. */
-export const CONTROL_TOWER_RULES_DIR = path.join(
-  path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')),
-  'rules',
-  'control-tower',
+export const CONTROL_TOWER_RULES_DIR = path.join(GUARD_PACKAGE_DIR, 'rules', 'control-tower', 'cfn-guard');
+
+/** The cfn-guard binary CfnGuardValidator runs on this machine (its own choice, private there), part of the cache key. */
+const GUARD_BINARY = path.join(
+  GUARD_PACKAGE_DIR,
+  'bin',
+  os.platform() === 'darwin' ? 'macos' : 'ubuntu',
+  os.arch() === 'arm64' ? 'aarch64' : 'x86_64',
   'cfn-guard',
 );
 
@@ -391,7 +399,9 @@ class GuardRunPool {
  * The cfn-guard validator with the same Control Tower rules and the same findings, run only with
  * the rule files that can match each template (see planGuardRuns). The findings of a rule that
  * cannot select any resource of a template are empty, so nothing it checks is lost; the
- * planted-violation test in test/compliance proves the rules still reach the stage.
+ * planted-violation test in test/compliance proves the rules still reach the stage. A run whose
+ * binary, rule files and templates are byte for byte those of an earlier run takes that run's report
+ * from the cache (see GuardReportCache); acknowledgements apply afterwards, as for a fresh report.
  */
 export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   private static index?: { file: string; types: string[] }[];
@@ -418,14 +428,20 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
     const pooling = this.stage !== undefined && Number.isInteger(workers) && workers > 0;
     const pool =
       TypeScopedCfnGuardValidator.pools.get(root) ?? (pooling ? this.startPool(root, index, workers) : undefined);
-    const reports = planFor(context.templatePaths, index).map(
-      (run) =>
+    const cache = GuardReportCache.fromEnvironment();
+    const reports = planFor(context.templatePaths, index).map((run) => {
+      const key = cache?.key(GUARD_BINARY, run.rules, run.templatePaths);
+      const cached = key === undefined ? undefined : cache?.get(key, run.templatePaths);
+      if (cached) return cached;
+      const report =
         pool?.take(run) ??
         new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: run.rules }).validate({
           appConstruct: context.appConstruct,
           templatePaths: run.templatePaths,
-        }),
-    );
+        });
+      if (key !== undefined) cache?.set(key, run.templatePaths, report);
+      return report;
+    });
     return {
       success: reports.every((r) => r.success),
       violations: reports.flatMap((r) => r.violations),
@@ -440,8 +456,12 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   ): GuardRunPool {
     const validators = [this, ...(TypeScopedCfnGuardValidator.byApp.get(root) ?? [])];
     const stages = [...new Set(validators.flatMap((v) => (v.stage ? [v.stage] : [])))];
+    // Runs the cache already holds are not given to the workers.
+    const cache = GuardReportCache.fromEnvironment();
     const pool = new GuardRunPool(
-      stages.flatMap((stage) => planFor(stageTemplatePaths(stage), index)),
+      stages
+        .flatMap((stage) => planFor(stageTemplatePaths(stage), index))
+        .filter((run) => !cache?.get(cache.key(GUARD_BINARY, run.rules, run.templatePaths), run.templatePaths)),
       workers,
     );
     TypeScopedCfnGuardValidator.pools.set(root, pool);

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PolicyValidationPluginReportBeta1 } from 'aws-cdk-lib';
+
+/**
+ * A content-addressed cache of cfn-guard reports. A report depends only on the bytes of the templates,
+ * the bytes of the rule files and the cfn-guard binary, so those are the key; acknowledgements are not
+ * in it (aws-cdk-lib applies them to the plugin's report afterwards), so a changed acknowledgement
+ * never needs a new run. Template paths are stored by position and put back on a hit, because every
+ * synth writes its templates somewhere else.
+ *
+ * Where: `CFN_GUARD_CACHE_DIR`, default `node_modules/.cache/cfn-guard` of this project;
+ * `CFN_GUARD_CACHE=off` neither reads nor writes it. Entries unused for {@link MAX_AGE_DAYS} days are
+ * removed on the first use in a process.
+ */
+export class GuardReportCache {
+  static readonly MAX_AGE_DAYS = 14;
+  private static readonly PATH_MARK = '\u0000template:';
+  private static binaryDigest?: string;
+  private static readonly ruleDigests = new Map<string, string>();
+  private static readonly pruned = new Set<string>();
+
+  /** The cache the environment asks for, or undefined when it is switched off. */
+  static fromEnvironment(env: NodeJS.ProcessEnv = process.env): GuardReportCache | undefined {
+    if (env.CFN_GUARD_CACHE === 'off') return undefined;
+    return new GuardReportCache(
+      env.CFN_GUARD_CACHE_DIR ?? path.resolve(__dirname, '..', '..', 'node_modules', '.cache', 'cfn-guard'),
+    );
+  }
+
+  /** @param dir folder of the entries, created on the first write */
+  constructor(readonly dir: string) {}
+
+  /** The key of one cfn-guard run: the binary, each rule file (name and bytes) and each template's bytes, in order. */
+  key(guardBinary: string, rules: readonly string[], templatePaths: readonly string[]): string {
+    const h = createHash('sha256');
+    h.update(`binary ${(GuardReportCache.binaryDigest ??= digest(fs.readFileSync(guardBinary)))}\n`);
+    for (const r of rules) {
+      // Shipped rule files do not change while a process runs; hash each once.
+      let d = GuardReportCache.ruleDigests.get(r);
+      if (d === undefined) GuardReportCache.ruleDigests.set(r, (d = digest(fs.readFileSync(r))));
+      h.update(`rule ${path.basename(r)} ${d}\n`);
+    }
+    for (const t of templatePaths) h.update(`template ${digest(fs.readFileSync(t))}\n`);
+    return h.digest('hex');
+  }
+
+  /** The stored report of this key with the templates at these paths; undefined on a miss or an unreadable entry. */
+  get(key: string, templatePaths: readonly string[]): PolicyValidationPluginReportBeta1 | undefined {
+    this.prune();
+    const file = this.file(key);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const report = JSON.parse(text, (_k, v: unknown) => {
+        if (typeof v !== 'string' || !v.startsWith(GuardReportCache.PATH_MARK)) return v;
+        const p = templatePaths[Number(v.slice(GuardReportCache.PATH_MARK.length))];
+        if (p === undefined) throw new Error('template index out of range');
+        return p;
+      }) as PolicyValidationPluginReportBeta1;
+      const now = new Date();
+      fs.utimesSync(file, now, now);
+      return report;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores a report; its template paths must be among `templatePaths`, or nothing is stored. */
+  set(key: string, templatePaths: readonly string[], report: PolicyValidationPluginReportBeta1): void {
+    const position = new Map(templatePaths.map((p, i) => [p, i]));
+    let unknownPath = false;
+    const text = JSON.stringify(report, (k, v: unknown) => {
+      if (k !== 'templatePath' || typeof v !== 'string') return v;
+      const i = position.get(v);
+      if (i === undefined) unknownPath = true;
+      return `${GuardReportCache.PATH_MARK}${i}`;
+    });
+    if (unknownPath) return;
+    fs.mkdirSync(this.dir, { recursive: true });
+    // Written aside and renamed, so a concurrent synth never reads half an entry.
+    const tmp = `${this.file(key)}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, this.file(key));
+  }
+
+  private file(key: string): string {
+    return path.join(this.dir, `${key}.json`);
+  }
+
+  private prune(): void {
+    if (GuardReportCache.pruned.has(this.dir)) return;
+    GuardReportCache.pruned.add(this.dir);
+    const oldest = Date.now() - GuardReportCache.MAX_AGE_DAYS * 86_400_000;
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const file = path.join(this.dir, name);
+      try {
+        if (fs.statSync(file).mtimeMs < oldest) fs.rmSync(file, { force: true });
+      } catch {
+        // Removed by a concurrent synth; nothing to do.
+      }
+    }
+  }
+}
+
+const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
