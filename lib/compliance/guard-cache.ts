@@ -3,9 +3,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PolicyValidationPluginReportBeta1 } from 'aws-cdk-lib';
 
+/** Version of the plugin whose JavaScript turns cfn-guard's output into findings. */
+const PLUGIN_VERSION: string = (
+  JSON.parse(fs.readFileSync(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
+
 /**
  * A content-addressed cache of cfn-guard reports. A report depends only on the bytes of the templates,
- * the bytes of the rule files and the cfn-guard binary, so those are the key; acknowledgements are not
+ * the bytes of the rule files, the cfn-guard binary and the version of the plugin that parses its
+ * output, so those are the key; acknowledgements are not
  * in it (aws-cdk-lib applies them to the plugin's report afterwards), so a changed acknowledgement
  * never needs a new run. Template paths are stored by position and put back on a hit, because every
  * synth writes its templates somewhere else.
@@ -35,6 +43,9 @@ export class GuardReportCache {
   /** The key of one cfn-guard run: the binary, each rule file (name and bytes) and each template's bytes, in order. */
   key(guardBinary: string, rules: readonly string[], templatePaths: readonly string[]): string {
     const h = createHash('sha256');
+    // The plugin's JavaScript turns cfn-guard's output into findings, so its version is part of the key,
+    // as is the layout of an entry.
+    h.update(`entry v1 plugin ${PLUGIN_VERSION}\n`);
     h.update(`binary ${(GuardReportCache.binaryDigest ??= digest(fs.readFileSync(guardBinary)))}\n`);
     for (const r of rules) {
       // Shipped rule files do not change while a process runs; hash each once.
