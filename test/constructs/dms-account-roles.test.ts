@@ -2,21 +2,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DMS_ACCOUNT_ROLES, DmsAccountRoles } from '../../lib/constructs/dms-account-roles';
 import { unacknowledgedAwsSolutionsFindings } from '../support/nag';
+import { resolveJoins } from './resolve-joins';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
-
-/** `Fn::Join` and pseudo-parameter `Ref`s of a custom resource's SDK call, resolved for account ENV in partition aws. */
-function resolve(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(resolve);
-  if (typeof value !== 'object' || value === null) return value;
-  const o = value as Record<string, unknown>;
-  if (o.Ref === 'AWS::Partition') return 'aws';
-  if (Array.isArray(o['Fn::Join'])) {
-    const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
-    return parts.map(resolve).join(separator);
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v)]));
-}
 
 interface SdkCall {
   action: string;
@@ -32,8 +20,8 @@ function build() {
   const template = Template.fromStack(stack);
   const calls = Object.entries(template.findResources('Custom::AWS')).map(([id, r]) => {
     const p = (r as { Properties: Record<string, unknown> }).Properties;
-    const create = JSON.parse(resolve(p.Create) as string) as SdkCall;
-    return { id, create, update: JSON.parse(resolve(p.Update) as string) as SdkCall, resource: r, properties: p };
+    const create = JSON.parse(resolveJoins(p.Create) as string) as SdkCall;
+    return { id, create, update: JSON.parse(resolveJoins(p.Update) as string) as SdkCall, resource: r, properties: p };
   });
   return { stack, roles, template, calls };
 }
@@ -83,7 +71,7 @@ describe('DmsAccountRoles', () => {
       (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
     );
     const roleArn = (name: string) => `arn:aws:iam::${ENV.account}:role/${name}`;
-    expect(resolve(statements)).toEqual(
+    expect(resolveJoins(statements)).toEqual(
       expect.arrayContaining(
         DMS_ACCOUNT_ROLES.flatMap(({ roleName, policy }) => [
           { Action: 'iam:CreateRole', Effect: 'Allow', Resource: roleArn(roleName) },

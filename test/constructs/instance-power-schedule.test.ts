@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { InstancePowerSchedule, InstancePowerScheduleProps } from '../../lib/constructs/instance-power-schedule';
 import { unacknowledgedAwsSolutionsFindings } from '../support/nag';
+import { resolveJoins } from './resolve-joins';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 const START = 'cron(0 7 ? * MON-FRI *)';
@@ -30,21 +31,11 @@ function build(options: Partial<InstancePowerScheduleProps> = {}) {
   return { stack, instance, schedule, template };
 }
 
-/** `Fn::Join` resolved, with the partition `aws` and the imported instance id as `<instance>`. */
-function resolve(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(resolve);
-  if (typeof value !== 'object' || value === null) return value;
-  const o = value as Record<string, unknown>;
-  if (o.Ref === 'AWS::Partition') return 'aws';
-  if (typeof o['Fn::ImportValue'] === 'string' && o['Fn::ImportValue'].startsWith('Fixtures:ExportsOutputRefAgent')) {
-    return '<instance>';
-  }
-  if (Array.isArray(o['Fn::Join'])) {
-    const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
-    return parts.map(resolve).join(separator);
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v)]));
-}
+/** Joins resolved, with the instance id the fixture stack exports read as `<instance>`. */
+const resolveInstance = (value: unknown) =>
+  resolveJoins(value, (o) =>
+    String(o['Fn::ImportValue']).startsWith('Fixtures:ExportsOutputRefAgent') ? '<instance>' : o,
+  );
 
 describe('InstancePowerSchedule', () => {
   const { stack, schedule, template } = build();
@@ -57,7 +48,7 @@ describe('InstancePowerSchedule', () => {
   ])('%s: calls EC2 directly at %s (UTC) with the instance, retrying for up to an hour', (name, expression, action) => {
     const s = name === 'Start' ? schedule.startSchedule : schedule.stopSchedule;
     const properties = resources[stack.getLogicalId(s.node.defaultChild as never)]!.Properties;
-    expect(resolve(properties)).toMatchObject({
+    expect(resolveInstance(properties)).toMatchObject({
       ScheduleExpression: expression,
       ScheduleExpressionTimezone: 'Etc/UTC',
       Description: `${name}s Fixtures/Agent: Runs the instance only when it is needed`,
@@ -67,7 +58,7 @@ describe('InstancePowerSchedule', () => {
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
       },
     });
-    const target = resolve(properties.Target) as { Input: string };
+    const target = resolveInstance(properties.Target) as { Input: string };
     expect(JSON.parse(target.Input)).toEqual({ InstanceIds: ['<instance>'] });
   });
 
@@ -75,7 +66,7 @@ describe('InstancePowerSchedule', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
     );
-    expect(resolve(statements)).toEqual(
+    expect(resolveInstance(statements)).toEqual(
       expect.arrayContaining([
         { Action: 'ec2:StartInstances', Effect: 'Allow', Resource: instanceArn },
         { Action: 'ec2:StopInstances', Effect: 'Allow', Resource: instanceArn },

@@ -6,21 +6,9 @@ import {
   SharedLogDeliveryPolicy,
 } from '../../lib/constructs/shared-log-delivery-policy';
 import { unacknowledgedAwsSolutionsFindings } from '../support/nag';
+import { resolveJoins } from './resolve-joins';
 
 const ENV = { account: '111111111111', region: 'eu-west-1' };
-
-/** `Fn::Join` and `Ref AWS::Partition` resolved, so the SDK call (a JSON string holding JSON) can be parsed. */
-function resolve(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(resolve);
-  if (typeof value !== 'object' || value === null) return value;
-  const o = value as Record<string, unknown>;
-  if (o.Ref === 'AWS::Partition') return 'aws';
-  if (Array.isArray(o['Fn::Join'])) {
-    const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
-    return parts.map(resolve).join(separator);
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v)]));
-}
 
 interface SdkCall {
   service: string;
@@ -41,7 +29,7 @@ function build() {
 describe('SharedLogDeliveryPolicy', () => {
   const { stack, policy, template, resources } = build();
   const [id, resource] = resources[0] as [string, { Properties: Record<string, unknown> }];
-  const create = JSON.parse(resolve(resource.Properties.Create) as string) as SdkCall;
+  const create = JSON.parse(resolveJoins(resource.Properties.Create) as string) as SdkCall;
   const document = JSON.parse(create.parameters.policyDocument) as { Statement: Array<Record<string, unknown>> };
   const logGroups = (prefix: string) => `arn:aws:logs:${ENV.region}:${ENV.account}:log-group:${prefix}*`;
 
@@ -53,7 +41,7 @@ describe('SharedLogDeliveryPolicy', () => {
       parameters: { policyName: LOG_DELIVERY_POLICY_NAME },
       physicalResourceId: { id: LOG_DELIVERY_POLICY_NAME },
     });
-    expect(resolve(resource.Properties.Update)).toEqual(resolve(resource.Properties.Create));
+    expect(resolveJoins(resource.Properties.Update)).toEqual(resolveJoins(resource.Properties.Create));
   });
 
   it('is never deleted with a stack: other stages in the account rely on it', () => {

@@ -2,29 +2,16 @@ import { App, CfnElement, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { NagPack } from 'cdk-nag';
-import { IConstruct } from 'constructs';
 import { StageNist80053R5Checks, StagePciDss321Checks } from '../../../lib/compliance/nag';
 import { acknowledgePaymentStageFindings } from '../../../lib/compliance/payment-acknowledgements';
 import { LogReplication, LogReplicationProps } from '../../../lib/constructs/payment/log-replication';
 import { unacknowledgedAwsSolutionsFindings } from '../../support/nag';
+import { resolveJoins } from '../resolve-joins';
+import { packFindings } from './pack-findings';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 const SOURCE_KEY_ARN = 'arn:aws:kms:us-east-1:111111111111:key/11111111-2222-3333-4444-555555555555';
 const DESTINATION = { bucket: 'payment-dev-log-replica-111111111111', region: 'us-west-2', alias: 'alias/replica' };
-
-/** `Fn::Join` resolved, with the partition `aws`. */
-function resolve(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(resolve);
-  if (typeof value !== 'object' || value === null) return value;
-  const o = value as Record<string, unknown>;
-  if (o.Ref === 'AWS::Partition') return 'aws';
-  if (Array.isArray(o['Fn::Join'])) {
-    const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
-    return parts.map(resolve).join(separator);
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v)]));
-}
 
 /** The source bucket (versioned, under an imported key) and the construct, in a bare stack of a payment-like stage. */
 function build(props: Partial<LogReplicationProps> = {}, replicate = true) {
@@ -53,13 +40,6 @@ function build(props: Partial<LogReplicationProps> = {}, replicate = true) {
   return { stage, stack, sourceBucket, replication, template };
 }
 
-/** Findings of `pack` on `scope` that no acknowledgement covers, as `rule on construct path`. */
-function findings(pack: NagPack, scope: IConstruct): string[] {
-  return pack
-    .validateScope(scope)
-    .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} on ${r.constructPath ?? '?'}`));
-}
-
 describe('LogReplication', () => {
   const { stage, stack, sourceBucket, replication, template } = build();
   const bucketId = stack.getLogicalId(sourceBucket.node.defaultChild as CfnElement);
@@ -77,7 +57,7 @@ describe('LogReplication', () => {
   it('replicates every object and delete marker, KMS-encrypted ones included, with RTC and metrics at 15 minutes', () => {
     const bucket = template.toJSON().Resources[bucketId].Properties;
     expect(bucket.ReplicationConfiguration.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
-    expect(resolve(bucket.ReplicationConfiguration.Rules)).toEqual([
+    expect(resolveJoins(bucket.ReplicationConfiguration.Rules)).toEqual([
       {
         Id: 'replicate-transaction-logs',
         Status: 'Enabled',
@@ -122,7 +102,7 @@ describe('LogReplication', () => {
   });
 
   it('writes replicas into the one destination bucket only', () => {
-    expect(resolve(statement('WriteReplicas'))).toEqual({
+    expect(resolveJoins(statement('WriteReplicas'))).toEqual({
       Sid: 'WriteReplicas',
       Effect: 'Allow',
       Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
@@ -144,7 +124,7 @@ describe('LogReplication', () => {
   });
 
   it('encrypts with the key carrying the destination alias only, through S3 in the replica region', () => {
-    expect(resolve(statement('EncryptReplicas'))).toEqual({
+    expect(resolveJoins(statement('EncryptReplicas'))).toEqual({
       Sid: 'EncryptReplicas',
       Effect: 'Allow',
       Action: ['kms:Encrypt', 'kms:GenerateDataKey'],
@@ -183,7 +163,7 @@ describe('LogReplication', () => {
     ['PCI DSS 3.2.1', StagePciDss321Checks],
     ['NIST 800-53 rev 5', StageNist80053R5Checks],
   ])('leaves no unacknowledged %s finding on the role', (_name, Pack) => {
-    expect(findings(new Pack(stage), replication!)).toEqual([]);
+    expect(packFindings(new Pack(stage), replication!)).toEqual([]);
   });
 
   it.each([
@@ -192,7 +172,7 @@ describe('LogReplication', () => {
   ])('satisfies the %s replication rule on the source bucket', (pack, Pack) => {
     const rule = `${pack}-S3BucketReplicationEnabled`;
     const replicationFindings = (built: ReturnType<typeof build>) =>
-      findings(new Pack(built.stage), built.sourceBucket).filter((f) => f.startsWith(`${rule} `));
+      packFindings(new Pack(built.stage), built.sourceBucket).filter((f) => f.startsWith(`${rule} `));
     expect(replicationFindings(build({}, false))).toEqual([`${rule} on Payment/Source/LogBucket/Resource`]);
     expect(replicationFindings(build())).toEqual([]);
   });

@@ -2,7 +2,6 @@ import { App, CfnElement, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { NagPack } from 'cdk-nag';
 import { StageNist80053R5Checks, StagePciDss321Checks } from '../../../lib/compliance/nag';
 import { acknowledgePaymentStageFindings } from '../../../lib/compliance/payment-acknowledgements';
 import { ENVIRONMENTS } from '../../../lib/config/environments';
@@ -17,6 +16,7 @@ import { logRetention } from '../../../lib/stacks/migration-stack-props';
 import { PaymentRole, paymentRemoval } from '../../../lib/stacks/payment/payment-stack-props';
 import { unacknowledgedAwsSolutionsFindings } from '../../support/nag';
 import { CDK_JSON_CONTEXT } from '../../support/stage-fixture';
+import { packFindings } from './pack-findings';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 const DATA_KEY_ARN = 'arn:aws:kms:us-east-1:111111111111:key/11111111-2222-3333-4444-555555555555';
@@ -82,13 +82,6 @@ function build(role: PaymentRole = 'source', config: PaymentConfig = DEV, replic
   const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnElement);
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   return { stage, stack, environment, template, resources, id, ofType };
-}
-
-/** Findings of `pack` in `stack` that no acknowledgement covers, as `rule on construct path`. */
-function findings(pack: NagPack, stack: Stack): string[] {
-  return pack
-    .validateScope(stack)
-    .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} on ${r.constructPath ?? '?'}`));
 }
 
 describe('PaymentEnvironment (dev source: HTTP, single-AZ, disposable)', () => {
@@ -420,9 +413,9 @@ describe('PaymentEnvironment (prod sizing and removal, with a certificate)', () 
 });
 
 describe('PaymentEnvironment under the payment stage packs', () => {
-  const packFindings = (built: ReturnType<typeof build>) => [
-    ...findings(new StagePciDss321Checks(built.stage), built.stack),
-    ...findings(new StageNist80053R5Checks(built.stage), built.stack),
+  const stageFindings = (built: ReturnType<typeof build>) => [
+    ...packFindings(new StagePciDss321Checks(built.stage), built.stack),
+    ...packFindings(new StageNist80053R5Checks(built.stage), built.stack),
   ];
 
   test.each([
@@ -431,12 +424,12 @@ describe('PaymentEnvironment under the payment stage packs', () => {
   ] as const)(
     '%s asks for replication of its log bucket, and with it leaves no PCI DSS or NIST finding',
     (_c, role, config) => {
-      expect(packFindings(build(role, config))).toEqual(
+      expect(stageFindings(build(role, config))).toEqual(
         ['PCI.DSS.321', 'NIST.800.53.R5'].map(
           (pack) => `${pack}-S3BucketReplicationEnabled on Payment/Environment/Environment/LogBucket/Resource`,
         ),
       );
-      expect(packFindings(build(role, config, true))).toEqual([]);
+      expect(stageFindings(build(role, config, true))).toEqual([]);
     },
   );
 
@@ -444,6 +437,6 @@ describe('PaymentEnvironment under the payment stage packs', () => {
     ['dev target', DEV],
     ['prod target with a certificate', PROD_HTTPS],
   ] as const)('%s leaves no unacknowledged PCI DSS 3.2.1 or NIST 800-53 rev 5 finding', (_c, config) => {
-    expect(packFindings(build('target', config))).toEqual([]);
+    expect(stageFindings(build('target', config))).toEqual([]);
   });
 });
