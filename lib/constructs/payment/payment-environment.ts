@@ -72,7 +72,7 @@ export interface PaymentEnvironmentProps {
   readonly dataKey: kms.IKey;
   /** Encrypts the transaction-log bucket and every log group. */
   readonly logKey: kms.IKey;
-  /** RETAIN keeps buckets and snapshots the database; DESTROY empties and deletes everything. */
+  /** RETAIN keeps buckets, secrets and log groups and snapshots the database; DESTROY empties and deletes everything. */
   readonly removalPolicy: RemovalPolicy;
   /**
    * Name of the SSM parameter that says which database takes the application's writes (the cutover
