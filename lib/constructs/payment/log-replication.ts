@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -35,6 +35,17 @@ export class LogReplication extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const minutes = props.replicationTimeMinutes ?? 15;
+    // Either mistake synthesizes: S3 refuses the first at deployment, the second makes every replication fail.
+    if (!Token.isUnresolved(minutes) && minutes !== 15) {
+      throw new Error(
+        `LogReplication: replicationTimeMinutes must be 15 (the only threshold S3 Replication Time Control supports), got ${minutes}`,
+      );
+    }
+    if (!Token.isUnresolved(props.destinationKeyAlias) && !props.destinationKeyAlias.startsWith('alias/')) {
+      throw new Error(
+        `LogReplication: destinationKeyAlias must be an alias ('alias/...'), got '${props.destinationKeyAlias}'`,
+      );
+    }
     this.sourceBucket = props.sourceBucket;
     this.destinationBucketName = props.destinationBucketName;
     this.replicationTimeMinutes = minutes;

@@ -72,7 +72,7 @@ export interface PaymentEnvironmentProps {
   readonly dataKey: kms.IKey;
   /** Encrypts the transaction-log bucket and every log group. */
   readonly logKey: kms.IKey;
-  /** RETAIN keeps buckets and snapshots the database; DESTROY empties and deletes everything. */
+  /** RETAIN keeps buckets, secrets and log groups and snapshots the database; DESTROY empties and deletes everything. */
   readonly removalPolicy: RemovalPolicy;
   /**
    * Name of the SSM parameter that says which database takes the application's writes (the cutover
@@ -208,7 +208,9 @@ export class PaymentEnvironment extends Construct {
     });
     this.database.node.addDependency(...databaseLogGroups);
     this.masterSecret = this.database.secret!;
-    this.masterSecret.applyRemovalPolicy(removalPolicy);
+    // `database.secret` is the secret's attachment to the instance: the removal policy belongs on the
+    // generated secret itself, or RETAIN would keep the attachment and delete the credentials.
+    (this.database.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(removalPolicy);
 
     // DMS reads host, port and database from the secret; the password is generated, never in a template.
     this.dmsSecret = new secretsmanager.Secret(this, 'DmsSecret', {
