@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -8,6 +8,8 @@ export interface DeadLetterQueueProps {
   readonly key: kms.IKey;
   /** What the queue keeps, for its nag acknowledgement, e.g. `the object events queue`. */
   readonly deadLetterOf: string;
+  /** What a stack deletion does to the queue and the messages it holds. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -21,6 +23,7 @@ export class DeadLetterQueue extends sqs.Queue {
       encryptionMasterKey: props.key,
       retentionPeriod: Duration.days(14),
       enforceSSL: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-SQS3',

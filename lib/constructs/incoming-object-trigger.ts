@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -70,6 +70,7 @@ export class IncomingObjectTrigger extends Construct {
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', {
       key: props.queueKey,
       deadLetterOf: 'the object events queue and its rule target',
+      removalPolicy: props.logRemovalPolicy,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.KMS,
@@ -79,6 +80,8 @@ export class IncomingObjectTrigger extends Construct {
       visibilityTimeout: Duration.seconds(sizing.visibilityTimeoutSeconds),
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: sizing.maxReceiveCount },
+      // Objects waiting for validation; kept with the rest of the environment's state.
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.rule = new events.Rule(this, 'Rule', {
       description: `Every object created under ${incomingPrefix} starts a validation`,

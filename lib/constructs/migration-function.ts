@@ -164,7 +164,10 @@ export interface MigrationFunctionProps extends Omit<
   readonly handlerName: string;
   /** Retention of the function's log group. */
   readonly logRetention: logs.RetentionDays;
-  /** Log group removal; log groups are evidence, so they are kept unless the environment is disposable. @default RETAIN */
+  /**
+   * Removal of the log group and the dead-letter queue: both are evidence of what failed, so they are kept
+   * unless the environment is disposable. @default RETAIN
+   */
   readonly logRemovalPolicy?: RemovalPolicy;
   /**
    * Key for the dead-letter queue. @default SQS-managed encryption
@@ -201,6 +204,7 @@ export class MigrationFunction extends NodejsFunction {
     const dlq = new sqs.Queue(scope, `${id}Dlq`, {
       retentionPeriod: Duration.days(14),
       enforceSSL: true,
+      removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
       ...(dlqKey
         ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: dlqKey }
         : { encryption: sqs.QueueEncryption.SQS_MANAGED }),

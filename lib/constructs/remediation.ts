@@ -148,6 +148,7 @@ export class Remediation extends Construct {
     this.eventsDeadLetterQueue = new DeadLetterQueue(this, 'EventsDeadLetterQueue', {
       key: props.queueKey,
       deadLetterOf: 'the failure rule targets',
+      removalPolicy: props.logRemovalPolicy,
     });
     this.failureRules = this.failureRulesFor(props);
   }

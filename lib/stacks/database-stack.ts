@@ -107,6 +107,9 @@ export class DatabaseStack extends Stack {
       removalPolicy: removal === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
     });
     this.secret = this.cluster.secret!;
+    // `cluster.secret` is the secret's attachment to the cluster; the generated secret itself is the child
+    // `Secret`, and it must follow the environment's removal policy, or deleting the stack deletes the credentials.
+    (this.cluster.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(removal);
 
     // Rotation runs in private subnets (not isolated): it reaches Secrets Manager through the
     // interface endpoint and the cluster through the security groups NetworkStack opened. The

@@ -92,6 +92,7 @@ export class MessagingStack extends Stack {
     this.subscriptionDeadLetterQueue = new DeadLetterQueue(this, 'SubscriptionDeadLetterQueue', {
       key: this.messagingKey,
       deadLetterOf: 'the topic subscriptions',
+      removalPolicy: statefulRemoval(config),
     });
 
     new CfnOutput(this, 'ValidationResultsTopicArn', { value: this.validationResultsTopic.topicArn });

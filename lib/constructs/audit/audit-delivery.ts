@@ -75,6 +75,8 @@ export class AuditDelivery extends Construct {
   public readonly logsStream: firehose.CfnDeliveryStream;
   /** Decodes subscription records for {@link logsStream} (Firehose invokes it; its DLQ is for a depth alarm). */
   public readonly logTransform: MigrationFunction;
+  /** Removal of what this construct keeps (buckets, log groups, the event target's dead-letter queue). */
+  private readonly removalPolicy: RemovalPolicy;
   /** Role EventBridge assumes to put events into {@link eventsStream}. */
   public readonly eventsPutRole: iam.Role;
   /** Role CloudWatch Logs assumes to put records into {@link logsStream}. */
@@ -84,7 +86,7 @@ export class AuditDelivery extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { encryptionKey: key, logRetention } = props;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = (this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN);
     const lifecycle = props.backupLifecycle ?? {};
     const disposable = removalPolicy === RemovalPolicy.DESTROY;
 
@@ -193,7 +195,11 @@ export class AuditDelivery extends Construct {
    * EventBridge retries for 24 hours and then parks it in a dead-letter queue in the rule's own stack.
    */
   public eventTarget(): events.IRuleTarget {
-    return new AuditEventTarget({ stream: this.eventsStream, role: this.eventsPutRole });
+    return new AuditEventTarget({
+      stream: this.eventsStream,
+      role: this.eventsPutRole,
+      deadLetterRemovalPolicy: this.removalPolicy,
+    });
   }
 
   /**

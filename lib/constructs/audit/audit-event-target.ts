@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -17,6 +17,8 @@ export interface AuditEventTargetProps {
   readonly retryAttempts?: number;
   /** Age after which an undelivered event goes to the dead-letter queue. @default Duration.hours(24) (the maximum) */
   readonly maxEventAge?: Duration;
+  /** What a stack deletion does to the dead-letter queue and the events it holds. @default RemovalPolicy.RETAIN */
+  readonly deadLetterRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -26,8 +28,11 @@ export interface AuditEventTargetProps {
  * policy naming the rule's ARN in the stream's stack would make that stack depend on the rule's.
  */
 export class AuditEventTarget implements events.IRuleTarget {
-  /** The dead-letter queue used for rules in `scope`'s stack, created on first use (for a depth alarm). */
-  public static deadLetterQueue(scope: IConstruct): sqs.IQueue {
+  /**
+   * The dead-letter queue used for rules in `scope`'s stack, created on first use (for a depth alarm).
+   * @param removalPolicy applies when this call creates the queue @default RemovalPolicy.RETAIN
+   */
+  public static deadLetterQueue(scope: IConstruct, removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN): sqs.IQueue {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(AUDIT_EVENT_DLQ_ID);
     if (existing) return existing as sqs.Queue;
@@ -36,6 +41,7 @@ export class AuditEventTarget implements events.IRuleTarget {
       // SQS-managed keys: EventBridge cannot use a customer key without a key policy naming it.
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      removalPolicy,
     });
     Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -47,7 +53,7 @@ export class AuditEventTarget implements events.IRuleTarget {
   constructor(private readonly props: AuditEventTargetProps) {}
 
   public bind(rule: events.IRuleRef, _id?: string): events.RuleTargetConfig {
-    const dlq = AuditEventTarget.deadLetterQueue(rule);
+    const dlq = AuditEventTarget.deadLetterQueue(rule, this.props.deadLetterRemovalPolicy);
     dlq.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: `AllowRule${rule.node.addr}`,
