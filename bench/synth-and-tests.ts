@@ -85,7 +85,10 @@ function measure(v: Variant): Sample {
   const [wall, user, sys, rssKiB] = fs.readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   fs.rmSync(out, { force: true });
   if (r.status !== 0) {
-    const tail = r.stderr.toString().trim().split('\n').slice(-5).join('\n');
+    const lines = r.stderr.toString().trim().split('\n');
+    // jest names each failed test in a line starting with a bullet; keep those, then the summary.
+    const failed = [...new Set(lines.filter((l) => l.startsWith('  ● ')))];
+    const tail = [...failed, ...lines.slice(-5)].join('\n');
     console.log(`  ${v.name}: exit ${r.status} (figure kept, marked failed)\n${tail}`);
   }
   return { wall: wall!, cpu: user! + sys!, rssMiB: rssKiB! / 1024, ok: r.status === 0 };
