@@ -477,7 +477,9 @@ describe('compliance checks reach the payment stacks and stay in the payment sta
   it('passes once the findings are acknowledged on the planted resource only', () => {
     const app = newApp();
     const config = loadEnvironmentConfig('dev', () => undefined, {});
-    const stage = new PaymentCutoverStage(app, 'Acked', { config });
+    // With the smoke role, as the pipeline builds it: without one the Operations stack holds no resource, which
+    // aws-cdk-lib's template validation (on unless CDK_VALIDATION=false) refuses.
+    const stage = new PaymentCutoverStage(app, 'Acked', { config, smokeTestTrustedAccount: PIPELINE_ACCOUNT });
     const planted = new s3.Bucket(stage.sourceStack, 'PlantedBucket', {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
