@@ -4,22 +4,23 @@
  * median over the rounds, as wall time and as CPU time (user + system of the whole process tree),
  * with the 1-minute load average before each round.
  *
- *   npx tsx bench/synth-and-tests.ts [--runs N] [--quick] [--full-jest]
+ *   npx tsx bench/synth-and-tests.ts [--runs N] [--quick] [--full-jest] [--only synth|jest] [--synth]
  *
- * --runs N      rounds (default 3)
- * --quick       one round, and the test-time variants run only test/stages
- * --full-jest   the test-time variants run the whole jest suite (default: JEST_SUBSET, see there)
- * --synth       only the synth variants
+ * --runs N        rounds (default 3)
+ * --quick         one round, and the test-time variants run only test/stages
+ * --full-jest     the test-time variants run the whole jest suite (default: JEST_SUITES, see there)
+ * --only X        measure only the synth variants or only the jest variants (--synth: --only synth)
  *
  * Variants: the full `cdk synth` (pipeline, every stage, template validation, cdk-nag, cfn-guard) with
  * the project's tsx runner, with an empty cfn-guard report cache (cold, the figure the targets are judged
- * on) and again with the cache that run filled (warm); cold with cfn-guard in worker threads
- * (`CFN_GUARD_WORKERS=2`);
+ * on) and again, right after it in the same round, with the cache that run filled (warm); cold with
+ * cfn-guard in worker threads (`CFN_GUARD_WORKERS=2`);
  * the empty-app floor (bench/empty-app.ts) with the same CLI and runner;
- * the same full synth with the CDK default runner `ts-node --prefer-ts-exts`; jest with the project's
- * esbuild transform and with ts-jest on the same suites (both `--no-cache`, so every round pays for
- * its transform as a clean CI checkout does), and, when stage suites are included, with stage sharing
- * off (`TEST_SHARED_SYNTH=off`). A runner that is not installed is reported as missing, never guessed.
+ * the same full synth with the CDK default runner `ts-node --prefer-ts-exts`; and `jest` on the same
+ * suites with the project's setup (jest.config.js) and with the CDK default setup
+ * (bench/jest.cdk-default.config.js: ts-jest, every suite synthesizing its own stages, aws-cdk-lib's
+ * template validation on). Both jest variants run with `--no-cache`, so every round pays for its
+ * transform as a clean CI checkout does. A runner that is not installed is reported as missing, never guessed.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -40,10 +41,7 @@ interface Variant {
   missing?: string;
   command: string[];
   env?: Record<string, string>;
-  /**
-   * The cfn-guard report cache: `cold`, an empty folder for this run (the round's first cold run
-   * keeps its folder for the warm one); `warm`, the folder that run filled. @default the project's own
-   */
+  /** `cold`: a new, empty cfn-guard cache folder; `warm`: the folder the round's first cold synth filled. */
   guardCache?: 'cold' | 'warm';
 }
 
@@ -57,22 +55,26 @@ function installed(pkg: string): boolean {
 }
 
 /**
- * The suites the jest variants run by default: every unit suite that synthesizes no stage (config,
- * handlers, DMS task definitions). The whole suite under ts-jest, three rounds, takes longer than the
- * 2 shared cores allow next to the synth variants; these suites are where the transform's share of
- * the run is largest, so they show the transform ratio and not the synth time both variants share.
+ * The suites the jest variants run by default: a representative part of `npm test`, because the whole
+ * suite under the CDK default setup, three rounds next to ours, takes longer than two shared cores give
+ * (`--full-jest` runs it all). The folders where stages are synthesized (test/stages: every stage of
+ * every environment, the payment stage, snapshots; test/pipeline: the whole app; test/iam: stage
+ * templates read back) and the handler suites (test/lambda, the burst simulation included), which
+ * synthesize at most a bare stack; together about half of the suite's time under the project setup.
  */
-const JEST_SUBSET = ['test/config', 'test/lambda', 'test/dms'];
+const JEST_SUITES = ['test/stages', 'test/iam', 'test/pipeline', 'test/lambda'];
 
-function args(): { runs: number; quick: boolean; fullJest: boolean; synthOnly: boolean } {
+function args(): { runs: number; quick: boolean; fullJest: boolean; only?: 'synth' | 'jest' } {
   const argv = process.argv.slice(2);
-  const synthOnly = argv.includes('--synth');
   const quick = argv.includes('--quick');
   const fullJest = argv.includes('--full-jest');
   const i = argv.indexOf('--runs');
   const runs = i >= 0 ? Number(argv[i + 1]) : quick ? 1 : 3;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: expected a whole number of rounds, e.g. --runs 3');
-  return { runs, quick, fullJest, synthOnly };
+  const o = argv.indexOf('--only');
+  const only = o >= 0 ? argv[o + 1] : argv.includes('--synth') ? 'synth' : undefined;
+  if (only !== undefined && only !== 'synth' && only !== 'jest') throw new Error('--only: expected synth or jest');
+  return { runs, quick, fullJest, ...(only ? { only } : {}) };
 }
 
 /** Runs a command under GNU time: wall seconds, CPU seconds of the process tree, peak RSS. */
@@ -87,7 +89,10 @@ function measure(v: Variant): Sample {
   const [wall, user, sys, rssKiB] = fs.readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   fs.rmSync(out, { force: true });
   if (r.status !== 0) {
-    const tail = r.stderr.toString().trim().split('\n').slice(-5).join('\n');
+    const lines = r.stderr.toString().trim().split('\n');
+    // jest names each failed test in a line starting with a bullet; keep those, then the summary.
+    const failed = [...new Set(lines.filter((l) => l.startsWith('  ● ')))];
+    const tail = [...failed, ...lines.slice(-5)].join('\n');
     console.log(`  ${v.name}: exit ${r.status} (figure kept, marked failed)\n${tail}`);
   }
   return { wall: wall!, cpu: user! + sys!, rssMiB: rssKiB! / 1024, ok: r.status === 0 };
@@ -99,10 +104,13 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function main(): void {
-  const { runs, quick, fullJest, synthOnly } = args();
+/**
+ * The synth variants, in this order (synthRatios reads them so): full synth with the project runner and an
+ * empty cfn-guard cache, the empty-app floor, cfn-guard in workers, ts-node, and the full synth again
+ * with the cache the first one filled.
+ */
+function synthVariants(): Variant[] {
   const synthOut = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
-  const guardCacheDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-guard-cache-'));
   const cdk = (app?: string) => [
     BIN('cdk'),
     'synth',
@@ -111,13 +119,7 @@ function main(): void {
     synthOut(),
     ...(app ? ['--app', app] : []),
   ];
-  const tests = quick ? ['test/stages'] : fullJest ? [] : JEST_SUBSET;
-  const suites = quick ? ' test/stages' : fullJest ? '' : ` ${JEST_SUBSET.join(' ')}`;
-  const jest = (extra: string[] = []) => [BIN('jest'), '--silent', '--no-cache', ...extra, ...tests];
-  const hasTsNode = installed('ts-node');
-  const hasTsJest = installed('ts-jest');
-
-  const variants: Variant[] = [
+  return [
     { name: 'synth: full, every check on (tsx), cfn-guard cache cold', command: cdk(), guardCache: 'cold' },
     { name: 'synth: empty-app floor (tsx)', command: cdk(`${BIN('tsx')} bench/empty-app.ts`) },
     {
@@ -130,30 +132,50 @@ function main(): void {
       name: 'synth: full, CDK default ts-node runner, cache cold',
       command: cdk('npx ts-node --prefer-ts-exts bin/app.ts'),
       guardCache: 'cold',
-      ...(hasTsNode ? {} : { missing: 'ts-node is not installed (run npm ci)' }),
+      ...(installed('ts-node') ? {} : { missing: 'ts-node is not installed (run npm ci)' }),
     },
+    { name: 'synth: full, every check on (tsx), cfn-guard cache warm', command: cdk(), guardCache: 'warm' },
+  ];
+}
+
+function synthRatios(ratio: RatioPrinter, [full, floor, guardInWorkers, tsNode, warm]: Variant[]): void {
+  ratio('full synth, cache cold / empty-app floor', full!, floor!, '<= 5');
+  ratio('full synth, cache cold / same app under ts-node', full!, tsNode!, '<= 0.35');
+  ratio('full synth, cache warm / empty-app floor', warm!, floor!, 'informative');
+  ratio('full synth, cache warm / same app under ts-node (cold)', warm!, tsNode!, 'informative');
+  ratio('full synth / same with cfn-guard in worker threads', full!, guardInWorkers!, 'informative');
+}
+
+/**
+ * The test-time variants: the project's jest setup and the CDK default setup on the same suites.
+ * The default one gets `TEST_SHARED_SYNTH=off` as well, in case the calling shell carries a shared folder.
+ */
+function jestVariants(suites: string[]): Variant[] {
+  const label = suites.length ? suites.join(' ') : 'whole suite';
+  const jest = (extra: string[] = []) => [BIN('jest'), '--silent', '--no-cache', ...extra, ...suites];
+  return [
+    { name: `jest ${label}: project setup (jest.config.js)`, command: jest() },
     {
-      name: 'synth: full, every check on (tsx), cfn-guard cache warm',
-      command: cdk(),
-      guardCache: 'warm',
-    },
-    { name: `jest${suites}: esbuild transform, shared stages (project setup)`, command: jest() },
-    {
-      name: `jest${suites}: sharing off`,
-      command: jest(),
+      name: `jest ${label}: CDK default setup (bench/jest.cdk-default.config.js: ts-jest, no sharing, validation on)`,
+      command: jest(['--config', 'bench/jest.cdk-default.config.js']),
       env: { TEST_SHARED_SYNTH: 'off' },
-      ...(quick || fullJest ? {} : { missing: 'these suites synthesize no stage (use --quick or --full-jest)' }),
-    },
-    {
-      name: `jest${suites}: ts-jest`,
-      command: jest(['--transform', JSON.stringify({ '^.+\\.ts$': 'ts-jest' })]),
-      ...(hasTsJest ? {} : { missing: 'ts-jest is not installed (run npm ci)' }),
+      ...(installed('ts-jest') ? {} : { missing: 'ts-jest is not installed (run npm ci)' }),
     },
   ];
+}
 
-  if (synthOnly) {
-    for (const v of variants) v.missing ??= v.name.startsWith('synth:') ? undefined : 'not run (--synth)';
-  }
+function jestRatios(ratio: RatioPrinter, [ours, cdkDefault]: Variant[]): void {
+  ratio('jest, project setup / CDK default setup, same suites', ours!, cdkDefault!, '<= 0.5');
+}
+
+type RatioPrinter = (label: string, a: Variant, b: Variant, target: string) => void;
+
+function main(): void {
+  const { runs, quick, fullJest, only } = args();
+  const synth = only === 'jest' ? [] : synthVariants();
+  const tests = only === 'synth' ? [] : jestVariants(quick ? ['test/stages'] : fullJest ? [] : JEST_SUITES);
+  const variants = [...synth, ...tests];
+
   console.log(`${os.cpus().length} CPUs, ${runs} round(s)${quick ? ', quick mode' : ''}, Node ${process.version}`);
   const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
   const loads: number[] = [];
@@ -161,16 +183,21 @@ function main(): void {
     const load = os.loadavg()[0]!;
     loads.push(load);
     console.log(`round ${round}: load average (1 min) ${load.toFixed(2)}`);
-    let filled: string | undefined;
-    for (const v of variants) {
-      if (v.missing) continue;
-      const cacheDir = v.guardCache === 'warm' ? filled : v.guardCache ? guardCacheDir() : undefined;
-      if (v.guardCache === 'cold') filled ??= cacheDir;
+    const run = (v: Variant, cacheDir?: string) => {
       const s = measure(cacheDir ? { ...v, env: { ...v.env, CFN_GUARD_CACHE_DIR: cacheDir } } : v);
       samples.get(v.name)!.push(s);
       console.log(
         `  ${v.name}: ${s.wall.toFixed(1)} s wall, ${s.cpu.toFixed(1)} s CPU, ${s.rssMiB.toFixed(0)} MiB peak`,
       );
+    };
+    const warm = variants.find((v) => v.guardCache === 'warm' && !v.missing);
+    // Alternate the order as well, so neither variant always runs right after the heaviest one. The warm
+    // synth is not placed by the order: it runs right after the first cold synth, on the cache that filled.
+    for (const v of round % 2 ? variants : [...variants].reverse()) {
+      if (v.missing || v.guardCache === 'warm') continue;
+      const cacheDir = v.guardCache ? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-guard-cache-')) : undefined;
+      run(v, cacheDir);
+      if (warm && v === synth[0]) run(warm, cacheDir);
     }
   }
 
@@ -191,7 +218,7 @@ function main(): void {
       `  ${v.name}: ${m.wall.toFixed(1)} s wall, ${m.cpu.toFixed(1)} s CPU, ${median(s.map((x) => x.rssMiB)).toFixed(0)} MiB peak${failed}`,
     );
   }
-  const ratio = (label: string, a: Variant, b: Variant, target: string) => {
+  const ratio: RatioPrinter = (label, a, b, target) => {
     const x = med.get(a.name);
     const y = med.get(b.name);
     if (!x || !y) {
@@ -202,24 +229,9 @@ function main(): void {
       `  ${label}: ${(x.wall / y.wall).toFixed(2)} by wall, ${(x.cpu / y.cpu).toFixed(2)} by CPU — target ${target}`,
     );
   };
-  const [full, floor, guardInWorkers, tsNode, warm, shared, unshared, tsJest] = variants as [
-    Variant,
-    Variant,
-    Variant,
-    Variant,
-    Variant,
-    Variant,
-    Variant,
-    Variant,
-  ];
-  console.log('\nratios (synth: cfn-guard cache cold unless named warm)');
-  ratio('full synth / empty-app floor', full, floor, '<= 5');
-  ratio('full synth / same app under ts-node', full, tsNode, '<= 0.35');
-  ratio('full synth, cache warm / empty-app floor', warm, floor, 'informative');
-  ratio('full synth, cache warm / same app under ts-node (cold)', warm, tsNode, 'informative');
-  ratio('full synth / same with cfn-guard in worker threads', full, guardInWorkers, 'informative');
-  ratio('jest / ts-jest on the same suites', shared, tsJest, '<= 0.5');
-  ratio('jest shared stages / sharing off', shared, unshared, 'informative');
+  console.log('\nratios');
+  if (synth.length) synthRatios(ratio, synth);
+  if (tests.length) jestRatios(ratio, tests);
 }
 
 main();

@@ -3,8 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/app-builder';
 import { ENVIRONMENTS } from '../../lib/config/environments';
 import { loadEnvironmentConfig } from '../../lib/config/load';
-import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { MigrationStage } from '../../stages/migration-stage';
+import { PIPELINE_APP_CONTEXT, SHELL_ALARM_EMAIL, synthPipelineApp } from '../support/pipeline-app-fixture';
 import { CDK_JSON_CONTEXT } from '../support/stage-fixture';
 
 /** What a developer's shell and CLI might carry that the pipeline's CodeBuild synth does not. */
@@ -27,20 +27,19 @@ describe('the pipeline synthesizes the same stage as a laptop', () => {
   });
 
   it('takes alarm e-mail and admin role from committed config, never from the shell', () => {
-    process.env.ALARM_EMAIL = 'shell@example.com';
+    process.env.ALARM_EMAIL = SHELL_ALARM_EMAIL;
     const config = loadEnvironmentConfig('dev', (k) => (LAPTOP_CONTEXT as Record<string, string>)[k]);
     expect(config.alarmEmail).toBe(ENVIRONMENTS.dev.alarmEmail);
     expect(config.openSearch.adminRoleArn).toBe(ENVIRONMENTS.dev.openSearch.adminRoleArn);
   });
 
   it('gives the dev stage of the pipeline and a dev sandbox the same topics and domain access', () => {
-    process.env.ALARM_EMAIL = 'shell@example.com';
-    const common = { ...CDK_JSON_CONTEXT, cfnGuard: 'false', devAccount: '222222222222' };
-    const pipelineApp = buildApp({ context: { ...common, pipelineAccount: '111111111111' } });
+    process.env.ALARM_EMAIL = SHELL_ALARM_EMAIL;
+    // The pipeline's app (shared with test/pipeline) is built with the same shell e-mail set.
+    const viaPipeline = synthPipelineApp().devStage;
+    const common = { ...CDK_JSON_CONTEXT, cfnGuard: 'false', devAccount: PIPELINE_APP_CONTEXT.devAccount };
     const sandboxApp = buildApp({ context: { ...common, ...LAPTOP_CONTEXT, sandbox: 'alice' } });
-    pipelineApp.synth();
     sandboxApp.synth();
-    const viaPipeline = templatesOf((pipelineApp.node.findChild('Pipeline') as PipelineStack).stages[0]!);
     const viaLaptop = templatesOf(sandboxApp.node.findChild('Sandbox-alice') as MigrationStage);
 
     expect(viaLaptop.Messaging!.toJSON()).toEqual(viaPipeline.Messaging!.toJSON());

@@ -1,31 +1,14 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { buildApp } from '../../lib/app-builder';
-import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
-import { CDK_JSON_CONTEXT, STACK_IDS } from '../support/stage-fixture';
+import { PIPELINE_CONNECTION, synthPipelineApp } from '../support/pipeline-app-fixture';
+import { STACK_IDS } from '../support/stage-fixture';
 
 const STACKS = STACK_IDS;
-const CONNECTION = 'arn:aws:codeconnections:us-west-2:111111111111:connection/0b5e6f1c-1111-2222-3333-444455556666';
+const CONNECTION = PIPELINE_CONNECTION;
 
-// The default app, as `npx cdk synth` builds it (cfn-guard off here only to keep the test fast).
-const app = buildApp({
-  context: {
-    ...CDK_JSON_CONTEXT,
-    cfnGuard: 'false',
-    repository: 'acme/migration-platform',
-    connectionArn: CONNECTION,
-    pipelineAccount: '111111111111',
-    devAccount: '222222222222',
-    stagingAccount: '333333333333',
-    prodAccount: '444444444444',
-  },
-});
-app.synth();
-const stack = app.node.findChild('Pipeline') as PipelineStack;
-const template = Template.fromStack(stack);
+// The default app, as `npx cdk synth` builds it (cfn-guard off here only to keep the test fast), shared
+// with the other suites that read it.
+const app = synthPipelineApp();
+const template = app.pipeline;
 const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline')) as { Properties: any }[];
 const stages = pipeline!.Properties.Stages as {
   Name: string;
@@ -81,7 +64,7 @@ describe('PipelineStack', () => {
       expect(region('Source')).toBe('us-east-1');
       // The pipeline's own region needs no Region on the action.
       expect(region('Replica')).toBeUndefined();
-      expect(stack.region).toBe('us-west-2');
+      expect(app.region).toBe('us-west-2');
     }
   });
 
@@ -204,11 +187,11 @@ describe('PipelineStack', () => {
     }[];
     expect(stores.map((s) => s.Region).sort()).toEqual(['us-east-1', 'us-west-2']);
     for (const s of stores) expect(s.ArtifactStore.EncryptionKey).toBeDefined();
-    expect(Stack.of(stack).account).toBe('111111111111');
+    expect(app.account).toBe('111111111111');
   });
 
   it('gives each stage its own account and region', () => {
-    expect(stack.stages.map((s) => [s.stageName, s.account, s.region])).toEqual([
+    expect(app.stages).toEqual([
       ['Dev', '222222222222', 'us-west-2'],
       ['Staging', '333333333333', 'us-west-2'],
       ['Prod', '444444444444', 'us-west-2'],
@@ -237,7 +220,7 @@ describe('PipelineStack', () => {
     for (const p of projects) {
       // Long specs (asset publishing) are written next to the template and referenced by file name.
       const source = String(p.Properties.Source.BuildSpec);
-      const text = source.startsWith('buildspec-') ? fs.readFileSync(path.join(app.outdir, source), 'utf8') : source;
+      const text = source.startsWith('buildspec-') ? app.buildSpecs[source]! : source;
       const spec = parseYaml(text);
       expect(spec.phases.install['runtime-versions']).toEqual({ nodejs: 20, python: 3.11 });
     }

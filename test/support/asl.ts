@@ -266,7 +266,9 @@ export async function runDefinition(
   options: RunDefinitionOptions,
 ): Promise<RunResult> {
   if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
-    throw new Error('aws-local-stepfunctions needs Promise.withResolvers (Node 22+); load test/support/setup.ts first');
+    throw new Error(
+      'aws-local-stepfunctions needs Promise.withResolvers (Node 22+); load test/support/polyfills.ts first',
+    );
   }
   const def = definition as AslDefinition;
   const tasks = stateNamesOfType(def, 'Task');

@@ -1,17 +1,5 @@
-// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22+). Node 20 lacks it.
-type Resolvers<T> = { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
-const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> };
-if (typeof P.withResolvers !== 'function') {
-  P.withResolvers = function withResolvers<T>(): Resolvers<T> {
-    let resolve!: (v: T) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
+import './polyfills';
+
 // Unit tests synthesize many apps; the built-in CloudFormation validator costs seconds per app.
 // The real synth (`npx cdk synth`) and one dedicated test keep it on.
 process.env.CDK_VALIDATION ??= 'false';

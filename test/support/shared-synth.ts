@@ -7,6 +7,8 @@
  * it there as JSON, the others wait for that file and read it. The folder is removed at the end of
  * the run, so nothing outlives the sources it was built from. Without the variable (a test run
  * without the global setup, or `TEST_SHARED_SYNTH=off`) every call builds in-process, memoized per file.
+ * A suite that must build in its own process (it needs the construct tree) offers its result with
+ * `offerSharedSynth`, so the same stage is not built a second time for the suites that read templates.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -63,10 +65,19 @@ export function sharedSynth<T>(key: string, build: () => T): T {
   return result;
 }
 
-function readOrBuild<T>(dir: string, key: string, build: () => T): T {
+function paths(dir: string, key: string): { file: string; lock: string } {
   const name = key.replace(/[^A-Za-z0-9_.-]/g, '_');
-  const file = path.join(dir, `${name}.json`);
-  const lock = path.join(dir, `${name}.lock`);
+  return { file: path.join(dir, `${name}.json`), lock: path.join(dir, `${name}.lock`) };
+}
+
+function record(file: string, result: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(result));
+  fs.renameSync(tmp, file); // readers never see a partial file
+}
+
+function readOrBuild<T>(dir: string, key: string, build: () => T): T {
+  const { file, lock } = paths(dir, key);
   const deadline = Date.now() + WAIT_LIMIT_MS;
   for (;;) {
     if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
@@ -83,12 +94,35 @@ function readOrBuild<T>(dir: string, key: string, build: () => T): T {
     try {
       fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
       const result = build();
-      const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(result));
-      fs.renameSync(tmp, file); // readers never see a partial file
+      record(file, result);
       return result;
     } finally {
       fs.rmSync(lock, { recursive: true, force: true });
     }
+  }
+}
+
+/**
+ * Records under `key` what this process had to build for itself anyway (a suite that asserts on the
+ * construct tree synthesizes in its own process), so that the suites which only read templates take it
+ * instead of synthesizing the same thing again. `toJson` must give what `sharedSynth(key, build)` would
+ * have built. Does nothing when sharing is off, the result is already there, or another worker holds the
+ * lock (it is building the same thing).
+ */
+export function offerSharedSynth<T>(key: string, toJson: () => T): void {
+  const dir = sharedSynthDir();
+  if (!dir) return;
+  const { file, lock } = paths(dir, key);
+  if (fs.existsSync(file)) return;
+  try {
+    fs.mkdirSync(lock);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  try {
+    record(file, toJson());
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
   }
 }

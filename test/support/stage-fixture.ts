@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { EnvName } from '../../lib/config/environment-config';
 import { loadEnvironmentConfig } from '../../lib/config/load';
 import type { MigrationStage } from '../../stages/migration-stage';
-import { sharedSynth, sharedSynthDir } from './shared-synth';
+import { offerSharedSynth, sharedSynth, sharedSynthDir } from './shared-synth';
 
 /** A stack of a synthesized stage as the cloud assembly records it. */
 export interface SynthesizedStack {
@@ -92,6 +92,18 @@ function buildStage(env: EnvName, account: string | undefined, parentDir?: strin
   return { stage, templates, stacks };
 }
 
+/** What the shared folder holds for a stage: its templates as JSON and its stacks' assembly entries. */
+interface SharedStage {
+  readonly templates: Record<string, ReturnType<Template['toJSON']>>;
+  readonly stacks: Record<string, SynthesizedStack>;
+}
+
+const sharedKey = (env: EnvName, account: string | undefined) => `migration-stage-${env}-${account ?? 'no-account'}`;
+
+function toShared({ templates, stacks }: StageTemplates): SharedStage {
+  return { templates: Object.fromEntries(Object.entries(templates).map(([id, t]) => [id, t.toJSON()])), stacks };
+}
+
 /**
  * The templates of one MigrationStage with the committed config of `env` (no account: offline) and
  * cdk-nag on. Synthesis throws if any nag finding is unacknowledged, so every test that uses this
@@ -100,14 +112,9 @@ function buildStage(env: EnvName, account: string | undefined, parentDir?: strin
  * construct tree itself.
  */
 export function synthStage(env: EnvName, opts: { account?: string } = {}): StageTemplates {
-  const shared = sharedSynth(`migration-stage-${env}-${opts.account ?? 'no-account'}`, () => {
-    const hit = live.get(`${env}:${opts.account ?? ''}`);
-    const { templates, stacks } = hit ?? buildStage(env, opts.account, sharedSynthDir());
-    return {
-      templates: Object.fromEntries(Object.entries(templates).map(([id, t]) => [id, t.toJSON()])),
-      stacks,
-    };
-  });
+  const shared = sharedSynth(sharedKey(env, opts.account), () =>
+    toShared(live.get(`${env}:${opts.account ?? ''}`) ?? buildStage(env, opts.account, sharedSynthDir())),
+  );
   return {
     templates: Object.fromEntries(Object.entries(shared.templates).map(([id, t]) => [id, Template.fromJSON(t)])),
     stacks: shared.stacks,
@@ -116,7 +123,8 @@ export function synthStage(env: EnvName, opts: { account?: string } = {}): Stage
 
 /**
  * Like {@link synthStage}, but synthesized in this test file's process so the construct tree is
- * available (`stage.logging.dependencies`, ...). Costs one synthesis per suite: memoized per file.
+ * available (`stage.logging.dependencies`, ...). Costs one synthesis per suite (memoized per file);
+ * its templates are offered to the shared folder, so {@link synthStage} does not build the stage again.
  */
 export function synthStageLive(env: EnvName, opts: { account?: string } = {}): SynthesizedStage {
   const key = `${env}:${opts.account ?? ''}`;
@@ -124,6 +132,7 @@ export function synthStageLive(env: EnvName, opts: { account?: string } = {}): S
   if (hit) return hit;
   const result = buildStage(env, opts.account);
   live.set(key, result);
+  offerSharedSynth(sharedKey(env, opts.account), () => toShared(result));
   return result;
 }
 
