@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PaymentLogConfig } from '../../config/payment-config';
@@ -73,4 +74,40 @@ export function transactionLogLifecycle(logs: PaymentLogConfig, abortUploads: bo
       ? [{ id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) }]
       : []),
   ];
+}
+
+/**
+ * A transaction-log bucket (the source's and its cross-region replica): KMS with a bucket key, TLS 1.2
+ * only, owner-enforced, versioned (replication needs versioning on both sides), access-logged into
+ * `accessLogBucket`; DESTROY also empties it.
+ */
+export function transactionLogBucket(
+  scope: Construct,
+  id: string,
+  props: {
+    readonly key: kms.IKey;
+    readonly accessLogBucket: s3.IBucket;
+    readonly accessLogPrefix: string;
+    readonly lifecycleRules: s3.LifecycleRule[];
+    readonly removalPolicy: RemovalPolicy;
+    /** @default a generated name */
+    readonly bucketName?: string;
+  },
+): s3.Bucket {
+  return new s3.Bucket(scope, id, {
+    ...(props.bucketName ? { bucketName: props.bucketName } : {}),
+    encryption: s3.BucketEncryption.KMS,
+    encryptionKey: props.key,
+    bucketKeyEnabled: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    versioned: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    serverAccessLogsBucket: props.accessLogBucket,
+    serverAccessLogsPrefix: props.accessLogPrefix,
+    lifecycleRules: props.lifecycleRules,
+    removalPolicy: props.removalPolicy,
+    autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
+  });
 }

@@ -10,7 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { accessLogBucket, transactionLogLifecycle } from './access-log-bucket';
+import { accessLogBucket, transactionLogBucket, transactionLogLifecycle } from './access-log-bucket';
 import { Construct } from 'constructs';
 import { acknowledgeGrantActionGroups } from '../../compliance/nag';
 import { PaymentConfig } from '../../config/payment-config';
@@ -134,20 +134,12 @@ export class PaymentEnvironment extends Construct {
       notReplicatedBecause:
         'Access logs are operational evidence of this region; only transaction logs are replicated cross-region.',
     });
-    this.logBucket = new s3.Bucket(this, 'LogBucket', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.logKey,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'log-bucket/',
+    this.logBucket = transactionLogBucket(this, 'LogBucket', {
+      key: props.logKey,
+      accessLogBucket: this.accessLogBucket,
+      accessLogPrefix: 'log-bucket/',
       lifecycleRules: transactionLogLifecycle(config.logs, true),
       removalPolicy,
-      autoDeleteObjects: disposable,
     });
 
     // --- Database --------------------------------------------------------------------------

@@ -1,7 +1,11 @@
 import { Aws, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { accessLogBucket, transactionLogLifecycle } from '../../constructs/payment/access-log-bucket';
+import {
+  accessLogBucket,
+  transactionLogBucket,
+  transactionLogLifecycle,
+} from '../../constructs/payment/access-log-bucket';
 import { Construct } from 'constructs';
 import { denyGrantsExceptForAwsServices } from '../../constructs/key-policy';
 import { PaymentStackProps, paymentRemoval } from './payment-stack-props';
@@ -34,7 +38,6 @@ export class PaymentReplicaStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const removalPolicy = paymentRemoval(config);
-    const disposable = config.removal === 'destroy';
     const names = replicaNames(props.namePrefix);
 
     this.replicaKey = new kms.Key(this, 'ReplicaKey', {
@@ -51,22 +54,13 @@ export class PaymentReplicaStack extends Stack {
       deliveries: 'S3 server access logs',
       notReplicatedBecause: 'Access logs of the replica region stay in that region.',
     });
-    this.replicaBucket = new s3.Bucket(this, 'ReplicaBucket', {
+    this.replicaBucket = transactionLogBucket(this, 'ReplicaBucket', {
       bucketName: names.bucketName,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.replicaKey,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      // Replication requires versioning on the destination as well as the source.
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'replica-bucket/',
+      key: this.replicaKey,
+      accessLogBucket: this.accessLogBucket,
+      accessLogPrefix: 'replica-bucket/',
       lifecycleRules: transactionLogLifecycle(config.logs, false),
       removalPolicy,
-      autoDeleteObjects: disposable,
     });
 
     const packs = PAYMENT_COMPLIANCE_PACKS;
