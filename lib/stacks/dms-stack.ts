@@ -9,6 +9,7 @@ import { Construct, IDependable } from 'constructs';
 import { REF } from '../compliance/nag';
 import { ManagedReplicationTask } from '../constructs/managed-replication-task';
 import { deploymentSuffix } from '../constructs/physical-names';
+import { privateReplicationInstance } from '../constructs/replication-instance';
 import { buildTableMappings, buildTaskSettings } from '../dms/task-definition';
 import { logRetention, MigrationStackProps, statefulRemoval } from './migration-stack-props';
 import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
@@ -56,12 +57,6 @@ export class DmsStack extends Stack {
     });
     denyGrantsExceptForAwsServices(dmsKey);
 
-    const subnetGroup = new dms.CfnReplicationSubnetGroup(this, 'SubnetGroup', {
-      replicationSubnetGroupDescription: `DMS subnets (${config.envName})`,
-      subnetIds: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
-    });
-    subnetGroup.node.addDependency(...props.accountRolesReady);
-
     // DMS writes task logs to `dms-tasks-<replication instance identifier>` (a name DMS dictates), so
     // the instance carries an explicit identifier: the stack name (stage and sandbox) so two stages
     // never collide, plus the stack id's first UUID block so a re-created stack never meets the
@@ -76,19 +71,15 @@ export class DmsStack extends Stack {
       retention: logRetention(config.logRetentionDays),
       removalPolicy: removal,
     });
-    this.replicationInstance = new dms.CfnReplicationInstance(this, 'ReplicationInstance', {
-      replicationInstanceIdentifier: this.replicationInstanceIdentifier,
-      replicationInstanceClass: config.dms.instanceClass,
-      allocatedStorage: config.dms.allocatedStorageGb,
-      multiAz: config.dms.multiAz,
-      publiclyAccessible: false,
-      kmsKeyId: dmsKey.keyArn,
-      vpcSecurityGroupIds: [props.dmsSecurityGroup.securityGroupId],
-      replicationSubnetGroupIdentifier: subnetGroup.ref,
-      autoMinorVersionUpgrade: true,
-      ...(config.dms.engineVersion ? { engineVersion: config.dms.engineVersion } : {}),
+    this.replicationInstance = privateReplicationInstance(this, {
+      identifier: this.replicationInstanceIdentifier,
+      sizing: config.dms,
+      storageKey: dmsKey,
+      securityGroup: props.dmsSecurityGroup,
+      vpc,
+      subnetGroupDescription: `DMS subnets (${config.envName})`,
+      accountRolesReady: props.accountRolesReady,
     });
-    this.replicationInstance.node.addDependency(...props.accountRolesReady);
 
     this.sourceSecret = config.dms.source.secretArn
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'SourceSecret', config.dms.source.secretArn)

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IDependable } from 'constructs';
 import { REF } from '../../compliance/nag';
 import { ManagedReplicationTask } from '../../constructs/managed-replication-task';
+import { privateReplicationInstance } from '../../constructs/replication-instance';
 import { PaymentEnvironment } from '../../constructs/payment/payment-environment';
 import { buildPaymentTableMappings, buildPaymentTaskSettings } from '../../dms/payment-task-definition';
 import { logRetention } from '../migration-stack-props';
@@ -61,12 +62,6 @@ export class PaymentDmsStack extends Stack {
     const { config, vpc } = props;
     const removalPolicy = paymentRemoval(config);
 
-    const subnetGroup = new dms.CfnReplicationSubnetGroup(this, 'SubnetGroup', {
-      replicationSubnetGroupDescription: `${props.namePrefix}: DMS subnets`,
-      subnetIds: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
-    });
-    subnetGroup.node.addDependency(...props.accountRolesReady);
-
     this.replicationInstanceIdentifier = `${props.namePrefix}-replication`;
     this.taskLogGroup = new logs.LogGroup(this, 'TaskLogs', {
       logGroupName: `dms-tasks-${this.replicationInstanceIdentifier}`,
@@ -74,19 +69,17 @@ export class PaymentDmsStack extends Stack {
       retention: logRetention(config.logRetentionDays),
       removalPolicy,
     });
-    this.replicationInstance = new dms.CfnReplicationInstance(this, 'ReplicationInstance', {
-      replicationInstanceIdentifier: this.replicationInstanceIdentifier,
-      replicationInstanceClass: config.dms.instanceClass,
-      allocatedStorage: config.dms.allocatedStorageGb,
-      multiAz: config.dms.multiAz,
-      publiclyAccessible: false,
-      kmsKeyId: props.storageKey.keyArn,
-      vpcSecurityGroupIds: [props.dmsSecurityGroup.securityGroupId],
-      replicationSubnetGroupIdentifier: subnetGroup.ref,
-      // PostgreSQL 17 sources need DMS 3.6.1 or later; the default engine DMS picks today is newer.
-      autoMinorVersionUpgrade: true,
+    // PostgreSQL 17 sources need DMS 3.6.1 or later; the default engine DMS picks today is newer.
+    this.replicationInstance = privateReplicationInstance(this, {
+      identifier: this.replicationInstanceIdentifier,
+      sizing: config.dms,
+      storageKey: props.storageKey,
+      securityGroup: props.dmsSecurityGroup,
+      vpc,
+      subnetGroupDescription: `${props.namePrefix}: DMS subnets`,
+      accountRolesReady: props.accountRolesReady,
     });
-    this.replicationInstance.node.addDependency(...props.accountRolesReady, this.taskLogGroup);
+    this.replicationInstance.node.addDependency(this.taskLogGroup);
 
     // DMS assumes this role to read the two DMS user secrets at connect time.
     this.secretsAccessRole = new iam.Role(this, 'SecretsAccessRole', {
