@@ -140,7 +140,6 @@ export class MigrationStage extends Stage {
       validationJob: this.glue.job,
       stateMachine: this.orchestration.stateMachine,
       stateMachineName: this.orchestration.stateMachine.stateMachineName,
-      glueJobMaxRetries: config.glue.maxRetries,
       resultsTopic: this.messaging.validationResultsTopic,
       alertsTopic: this.messaging.alertsTopic,
       subscriptionDeadLetterQueue: this.messaging.subscriptionDeadLetterQueue,

@@ -39,7 +39,7 @@ function truncate(s: string | undefined, max = 500): string {
 }
 
 /** RFC 3986 encoding (encodeURIComponent leaves `*` and friends alone, which OpenSearch paths may hold). */
-export function encodeRfc3986(s: string): string {
+function encodeRfc3986(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

@@ -13,20 +13,20 @@ export class InvalidConfigError extends Error {
 }
 
 /** An optional variable; blank counts as unset. */
-export function optionalEnv(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+function optionalEnv(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 /** A required non-negative integer variable. */
-export function integerEnv(name: string, env: NodeJS.ProcessEnv = process.env): number {
+function integerEnv(name: string, env: NodeJS.ProcessEnv = process.env): number {
   const raw = requireEnv(name, env).trim();
   if (!/^\d+$/.test(raw)) throw new InvalidConfigError(name, raw, 'a non-negative integer');
   return Number.parseInt(raw, 10);
 }
 
 /** A required 'true' or 'false' (any case); anything else is a wiring mistake, not a silent false. */
-export function booleanEnv(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+function booleanEnv(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
   const raw = requireEnv(name, env);
   const normalised = raw.trim().toLowerCase();
   if (normalised === 'true') return true;

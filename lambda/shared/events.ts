@@ -146,7 +146,6 @@ const S3ObjectCreatedSchema = S3EventNotificationEventBridgeSchema.extend({
 });
 
 export type S3ObjectCreatedEvent = z.output<typeof S3ObjectCreatedSchema>;
-export type S3ObjectCreatedDetail = S3ObjectCreatedEvent['detail'];
 
 export function parseS3ObjectCreatedEvent(value: unknown): S3ObjectCreatedEvent {
   return parseOrThrow(S3ObjectCreatedSchema, value, S3_OBJECT_CREATED);
@@ -187,7 +186,6 @@ const ValidationResultSchema = z.object({
 
 /** The summary the validation job publishes; `status`, `dataset` and `correlationId` are also message attributes. */
 export type ValidationResult = z.output<typeof ValidationResultSchema>;
-export type ValidationStatus = ValidationResult['status'];
 
 export function parseValidationResult(value: unknown): ValidationResult {
   return parseOrThrow(ValidationResultSchema, value, VALIDATION_RESULT, 'message');
@@ -270,23 +268,21 @@ const StepFunctionsExecutionStatusChangeSchema = EventBridgeEnvelopeSchema.exten
 });
 
 export type GlueJobStateChangeEvent = z.output<typeof GlueJobStateChangeSchema>;
-export type GlueJobStateChangeDetail = GlueJobStateChangeEvent['detail'];
 /** DMS (classic) and DMS Serverless (the resource is a replication config, a failure is REPLICATION_FAILED). */
 export type DmsStateChangeEvent = z.output<typeof DmsStateChangeSchema>;
-export type DmsStateChangeDetail = DmsStateChangeEvent['detail'];
-export type DmsReplicationTaskStateChangeEvent = DmsStateChangeEvent;
-export type DmsReplicationStateChangeEvent = DmsStateChangeEvent;
 export type StepFunctionsExecutionStatusChangeEvent = z.output<typeof StepFunctionsExecutionStatusChangeSchema>;
-export type StepFunctionsExecutionStatusChangeDetail = StepFunctionsExecutionStatusChangeEvent['detail'];
 
 export type RemediationEvent =
   | { kind: 'glue-job-state-change'; event: GlueJobStateChangeEvent }
-  | { kind: 'dms-replication-task-state-change'; event: DmsReplicationTaskStateChangeEvent; taskArn: string }
-  | { kind: 'dms-replication-state-change'; event: DmsReplicationStateChangeEvent; replicationConfigArn: string }
+  | { kind: 'dms-replication-task-state-change'; event: DmsStateChangeEvent; taskArn: string }
+  | { kind: 'dms-replication-state-change'; event: DmsStateChangeEvent; replicationConfigArn: string }
   | { kind: 'sfn-execution-status-change'; event: StepFunctionsExecutionStatusChangeEvent }
   | { kind: 'validation-notifications'; notifications: SnsNotification[] }
   /** A well-formed EventBridge event of a kind remediation does not handle. */
   | { kind: 'other-eventbridge-event'; id: string; source: string; detailType: string };
+
+/** Any JSON object: the first look at a remediation input, before it is sorted by kind. */
+const AnyObjectSchema = z.looseObject({});
 
 const REMEDIATION_INPUT =
   'an EventBridge event (Glue Job State Change, DMS Replication [Task] State Change, Step Functions Execution Status Change) or an SNS event from the validation results topic';
@@ -308,7 +304,7 @@ function dmsResource(
 
 /** Sorts a remediation input into one of the kinds above, validating the kinds it knows. */
 export function parseRemediationEvent(value: unknown): RemediationEvent {
-  const root = parseOrThrow(z.looseObject({}), value, REMEDIATION_INPUT);
+  const root = parseOrThrow(AnyObjectSchema, value, REMEDIATION_INPUT);
   if (Array.isArray(root.Records)) {
     return { kind: 'validation-notifications', notifications: parseSnsNotifications(root) };
   }

@@ -23,7 +23,7 @@ export const BUNDLE_CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache'
 const LAMBDA_DIR = path.join(PROJECT_ROOT, 'lambda');
 
 /** How every handler is bundled (what NodejsFunction did: minified CJS with source maps, SDK v3 external). */
-export const BUNDLE_OPTIONS = {
+const BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
   target: 'node24',

@@ -29,8 +29,6 @@ export interface LambdaStackProps extends MigrationStackProps {
   readonly stateMachine: sfn.IStateMachine;
   /** Name of the state machine (a resource attribute), for its execution ARNs. */
   readonly stateMachineName: string;
-  /** Retries Glue itself makes for a failed run; remediation acts only after the last one. */
-  readonly glueJobMaxRetries: number;
   /** Validation results (MessagingStack): PASSED to the Step Functions trigger, FAILED to remediation. */
   readonly resultsTopic: sns.ITopic;
   /** Where remediation alerts people and DataSync errors go (MessagingStack). */
@@ -122,7 +120,7 @@ export class LambdaStack extends Stack {
       stateTable,
       dataBucket: props.dataBucket,
       validationJob: props.validationJob,
-      glueJobMaxRetries: props.glueJobMaxRetries,
+      glueJobMaxRetries: config.glue.maxRetries,
       stateMachine: props.stateMachine,
       stateMachineName: props.stateMachineName,
       replicationTask: props.replicationTask,

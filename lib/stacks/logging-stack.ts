@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct, IDependable } from 'constructs';
 import { EnvironmentConfig } from '../config/environment-config';
-import { AuditDelivery, AuditDomain, AuditEventTarget } from '../constructs/audit';
+import { AuditDelivery, AuditDomain } from '../constructs/audit';
 import { denyGrantsExceptForAwsServices } from '../constructs/key-policy';
 
 export interface LoggingStackProps extends StackProps {
@@ -132,7 +132,7 @@ export class LoggingStack extends Stack {
 
   /** The dead-letter queue `auditEventTarget()` uses for rules in `scope`'s stack, for a depth alarm. */
   public auditEventDeadLetterQueue(scope: IConstruct): sqs.IQueue {
-    return AuditEventTarget.deadLetterQueue(scope);
+    return this.delivery.eventDeadLetterQueue(scope);
   }
 
   /**

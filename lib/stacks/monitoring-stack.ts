@@ -82,18 +82,10 @@ export interface MonitoringStackProps extends MigrationStackProps {
 export class MonitoringStack extends Stack {
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly alarms: cloudwatch.AlarmBase[];
-  /** Where EventBridge puts events it could not deliver to remediation or the alerts topic (LambdaStack). */
-  public readonly eventsDeadLetterQueue: sqs.IQueue;
-  /** The Remediation hop's failure rules (LambdaStack). */
-  public readonly failureRules: FailureRules;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
     const { config } = props;
-
-    // ---- failures -> remediation: the rules live in LambdaStack (Remediation); counted here ----------
-    this.eventsDeadLetterQueue = props.eventsDeadLetterQueue;
-    this.failureRules = props.failureRules;
 
     // ---- audit trail -----------------------------------------------------------------------------
     const audit = (id: string, description: string, pattern: events.EventPattern) =>
@@ -153,11 +145,15 @@ export class MonitoringStack extends Stack {
     ]);
     monitoring.monitorFunctions(props.functions);
     monitoring.monitorRuleMatches('Failure rules', [
-      { name: 'GlueJobFailures', description: 'Validation job runs failed or timed out', rule: this.failureRules.glue },
+      {
+        name: 'GlueJobFailures',
+        description: 'Validation job runs failed or timed out',
+        rule: props.failureRules.glue,
+      },
       {
         name: 'DataSyncErrors',
         description: 'DataSync task executions ended in ERROR',
-        rule: this.failureRules.dataSync,
+        rule: props.failureRules.dataSync,
       },
     ]);
     monitoring.monitorStateMachine(
@@ -187,7 +183,7 @@ export class MonitoringStack extends Stack {
     monitoring.monitorOpenSearchDomain('OpenSearch', props.domain, writesBlocked);
     monitoring.monitorDeadLetterQueues([
       ...props.deadLetterQueues,
-      { name: 'EventsDlq', queue: this.eventsDeadLetterQueue },
+      { name: 'EventsDlq', queue: props.eventsDeadLetterQueue },
       // The audit rules above park undeliverable events in this stack's audit target queue.
       { name: 'AuditEventsDlq', queue: props.auditDeadLetterQueue(this) },
     ]);

@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -34,7 +31,8 @@ const REGION = 'us-west-2';
  * against is what CloudFormation would deploy, not what the code meant to set.
  */
 export function synthTriggerSettings(config: EnvironmentConfig): TriggerSettings {
-  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-burst-')) });
+  // Only the template is read (the simulation runs the handler in-process), so nothing is bundled.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Lambda', { env: { region: REGION } });
   const key = kms.Key.fromKeyArn(stack, 'Key', `arn:aws:kms:${REGION}:123456789012:key/data`);
   new IncomingObjectTrigger(stack, 'IncomingObjectTrigger', {

@@ -7,7 +7,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct, IDependable } from 'constructs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct, IConstruct, IDependable } from 'constructs';
 import { MigrationFunction } from '../migration-function';
 import { AuditEventTarget } from './audit-event-target';
 import { AUDIT_EVENTS_INDEX, AUDIT_LOGS_INDEX, findingRef } from './audit-domain';
@@ -194,6 +195,11 @@ export class AuditDelivery extends Construct {
    * Target for EventBridge rules in any stack of this stage: the event goes to the audit-events stream;
    * EventBridge retries for 24 hours and then parks it in a dead-letter queue in the rule's own stack.
    */
+  /** The dead-letter queue {@link eventTarget} uses for rules in `scope`'s stack (created on first use), for a depth alarm. */
+  public eventDeadLetterQueue(scope: IConstruct): sqs.IQueue {
+    return AuditEventTarget.deadLetterQueue(scope, this.removalPolicy);
+  }
+
   public eventTarget(): events.IRuleTarget {
     return new AuditEventTarget({
       stream: this.eventsStream,
