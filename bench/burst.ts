@@ -9,11 +9,10 @@ import { logger } from '../lambda/shared/powertools';
 import { loadEnvironmentConfig } from '../lib/config/load';
 import { RUN_MODEL, simulateBurst } from '../test/support/burst-simulation';
 import { synthTriggerSettings } from '../test/support/trigger-settings';
+import { median } from './support';
 
 process.env.CDK_VALIDATION = 'false';
 logger.setLogLevel('SILENT');
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 async function main(): Promise<void> {
   const base = loadEnvironmentConfig('dev', () => undefined, {});

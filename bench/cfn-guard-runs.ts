@@ -13,21 +13,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { CONTROL_TOWER_RULES_DIR, controlTowerRuleIndex, planGuardRuns } from '../lib/compliance/cfn-guard';
+import { childCpu, median } from './support';
 
-const GUARD = path.join(
-  path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')),
-  'bin',
-  os.platform() === 'darwin' ? 'macos' : 'ubuntu',
-  os.arch() === 'arm64' ? 'aarch64' : 'x86_64',
-  'cfn-guard',
-);
-
-/** CPU seconds of this process's reaped children (cutime + cstime of /proc/self/stat, USER_HZ 100). */
-function childCpu(): number {
-  const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
+// The binary the plugin runs on this machine (its own platform choice; a private field there).
+const GUARD = (new CfnGuardValidator() as unknown as { guard: string }).guard;
 
 /** Runs cfn-guard as CfnGuardValidator does; its CPU seconds and output bytes. */
 function guard(rules: readonly string[], templates: readonly string[]): { cpu: number; bytes: number } {
@@ -46,8 +37,6 @@ function guard(rules: readonly string[], templates: readonly string[]): { cpu: n
   if (r.status !== 0 && r.status !== 5 && r.status !== 19) throw new Error(`cfn-guard exited ${r.status}`);
   return { cpu: childCpu() - before, bytes: r.stdout.length };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function main(): void {
   const argv = process.argv.slice(2);

@@ -10,6 +10,7 @@ import '../test/support/setup';
 import * as os from 'node:os';
 import { synthesizeCutover } from '../test/support/cutover-fixture';
 import { DEFAULT_PLAN, simulateCutover, type CutoverScenario } from '../test/support/cutover-simulator';
+import { median } from './support';
 
 const SCENARIOS: readonly { label: string; scenario: CutoverScenario }[] = [
   { label: 'full cutover, 10/50/100 %, 5-min bakes', scenario: {} },
@@ -28,8 +29,6 @@ const SCENARIOS: readonly { label: string; scenario: CutoverScenario }[] = [
   },
   { label: 'gate fails after flip, reverse rollback', scenario: { observedShare: (p) => (p === 100 ? 0.6 : p / 100) } },
 ];
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const synth = synthesizeCutover();

@@ -26,6 +26,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { median } from './support';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
@@ -97,12 +98,6 @@ function measure(v: Variant): Sample {
   }
   return { wall: wall!, cpu: user! + sys!, rssMiB: rssKiB! / 1024, ok: r.status === 0 };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /**
  * The synth variants, in this order (synthRatios reads them so): full synth with the project runner and an

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { childCpu } from './support';
 
 const started = Date.now();
 const cpuAtStart = process.cpuUsage();
@@ -23,13 +24,6 @@ interface Phase {
   calls: number;
 }
 const phases = new Map<string, Phase>();
-const CLOCK_TICK = 100; // USER_HZ on Linux
-
-/** CPU seconds of this process's reaped children (cutime + cstime of /proc/self/stat). */
-function childCpu(): number {
-  const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICK;
-}
 
 const ownCpu = () => {
   const u = process.cpuUsage();
@@ -89,7 +83,8 @@ function main(): void {
     require.resolve('@aws/cloudformation-validate', { paths: [require.resolve('aws-cdk-lib')] }),
   ) as { CompositeEngine: { prototype: object } };
   wrap(engine.CompositeEngine.prototype, 'validateTemplate', 'template validation: validateTemplate per template');
-  wrap(nag.NagPack.prototype, 'validate', 'cdk-nag');
+  // The project's packs are scoped: their validate() calls validateScope() on their own stage.
+  wrap(nag.NagPack.prototype, 'validateScope', 'cdk-nag');
   wrap(TypeScopedCfnGuardValidator.prototype, 'validate', 'cfn-guard plugin in all');
   wrap(guard.CfnGuardValidator.prototype, 'execGuard', 'cfn-guard: run and parse (this process)');
   /* eslint-enable @typescript-eslint/no-require-imports */

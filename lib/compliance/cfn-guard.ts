@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import {
@@ -251,15 +250,6 @@ const GUARD_PACKAGE_DIR = path.dirname(require.resolve('@cdklabs/cdk-validator-c
 /** The Control Tower rule files the validator package ships. */
 export const CONTROL_TOWER_RULES_DIR = path.join(GUARD_PACKAGE_DIR, 'rules', 'control-tower', 'cfn-guard');
 
-/** The cfn-guard binary CfnGuardValidator runs on this machine (its own choice, private there), part of the cache key. */
-const GUARD_BINARY = path.join(
-  GUARD_PACKAGE_DIR,
-  'bin',
-  os.platform() === 'darwin' ? 'macos' : 'ubuntu',
-  os.arch() === 'arm64' ? 'aarch64' : 'x86_64',
-  'cfn-guard',
-);
-
 const RESOURCE_TYPE_LITERAL = /["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']/g;
 
 /**
@@ -400,7 +390,7 @@ class GuardRunPool {
  * the rule files that can match each template (see planGuardRuns). The findings of a rule that
  * cannot select any resource of a template are empty, so nothing it checks is lost; the
  * planted-violation test in test/compliance proves the rules still reach the stage. A run whose
- * binary, rule files and templates are byte for byte those of an earlier run takes that run's report
+ * plugin version, rule files and templates are byte for byte those of an earlier run takes that run's report
  * from the cache (see GuardReportCache); acknowledgements apply afterwards, as for a fresh report.
  */
 export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
@@ -430,7 +420,7 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
       TypeScopedCfnGuardValidator.pools.get(root) ?? (pooling ? this.startPool(root, index, workers) : undefined);
     const cache = GuardReportCache.fromEnvironment();
     const reports = planFor(context.templatePaths, index).map((run) => {
-      const key = cache?.key(GUARD_BINARY, run.rules, run.templatePaths);
+      const key = cache?.key(run.rules, run.templatePaths);
       const cached = key === undefined ? undefined : cache?.get(key, run.templatePaths);
       if (cached) return cached;
       const report =
@@ -461,7 +451,7 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
     const pool = new GuardRunPool(
       stages
         .flatMap((stage) => planFor(stageTemplatePaths(stage), index))
-        .filter((run) => !cache?.get(cache.key(GUARD_BINARY, run.rules, run.templatePaths), run.templatePaths)),
+        .filter((run) => !cache?.get(cache.key(run.rules, run.templatePaths), run.templatePaths)),
       workers,
     );
     TypeScopedCfnGuardValidator.pools.set(root, pool);

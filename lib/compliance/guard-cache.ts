@@ -12,8 +12,8 @@ const PLUGIN_VERSION: string = (
 
 /**
  * A content-addressed cache of cfn-guard reports. A report depends only on the bytes of the templates,
- * the bytes of the rule files, the cfn-guard binary and the version of the plugin that parses its
- * output, so those are the key; acknowledgements are not
+ * the bytes of the rule files and the version of the plugin (which ships the cfn-guard binary and parses its
+ * output), so those are the key; acknowledgements are not
  * in it (aws-cdk-lib applies them to the plugin's report afterwards), so a changed acknowledgement
  * never needs a new run. Template paths are stored by position and put back on a hit, because every
  * synth writes its templates somewhere else.
@@ -25,7 +25,6 @@ const PLUGIN_VERSION: string = (
 export class GuardReportCache {
   static readonly MAX_AGE_DAYS = 14;
   private static readonly PATH_MARK = '\u0000template:';
-  private static binaryDigest?: string;
   private static readonly ruleDigests = new Map<string, string>();
   private static readonly pruned = new Set<string>();
 
@@ -40,13 +39,12 @@ export class GuardReportCache {
   /** @param dir folder of the entries, created on the first write */
   constructor(readonly dir: string) {}
 
-  /** The key of one cfn-guard run: the binary, each rule file (name and bytes) and each template's bytes, in order. */
-  key(guardBinary: string, rules: readonly string[], templatePaths: readonly string[]): string {
+  /** The key of one cfn-guard run: the plugin, each rule file (name and bytes) and each template's bytes, in order. */
+  key(rules: readonly string[], templatePaths: readonly string[]): string {
     const h = createHash('sha256');
-    // The plugin's JavaScript turns cfn-guard's output into findings, so its version is part of the key,
-    // as is the layout of an entry.
-    h.update(`entry v1 plugin ${PLUGIN_VERSION}\n`);
-    h.update(`binary ${(GuardReportCache.binaryDigest ??= digest(fs.readFileSync(guardBinary)))}\n`);
+    // The plugin's version stands for the cfn-guard binary it ships and for the JavaScript that turns the
+    // binary's output into findings; the layout of an entry is versioned too.
+    h.update(`entry v2 plugin ${PLUGIN_VERSION}\n`);
     for (const r of rules) {
       // Shipped rule files do not change while a process runs; hash each once.
       let d = GuardReportCache.ruleDigests.get(r);

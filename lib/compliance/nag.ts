@@ -67,16 +67,6 @@ function withPatternAcknowledgements(params: IApplyRule, packName: string): IApp
 }
 
 /**
- * AwsSolutions checks that also honour acknowledgements whose id contains {@link REF}. Everything
- * else (exact ids, the report, the failure on unacknowledged findings) is cdk-nag's own.
- */
-export class StageAwsSolutionsChecks extends AwsSolutionsChecks {
-  protected override applyRule(params: IApplyRule): void {
-    super.applyRule(withPatternAcknowledgements(params, this.packName));
-  }
-}
-
-/**
  * A pack that also honours {@link REF} acknowledgements and checks only the construct it was created for: the
  * validation framework hands every plugin the whole app, and the payment packs must not judge the migration
  * stages deployed next to the payment stage.
@@ -102,6 +92,13 @@ function scopedStagePack<B extends new (...args: any[]) => NagPack>(Base: B) {
   }
   return ScopedStagePack;
 }
+
+/**
+ * AwsSolutions checks of the construct they are created for (a stage, or the app), honouring {@link REF}
+ * acknowledgements; everything else (exact ids, the report, the failure on unacknowledged findings) is
+ * cdk-nag's own. Scoped, so each stage's pack walks its own stage and not the whole app again.
+ */
+export class StageAwsSolutionsChecks extends scopedStagePack(AwsSolutionsChecks) {}
 
 /** PCI DSS 3.2.1 checks for the payment stage, scoped to it and pattern-aware. */
 export class StagePciDss321Checks extends scopedStagePack(PCIDSS321Checks) {}

@@ -29,6 +29,8 @@ const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/;
+/** An EC2 instance type such as `m5.2xlarge` or `t4g.nano`. */
+const INSTANCE_TYPE = /^[a-z0-9]+\.[a-z0-9]+$/;
 const SCHEDULE = /^(cron|rate)\(.+\)$/;
 const SANDBOX = /^[a-z][a-z0-9-]{1,14}$/;
 
@@ -107,7 +109,7 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
   int('storage.accessLogExpirationDays', c.storage.accessLogExpirationDays, 1, 3650);
 
   const ds = c.dataSync;
-  if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(ds.agentInstanceType)) {
+  if (!INSTANCE_TYPE.test(ds.agentInstanceType)) {
     at('dataSync.agentInstanceType', 'an EC2 instance type such as m5.2xlarge', ds.agentInstanceType);
   }
   if (ds.activationAttempt !== undefined && !(Number.isInteger(ds.activationAttempt) && ds.activationAttempt >= 0)) {
@@ -165,7 +167,7 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): void {
         db.sizing,
       );
     }
-  } else if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(db.sizing.instanceType)) {
+  } else if (!INSTANCE_TYPE.test(db.sizing.instanceType)) {
     at('database.sizing.instanceType', 'an instance class without the db. prefix, e.g. r6g.large', db.sizing);
   }
   int('database.readers', db.readers, 0, 15);
@@ -270,7 +272,7 @@ function validateNatProvider(c: EnvironmentConfig, at: Report): void {
   if (c.envName !== 'dev') {
     at('network.natProvider', "{ kind: 'gateway' } outside dev (a NAT instance is not highly available)", nat);
   }
-  if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(nat.instanceType)) {
+  if (!INSTANCE_TYPE.test(nat.instanceType)) {
     at('network.natProvider.instanceType', 'an EC2 instance type such as t4g.nano', nat.instanceType);
   }
 }
