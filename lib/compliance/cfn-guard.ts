@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import {
@@ -289,7 +290,7 @@ export function planGuardRuns(
   return [...runs.values()];
 }
 
-type GuardRun = { rules: string[]; templatePaths: string[] };
+export type GuardRun = { rules: string[]; templatePaths: string[] };
 type GuardReport = PolicyValidationPluginReportBeta1;
 
 const runKey = (run: GuardRun) => JSON.stringify([run.rules, run.templatePaths.map((p) => path.resolve(p))]);
@@ -305,8 +306,9 @@ function planFor(templatePaths: readonly string[], index: readonly { file: strin
 }
 
 /**
- * Runs in a worker thread: takes the next run from a shared counter, evaluates it with the package's
- * own CfnGuardValidator (so findings are parsed exactly as in the main thread) and posts the report.
+ * Runs in a worker thread: takes the next run from a shared counter, claims it (the main thread may
+ * have claimed it first, see GuardRunPool.take), evaluates it with the package's own CfnGuardValidator
+ * (so findings are parsed exactly as in the main thread) and posts the report.
  * Plain JavaScript, so it loads the same under tsx, compiled JS and jest.
  */
 const GUARD_WORKER_SOURCE = `
@@ -314,9 +316,11 @@ const { workerData } = require('node:worker_threads');
 const { CfnGuardValidator } = require(workerData.plugin);
 const { runs, port } = workerData;
 const control = new Int32Array(workerData.control);
+const claims = new Int32Array(workerData.claims);
 for (;;) {
   const i = Atomics.add(control, 0, 1);
   if (i >= runs.length) break;
+  if (Atomics.compareExchange(claims, i, 0, 1) !== 0) continue;
   let message;
   try {
     const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: runs[i].rules });
@@ -331,38 +335,55 @@ for (;;) {
 port.close();
 `;
 
+/** Who evaluates a run of the pool: nobody yet, a worker thread, or the main thread. */
+const Claim = { Free: 0, Worker: 1, Main: 2 } as const;
+
 /**
- * cfn-guard runs of a whole cloud assembly, evaluated by worker threads in the background. aws-cdk-lib
- * calls the validation plugins one after the other on its main thread (the first stage's cfn-guard
- * before its own template validation, which takes seconds), so the runs of every stage are started
- * when the first stage is validated and run on other cores while the main thread does the rest (opt-in,
- * CFN_GUARD_WORKERS=<n>; see TypeScopedCfnGuardValidator.validate).
+ * cfn-guard runs of a whole cloud assembly, evaluated by worker threads in the background and by the
+ * main thread whenever it would otherwise wait. aws-cdk-lib calls the validation plugins one after the
+ * other on its main thread (the first stage's cfn-guard before its own template validation, which takes
+ * seconds), so the runs of every stage are started when the first stage is validated and run on another
+ * core while the main thread does the rest (see TypeScopedCfnGuardValidator.validate). When the main
+ * thread needs a run, it evaluates that run itself if no worker has started it, and otherwise evaluates
+ * other runs nobody has started until the worker is done, so no core idles while runs are left.
  * A run the pool does not have, failed or stalled on is evaluated in the calling thread instead, so
  * the findings never depend on the pool.
  */
-class GuardRunPool {
+export class GuardRunPool {
   private static readonly STALL_MS = 120_000;
   private readonly index = new Map<string, number>();
   private readonly reports = new Map<number, GuardReport | undefined>();
   private readonly ports: MessagePort[] = [];
+  /** [next run a worker takes, runs the workers finished] */
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  /** One Claim per run. */
+  private readonly claims: Int32Array;
+  /** Runs whose report came from a worker thread (for the test that each run is evaluated once). */
+  evaluatedByWorkers = 0;
 
-  constructor(runs: readonly GuardRun[], workers: number) {
+  constructor(
+    private readonly runs: readonly GuardRun[],
+    workers: number,
+  ) {
     runs.forEach((run, i) => this.index.set(runKey(run), i));
+    this.claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, runs.length)));
     const plugin = require.resolve('@cdklabs/cdk-validator-cfnguard');
     for (let w = 0; w < Math.min(workers, runs.length); w++) {
       const { port1, port2 } = new MessageChannel();
       this.ports.push(port1);
       new Worker(GUARD_WORKER_SOURCE, {
         eval: true,
-        workerData: { plugin, runs, port: port2, control: this.control.buffer },
+        workerData: { plugin, runs, port: port2, control: this.control.buffer, claims: this.claims.buffer },
         transferList: [port2],
       }).unref();
     }
   }
 
-  /** The report of this run once a worker has it; undefined when the pool cannot give it. */
-  take(run: GuardRun): GuardReport | undefined {
+  /**
+   * The report of this run: from a worker, or evaluated here with `evaluate` when no worker has started
+   * it. Undefined when the pool does not have the run, or its worker failed or stalled.
+   */
+  take(run: GuardRun, evaluate: (run: GuardRun) => GuardReport): GuardReport | undefined {
     const i = this.index.get(runKey(run));
     if (i === undefined) return undefined;
     let progress = Date.now();
@@ -370,9 +391,32 @@ class GuardRunPool {
       const seen = Atomics.load(this.control, 1);
       this.drain();
       if (this.reports.has(i)) return this.reports.get(i);
+      if (Atomics.compareExchange(this.claims, i, Claim.Free, Claim.Main) === Claim.Free) return evaluate(run);
+      // A worker has this run: evaluate one nobody has started meanwhile, for a later stage. A failure
+      // there is left to that stage, which evaluates the run again and reports the error itself.
+      const next = this.claimNext();
+      if (next !== undefined) {
+        let report: GuardReport | undefined;
+        try {
+          report = evaluate(this.runs[next]!);
+        } catch {
+          report = undefined;
+        }
+        this.reports.set(next, report);
+        progress = Date.now();
+        continue;
+      }
       if (Atomics.wait(this.control, 1, seen, 50) !== 'timed-out') progress = Date.now();
       else if (Date.now() - progress > GuardRunPool.STALL_MS) return undefined;
     }
+  }
+
+  /** Claims the first run no worker has taken yet, for the main thread. */
+  private claimNext(): number | undefined {
+    for (let j = Atomics.load(this.control, 0); j < this.runs.length; j++) {
+      if (Atomics.compareExchange(this.claims, j, Claim.Free, Claim.Main) === Claim.Free) return j;
+    }
+    return undefined;
   }
 
   private drain(): void {
@@ -380,6 +424,7 @@ class GuardRunPool {
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         const { i, report } = m.message as { i: number; report?: GuardReport };
         this.reports.set(i, report);
+        this.evaluatedByWorkers++;
       }
     }
   }
@@ -412,10 +457,8 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   override validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     const index = (TypeScopedCfnGuardValidator.index ??= controlTowerRuleIndex());
     const root = context.appConstruct.node.root;
-    // Opt-in (CFN_GUARD_WORKERS=<n>): on the shared 2-core build machine the pool measured slower than
-    // running in this thread (docs/testing.md), so the default stays in this thread.
-    const workers = Number(process.env.CFN_GUARD_WORKERS ?? 0);
-    const pooling = this.stage !== undefined && Number.isInteger(workers) && workers > 0;
+    const workers = guardWorkers();
+    const pooling = this.stage !== undefined && workers > 0;
     const pool =
       TypeScopedCfnGuardValidator.pools.get(root) ?? (pooling ? this.startPool(root, index, workers) : undefined);
     const cache = GuardReportCache.fromEnvironment();
@@ -423,12 +466,12 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
       const key = cache?.key(run.rules, run.templatePaths);
       const cached = key === undefined ? undefined : cache?.get(key, run.templatePaths);
       if (cached) return cached;
-      const report =
-        pool?.take(run) ??
-        new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: run.rules }).validate({
+      const evaluate = (r: GuardRun) =>
+        new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: r.rules }).validate({
           appConstruct: context.appConstruct,
-          templatePaths: run.templatePaths,
+          templatePaths: r.templatePaths,
         });
+      const report = pool?.take(run, evaluate) ?? evaluate(run);
       if (key !== undefined) cache?.set(key, run.templatePaths, report);
       return report;
     });
@@ -457,6 +500,24 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
     TypeScopedCfnGuardValidator.pools.set(root, pool);
     return pool;
   }
+}
+
+/**
+ * How many worker threads evaluate cfn-guard runs next to the main thread: `CFN_GUARD_WORKERS` (0 keeps
+ * every run in the main thread), by default one fewer than the cores this process may use, at most 4.
+ * On the 2-core build machine that is one worker, which took the cold synth from about 40 s to about
+ * 27 s (docs/testing.md); a second worker only competes with the main thread.
+ */
+export function guardWorkers(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.CFN_GUARD_WORKERS;
+  if (value === undefined || value === '') return Math.min(4, Math.max(0, os.availableParallelism() - 1));
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(
+      `CFN_GUARD_WORKERS is "${value}": expected a whole number of worker threads for cfn-guard (0 runs it in the main thread), or leave it unset for one fewer than the cores.`,
+    );
+  }
+  return n;
 }
 
 /** The written templates of a stage's stacks (nested stages included), as the validation context lists them. */

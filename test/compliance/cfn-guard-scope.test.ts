@@ -7,7 +7,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { controlTowerRuleIndex, planGuardRuns, TypeScopedCfnGuardValidator } from '../../lib/compliance/cfn-guard';
+import {
+  controlTowerRuleIndex,
+  GuardRun,
+  GuardRunPool,
+  guardWorkers,
+  planGuardRuns,
+  TypeScopedCfnGuardValidator,
+} from '../../lib/compliance/cfn-guard';
 
 describe('controlTowerRuleIndex', () => {
   const index = controlTowerRuleIndex();
@@ -76,23 +83,76 @@ describe('TypeScopedCfnGuardValidator', () => {
     expect(scoped.violations.flatMap(key).sort()).toEqual(fullFindings);
     expect(scoped.success).toBe(full.success);
 
-    // By default the runs stay in this thread; with CFN_GUARD_WORKERS=<n> and its stage, the validator
-    // evaluates them in worker threads, none in this thread.
+    // With CFN_GUARD_WORKERS=0 every run stays in this thread; with workers (the default when there is
+    // more than one core) a stage's validator starts a pool, and the findings are the same.
     const inThisThread = jest.spyOn(CfnGuardValidator.prototype, 'validate');
     try {
+      process.env.CFN_GUARD_WORKERS = '0';
       const unpooled = new TypeScopedCfnGuardValidator(app).validate(context);
       expect(inThisThread).toHaveBeenCalled();
       expect(unpooled.violations.flatMap(key).sort()).toEqual(fullFindings);
-      inThisThread.mockClear();
 
       process.env.CFN_GUARD_WORKERS = '2';
       const pooled = new TypeScopedCfnGuardValidator(app).validate(context);
-      expect(inThisThread).not.toHaveBeenCalled();
       expect(pooled.violations.flatMap(key).sort()).toEqual(fullFindings);
       expect(pooled.success).toBe(full.success);
     } finally {
       delete process.env.CFN_GUARD_WORKERS;
       inThisThread.mockRestore();
     }
+  });
+
+  it('evaluates each run of a pool once, in a worker or in the waiting main thread', () => {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'guard-pool-')) });
+    // Six templates with different resource types, so six runs with different rule sets.
+    new s3.Bucket(new Stack(app, 'Bucket'), 'B');
+    new sqs.Queue(new Stack(app, 'Queue'), 'Q');
+    new logs.LogGroup(new Stack(app, 'Logs'), 'L');
+    new ec2.Vpc(new Stack(app, 'Network'), 'V', { maxAzs: 1, natGateways: 0 });
+    new sqs.Queue(new s3.Bucket(new Stack(app, 'Both'), 'B'), 'Q');
+    new logs.LogGroup(new sqs.Queue(new Stack(app, 'Mixed'), 'Q'), 'L');
+    const assembly = app.synth();
+    const templatePaths = assembly.stacks.map((s) => path.join(assembly.directory, s.templateFile));
+    const runs = planGuardRuns(
+      templatePaths.map((p) => ({
+        path: p,
+        types: new Set(Object.values(JSON.parse(fs.readFileSync(p, 'utf8')).Resources as object).map((r) => r.Type)),
+      })),
+      controlTowerRuleIndex(),
+    );
+    expect(runs.length).toBe(6);
+
+    const inMain: GuardRun[] = [];
+    const evaluate = (run: GuardRun) => {
+      inMain.push(run);
+      return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: run.rules }).validate({
+        templatePaths: run.templatePaths,
+      } as never);
+    };
+    const pool = new GuardRunPool(runs, 1);
+    const reports = runs.map((run) => pool.take(run, evaluate));
+
+    expect(reports.every((r) => r !== undefined)).toBe(true);
+    // Nothing evaluated twice, nothing lost: every run came from exactly one side.
+    expect(new Set(inMain).size).toBe(inMain.length);
+    expect(inMain.length + pool.evaluatedByWorkers).toBe(runs.length);
+    const direct = runs.map((run) => evaluate(run));
+    expect(reports.map((r) => r!.violations.length)).toEqual(direct.map((r) => r.violations.length));
+    expect(reports.some((r) => r!.violations.length > 0)).toBe(true);
+  });
+});
+
+describe('guardWorkers', () => {
+  it('defaults to one fewer than the cores, at most 4, and takes a whole number', () => {
+    expect(guardWorkers({})).toBe(Math.min(4, Math.max(0, os.availableParallelism() - 1)));
+    expect(guardWorkers({ CFN_GUARD_WORKERS: '0' })).toBe(0);
+    expect(guardWorkers({ CFN_GUARD_WORKERS: '3' })).toBe(3);
+  });
+
+  it('refuses a value that is not a whole number and says what to give', () => {
+    expect(() => guardWorkers({ CFN_GUARD_WORKERS: 'two' })).toThrow(
+      /CFN_GUARD_WORKERS is "two": expected a whole number/,
+    );
+    expect(() => guardWorkers({ CFN_GUARD_WORKERS: '-1' })).toThrow(/0 runs it in the main thread/);
   });
 });
