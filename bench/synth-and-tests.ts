@@ -12,7 +12,7 @@
  * --only X        measure only the synth variants or only the jest variants (--synth: --only synth)
  *
  * Variants: the full `cdk synth` (pipeline, every stage, template validation, cdk-nag, cfn-guard) with
- * the project's tsx runner, with an empty cfn-guard report cache (cold, the figure the targets are judged
+ * the project's tsx runner, with empty cfn-guard and template-validation report caches (cold, the figure the targets are judged
  * on) and again, right after it in the same round, with the cache that run filled (warm); cold with
  * every cfn-guard run in the main thread (`CFN_GUARD_WORKERS=0`, as before the default worker pool);
  * the empty-app floor (bench/empty-app.ts) with the same CLI and runner;
@@ -42,7 +42,7 @@ interface Variant {
   missing?: string;
   command: string[];
   env?: Record<string, string>;
-  /** `cold`: a new, empty cfn-guard cache folder; `warm`: the folder the round's first cold synth filled. */
+  /** `cold`: new, empty report cache folders (cfn-guard, template validation); `warm`: the folders the round's first cold synth filled. */
   guardCache?: 'cold' | 'warm';
 }
 
@@ -101,7 +101,7 @@ function measure(v: Variant): Sample {
 
 /**
  * The synth variants, in this order (synthRatios reads them so): full synth with the project runner and an
- * empty cfn-guard cache, the empty-app floor, cfn-guard in the main thread only, ts-node, and the full synth again
+ * empty report caches, the empty-app floor, cfn-guard in the main thread only, ts-node, and the full synth again
  * with the cache the first one filled.
  */
 function synthVariants(): Variant[] {
@@ -115,7 +115,7 @@ function synthVariants(): Variant[] {
     ...(app ? ['--app', app] : []),
   ];
   return [
-    { name: 'synth: full, every check on (tsx), cfn-guard cache cold', command: cdk(), guardCache: 'cold' },
+    { name: 'synth: full, every check on (tsx), report caches cold', command: cdk(), guardCache: 'cold' },
     { name: 'synth: empty-app floor (tsx)', command: cdk(`${BIN('tsx')} bench/empty-app.ts`) },
     {
       name: 'synth: full, cfn-guard only in the main thread (CFN_GUARD_WORKERS=0, tsx), cache cold',
@@ -129,7 +129,7 @@ function synthVariants(): Variant[] {
       guardCache: 'cold',
       ...(installed('ts-node') ? {} : { missing: 'ts-node is not installed (run npm ci)' }),
     },
-    { name: 'synth: full, every check on (tsx), cfn-guard cache warm', command: cdk(), guardCache: 'warm' },
+    { name: 'synth: full, every check on (tsx), report caches warm', command: cdk(), guardCache: 'warm' },
   ];
 }
 
@@ -179,7 +179,13 @@ function main(): void {
     loads.push(load);
     console.log(`round ${round}: load average (1 min) ${load.toFixed(2)}`);
     const run = (v: Variant, cacheDir?: string) => {
-      const s = measure(cacheDir ? { ...v, env: { ...v.env, CFN_GUARD_CACHE_DIR: cacheDir } } : v);
+      const caches: Record<string, string> = cacheDir
+        ? {
+            CFN_GUARD_CACHE_DIR: path.join(cacheDir, 'cfn-guard'),
+            TEMPLATE_VALIDATION_CACHE_DIR: path.join(cacheDir, 'template-validation'),
+          }
+        : {};
+      const s = measure({ ...v, env: { ...v.env, ...caches } });
       samples.get(v.name)!.push(s);
       console.log(
         `  ${v.name}: ${s.wall.toFixed(1)} s wall, ${s.cpu.toFixed(1)} s CPU, ${s.rssMiB.toFixed(0)} MiB peak`,
@@ -190,7 +196,7 @@ function main(): void {
     // synth is not placed by the order: it runs right after the first cold synth, on the cache that filled.
     for (const v of round % 2 ? variants : [...variants].reverse()) {
       if (v.missing || v.guardCache === 'warm') continue;
-      const cacheDir = v.guardCache ? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-guard-cache-')) : undefined;
+      const cacheDir = v.guardCache ? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-report-caches-')) : undefined;
       run(v, cacheDir);
       if (warm && v === synth[0]) run(warm, cacheDir);
     }

@@ -1,6 +1,7 @@
 import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { addControlTowerGuard } from './compliance/cfn-guard';
 import { StageAwsSolutionsChecks } from './compliance/nag';
+import { addCachedTemplateValidation } from './compliance/template-validation-cache';
 import { ENV_NAMES } from './config/environment-config';
 import { ConfigError, loadEnvironmentConfig, str, validateSandboxName } from './config/load';
 import { loadPipelineConfig } from './config/pipeline-config';
@@ -20,6 +21,7 @@ import { paymentGuardAcknowledgements } from './compliance/payment-guard';
  */
 export function buildApp(props: AppProps = {}): App {
   const app = new App(props);
+  addCachedTemplateValidation(app, props.builtinCloudFormationValidation !== false);
   const ctx = (key: string) => app.node.tryGetContext(key);
   const guard = str(ctx('cfnGuard')) !== 'false';
 
