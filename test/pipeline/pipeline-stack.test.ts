@@ -162,17 +162,19 @@ describe('PipelineStack', () => {
     });
   });
 
-  it('keeps the cfn-guard report cache and npm downloads on the build host between synth runs', () => {
+  it('keeps the report caches (cfn-guard, template validation) and npm downloads on the build host between synth runs', () => {
     const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as { Properties: any }[];
     const synth = projects.find((p) => String(p.Properties.Source.BuildSpec).includes('npx cdk synth'))!;
     expect(synth.Properties.Cache).toEqual({ Type: 'LOCAL', Modes: ['LOCAL_CUSTOM_CACHE'] });
     const spec = JSON.parse(synth.Properties.Source.BuildSpec);
     // npm ci deletes node_modules, so the cache must sit outside it, under a path the cache keeps.
-    const dir: string = spec.env.variables.CFN_GUARD_CACHE_DIR;
-    expect(dir).toMatch(/^\//);
-    expect(dir).not.toContain('node_modules');
     const kept = (spec.cache.paths as string[]).map((p) => p.replace(/\*\*\/\*$/, ''));
-    expect(kept.some((p) => dir.startsWith(p))).toBe(true);
+    for (const variable of ['CFN_GUARD_CACHE_DIR', 'TEMPLATE_VALIDATION_CACHE_DIR']) {
+      const dir: string = spec.env.variables[variable];
+      expect(dir).toMatch(/^\//);
+      expect(dir).not.toContain('node_modules');
+      expect(kept.some((p) => dir.startsWith(p))).toBe(true);
+    }
     expect(kept).toContain('/root/.npm/');
   });
 
