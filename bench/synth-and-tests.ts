@@ -143,7 +143,8 @@ function synthRatios(ratio: RatioPrinter, [full, floor, guardInMainThread, tsNod
 
 /**
  * The test-time variants: the project's jest setup and the CDK default setup on the same suites.
- * The default one gets `TEST_SHARED_SYNTH=off` as well, in case the calling shell carries a shared folder.
+ * The default one gets `TEST_SHARED_SYNTH=off` as well, in case the calling shell carries a shared folder, and
+ * `TEMPLATE_VALIDATION_CACHE=off`, so a suite that builds the app through buildApp validates with aws-cdk-lib's own plugin.
  */
 function jestVariants(suites: string[]): Variant[] {
   const label = suites.length ? suites.join(' ') : 'whole suite';
@@ -153,7 +154,7 @@ function jestVariants(suites: string[]): Variant[] {
     {
       name: `jest ${label}: CDK default setup (bench/jest.cdk-default.config.js: ts-jest, no sharing, validation on)`,
       command: jest(['--config', 'bench/jest.cdk-default.config.js']),
-      env: { TEST_SHARED_SYNTH: 'off' },
+      env: { TEST_SHARED_SYNTH: 'off', TEMPLATE_VALIDATION_CACHE: 'off' },
       ...(installed('ts-jest') ? {} : { missing: 'ts-jest is not installed (run npm ci)' }),
     },
   ];

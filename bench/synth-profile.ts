@@ -8,7 +8,7 @@
  *
  * Wall time per phase, this process's CPU per phase, and the CPU of the cfn-guard child processes
  * (from /proc/self/stat, which counts reaped children). The cfn-guard result cache is used as
- * configured (CFN_GUARD_CACHE); run with CFN_GUARD_CACHE=off for a cold figure.
+ * configured (CFN_GUARD_CACHE, TEMPLATE_VALIDATION_CACHE); run with both =off for a cold figure.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -370,6 +370,8 @@ export class GuardRunPool {
     const plugin = require.resolve('@cdklabs/cdk-validator-cfnguard');
     for (let w = 0; w < Math.min(workers, runs.length); w++) {
       const { port1, port2 } = new MessageChannel();
+      // The port must not keep the process alive once its runs are taken (a stolen run leaves its worker idle).
+      port1.unref();
       this.ports.push(port1);
       new Worker(GUARD_WORKER_SOURCE, {
         eval: true,
