@@ -14,8 +14,8 @@ const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
  * Two stacks whose templates aws-cdk-lib's validator finds fault with: misspelled and out-of-range
  * properties, and the same finding in both templates (which one report groups into one violation).
  */
-function faultyApp(outdir = tmp('tv-cache-app-')): { app: App; context: IPolicyValidationContext } {
-  const app = new App({ outdir, builtinCloudFormationValidation: false });
+function faultyApp(): { app: App; context: IPolicyValidationContext } {
+  const app = new App({ outdir: tmp('tv-cache-app-'), builtinCloudFormationValidation: false });
   const a = new Stack(app, 'A', { env: { account: '111111111111', region: 'eu-west-1' } });
   new CfnResource(a, 'Typo', { type: 'AWS::S3::Bucket', properties: { BucketNam: 'a' } });
   new CfnResource(a, 'Retention', { type: 'AWS::Logs::LogGroup', properties: { RetentionInDays: 13 } });
@@ -64,8 +64,23 @@ describe('CachedTemplateValidation', () => {
     const cache = new TemplateValidationCache(tmp('tv-cache-'));
     new CachedTemplateValidation(cache).validate(context);
 
-    const moved = faultyApp();
-    const expectedMoved = new CloudFormationValidatePlugin().validate(moved.context);
+    // The same templates written elsewhere, as the next synth writes them: the same findings, with these paths.
+    const outdir = tmp('tv-cache-moved-');
+    const movedPath = (p: string) => path.join(outdir, path.basename(p));
+    const stackTemplates = context.stackTemplates.map((st) => {
+      fs.copyFileSync(st.templatePath, movedPath(st.templatePath));
+      return { ...st, templatePath: movedPath(st.templatePath) };
+    });
+    const moved = {
+      context: { ...context, templatePaths: stackTemplates.map((st) => st.templatePath), stackTemplates },
+    };
+    const expectedMoved = {
+      ...expected,
+      violations: expected.violations.map((v) => ({
+        ...v,
+        violatingResources: v.violatingResources.map((r) => ({ ...r, templatePath: movedPath(r.templatePath!) })),
+      })),
+    };
     const engine = jest.spyOn(CloudFormationValidatePlugin.prototype, 'validate');
     try {
       expect(new CachedTemplateValidation(cache).validate(moved.context)).toEqual(expectedMoved);
