@@ -358,7 +358,7 @@ export class GuardRunPool {
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
   /** One Claim per run. */
   private readonly claims: Int32Array;
-  /** Runs whose report came from a worker thread (for the test that each run is evaluated once). */
+  /** Runs a worker thread answered, with a report or a failure (for the test that each run is evaluated once). */
   evaluatedByWorkers = 0;
 
   constructor(

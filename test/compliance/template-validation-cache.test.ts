@@ -37,6 +37,10 @@ function faultyApp(): { app: App; context: IPolicyValidationContext } {
 describe('CachedTemplateValidation', () => {
   const { context } = faultyApp();
   const expected = new CloudFormationValidatePlugin().validate(context);
+  // One validator (one engine, which takes seconds to build) whose cache the tests fill; a new instance
+  // over the same cache stands for the next synth, and needs no engine as long as everything hits.
+  const cache = new TemplateValidationCache(tmp('tv-cache-'));
+  const validator = new CachedTemplateValidation(cache);
 
   it('has findings to compare (the fixture is faulty in both templates)', () => {
     expect(expected.violations.length).toBeGreaterThan(1);
@@ -45,10 +49,9 @@ describe('CachedTemplateValidation', () => {
   });
 
   it('reports exactly what aws-cdk-lib reports, evaluated on a miss and read back on a hit', () => {
-    const cache = new TemplateValidationCache(tmp('tv-cache-'));
     const engine = jest.spyOn(CloudFormationValidatePlugin.prototype, 'validate');
     try {
-      expect(new CachedTemplateValidation(cache).validate(context)).toEqual(expected);
+      expect(validator.validate(context)).toEqual(expected);
       expect(engine).toHaveBeenCalledTimes(1);
       engine.mockClear();
 
@@ -61,8 +64,7 @@ describe('CachedTemplateValidation', () => {
   });
 
   it('gives a hit back with the paths of this synth, and evaluates a changed template again', () => {
-    const cache = new TemplateValidationCache(tmp('tv-cache-'));
-    new CachedTemplateValidation(cache).validate(context);
+    validator.validate(context); // fills the cache when this test runs alone
 
     // The same templates written elsewhere, as the next synth writes them: the same findings, with these paths.
     const outdir = tmp('tv-cache-moved-');
@@ -89,7 +91,7 @@ describe('CachedTemplateValidation', () => {
       // One byte more in B's template: B is evaluated again, A still comes from the cache.
       const b = moved.context.stackTemplates.find((s) => s.stackConstructPath === 'B')!;
       fs.appendFileSync(b.templatePath, '\n');
-      new CachedTemplateValidation(cache).validate(moved.context);
+      validator.validate(moved.context);
       expect(engine).toHaveBeenCalledTimes(1);
       const given = engine.mock.calls[0]![0];
       expect(given.stackTemplates.map((s) => s.stackConstructPath)).toEqual(['B']);
@@ -99,7 +101,6 @@ describe('CachedTemplateValidation', () => {
   });
 
   it('keys on account and region too (the validator resolves pseudo parameters with them)', () => {
-    const cache = new TemplateValidationCache(tmp('tv-cache-'));
     const [stack] = context.stackTemplates;
     expect(cache.key(stack!, 'v')).not.toBe(cache.key({ ...stack!, region: 'us-east-1' }, 'v'));
     expect(cache.key(stack!, 'v')).not.toBe(cache.key({ ...stack!, accountId: '222222222222' }, 'v'));
