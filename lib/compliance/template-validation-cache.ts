@@ -139,11 +139,12 @@ let shared: CachedTemplateValidation | undefined;
 /**
  * Registers the cached template validation on the app when aws-cdk-lib would run its own (the App's
  * `builtinCloudFormationValidation` and `CDK_VALIDATION` allow it) and the cache is not switched off.
- * One instance per process, like aws-cdk-lib's, so its engine is built once.
+ * One instance per process, like aws-cdk-lib's, so its engine is built once. Says whether it registered.
  */
-export function addCachedTemplateValidation(app: App, builtinValidation = true): void {
+export function addCachedTemplateValidation(app: App, builtinValidation = true): boolean {
   const cache = TemplateValidationCache.fromEnvironment();
-  if (!cache || !builtinValidation || process.env.CDK_VALIDATION === 'false') return;
+  if (!cache || !builtinValidation || process.env.CDK_VALIDATION === 'false') return false;
   if (!shared || shared.cache.dir !== cache.dir) shared = new CachedTemplateValidation(cache);
   Validations.of(app).addPlugins(shared);
+  return true;
 }

@@ -139,11 +139,14 @@ describe('addCachedTemplateValidation', () => {
   });
 
   it('stays out when validation is off or the cache is switched off', () => {
+    const app = () => new App({ outdir: tmp('tv-cache-out-') });
     process.env.CDK_VALIDATION = 'false';
-    expect(entriesAfterSynth()).toEqual([]);
+    expect(addCachedTemplateValidation(app())).toBe(false);
     process.env.CDK_VALIDATION = 'true';
-    expect(entriesAfterSynth(false)).toEqual([]);
+    expect(addCachedTemplateValidation(app(), false)).toBe(false);
     process.env.TEMPLATE_VALIDATION_CACHE = 'off';
-    expect(entriesAfterSynth()).toEqual([]);
+    expect(addCachedTemplateValidation(app())).toBe(false);
+    delete process.env.TEMPLATE_VALIDATION_CACHE;
+    expect(addCachedTemplateValidation(app())).toBe(true);
   });
 });
