@@ -67,19 +67,21 @@ export class CachedTemplateValidation extends CloudFormationValidatePlugin {
 
   override validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const stacks = context.stackTemplates;
-    const keys = stacks.map((s) => this.cache.key(s, this.version));
-    const perTemplate = new Map<string, Violation[]>();
-    const missing: PolicyValidationStack[] = [];
-    stacks.forEach((s, i) => {
-      const hit = this.cache.get<PolicyValidationPluginReport>(keys[i]!, [s.templatePath]);
-      if (hit) perTemplate.set(s.templatePath, hit.violations);
-      else missing.push(s);
+    const engineVersion = this.version;
+    const entries = stacks.map((stack) => {
+      const key = this.cache.key(stack, engineVersion);
+      return {
+        stack,
+        key,
+        violations: this.cache.get<PolicyValidationPluginReport>(key, [stack.templatePath])?.violations,
+      };
     });
+    const missing = entries.filter((e) => e.violations === undefined);
     if (missing.length > 0) {
       const fresh = super.validate({
         ...context,
-        templatePaths: missing.map((s) => s.templatePath),
-        stackTemplates: missing,
+        templatePaths: missing.map((e) => e.stack.templatePath),
+        stackTemplates: missing.map((e) => e.stack),
       });
       // aws-cdk-lib's plugin names the template of every finding; were one without, the report could not
       // be split by template, so it is evaluated whole and nothing is cached.
@@ -87,18 +89,18 @@ export class CachedTemplateValidation extends CloudFormationValidatePlugin {
         return missing.length === stacks.length ? fresh : super.validate(context);
       }
       const split = splitByTemplate(fresh.violations);
-      for (const s of missing) {
-        const violations = split.get(s.templatePath) ?? [];
-        perTemplate.set(s.templatePath, violations);
-        this.cache.set(keys[stacks.indexOf(s)]!, [s.templatePath], {
-          success: violations.every((v) => v.severity !== 'error' && v.severity !== 'fatal'),
-          violations,
-        });
+      for (const e of missing) {
+        e.violations = split.get(e.stack.templatePath) ?? [];
+        this.cache.set(e.key, [e.stack.templatePath], report(e.violations));
       }
     }
-    const violations = mergeInOrder(stacks.map((s) => perTemplate.get(s.templatePath)!));
-    return { success: violations.every((v) => v.severity !== 'error' && v.severity !== 'fatal'), violations };
+    return report(mergeInOrder(entries.map((e) => e.violations!)));
   }
+}
+
+/** A report of these findings: failed when one is an error, as aws-cdk-lib's plugin decides. */
+function report(violations: Violation[]): PolicyValidationPluginReport {
+  return { success: violations.every((v) => v.severity !== 'error' && v.severity !== 'fatal'), violations };
 }
 
 /** Each template's part of a report: a finding keeps only that template's resources. */

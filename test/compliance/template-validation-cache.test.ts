@@ -14,7 +14,7 @@ const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
  * Two stacks whose templates aws-cdk-lib's validator finds fault with: misspelled and out-of-range
  * properties, and the same finding in both templates (which one report groups into one violation).
  */
-function faultyApp(): { app: App; context: IPolicyValidationContext } {
+function faultyApp(): { context: IPolicyValidationContext } {
   const app = new App({ outdir: tmp('tv-cache-app-'), builtinCloudFormationValidation: false });
   const a = new Stack(app, 'A', { env: { account: '111111111111', region: 'eu-west-1' } });
   new CfnResource(a, 'Typo', { type: 'AWS::S3::Bucket', properties: { BucketNam: 'a' } });
@@ -29,7 +29,6 @@ function faultyApp(): { app: App; context: IPolicyValidationContext } {
     region: 'eu-west-1',
   }));
   return {
-    app,
     context: { templatePaths: stackTemplates.map((s) => s.templatePath), stackTemplates, appConstruct: app },
   };
 }
@@ -120,14 +119,14 @@ describe('addCachedTemplateValidation', () => {
   });
 
   /** Synthesizes an app with the cached validation added as buildApp adds it; the cache folder's entries. */
-  function entriesAfterSynth(builtinValidation = true): string[] {
+  function entriesAfterSynth(): string[] {
     // The validator's warnings about the planted typo are expected; keep them out of the test output.
     jest.spyOn(console, 'error').mockImplementation(() => undefined);
     jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const dir = tmp('tv-cache-app-');
     process.env.TEMPLATE_VALIDATION_CACHE_DIR = dir;
-    const app = new App({ outdir: tmp('tv-cache-out-'), builtinCloudFormationValidation: builtinValidation });
-    addCachedTemplateValidation(app, builtinValidation);
+    const app = new App({ outdir: tmp('tv-cache-out-') });
+    addCachedTemplateValidation(app);
     new CfnResource(new Stack(app, 'S'), 'Typo', { type: 'AWS::S3::Bucket', properties: { BucketNam: 'a' } });
     app.synth();
     return fs.readdirSync(dir);
