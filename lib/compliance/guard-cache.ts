@@ -119,7 +119,7 @@ export class GuardReportCache extends ReportCache {
     const h = createHash('sha256');
     // The plugin's version stands for the cfn-guard binary it ships and for the JavaScript that turns the
     // binary's output into findings; the layout of an entry is versioned too.
-    h.update(`entry v2 plugin ${PLUGIN_VERSION}\n`);
+    h.update(`entry v3 plugin ${PLUGIN_VERSION}\n`);
     for (const r of rules) {
       // Shipped rule files do not change while a process runs; hash each once.
       let d = GuardReportCache.ruleDigests.get(r);

@@ -8,6 +8,8 @@ import {
   PolicyValidationStack,
   Validations,
 } from 'aws-cdk-lib';
+import { CloudAssembly, UNKNOWN_ACCOUNT, UNKNOWN_REGION } from 'aws-cdk-lib/cx-api';
+import { whileGuardRuns } from './cfn-guard';
 import { digest, ReportCache } from './guard-cache';
 
 type Violation = PolicyValidationPluginReport['violations'][number];
@@ -96,6 +98,27 @@ export class CachedTemplateValidation extends CloudFormationValidatePlugin {
     }
     return report(mergeInOrder(entries.map((e) => e.violations!)));
   }
+
+  /**
+   * Validates every template of the app's written cloud assembly now and caches the reports, so that the
+   * App-level validation, which aws-cdk-lib calls after every stage's plugins, finds them all cached. The
+   * cfn-guard validator calls this while its worker threads run (see whileGuardRuns in cfn-guard.ts), so
+   * the two checks share the cores instead of the template validation running alone at the end.
+   * The stacks are described as aws-cdk-lib describes them to the plugin; were one described otherwise,
+   * its key would differ and the App-level call would validate it again, so the findings never depend on this.
+   */
+  prevalidate(app: App): void {
+    const stacks = new CloudAssembly(app.outdir, { skipVersionCheck: true }).stacksRecursively.map(
+      (s): PolicyValidationStack => ({
+        stackConstructPath: s.hierarchicalId,
+        templatePath: s.templateFullPath,
+        accountId: s.environment.account !== UNKNOWN_ACCOUNT ? s.environment.account : undefined,
+        region: s.environment.region !== UNKNOWN_REGION ? s.environment.region : undefined,
+      }),
+    );
+    if (stacks.length === 0) return;
+    this.validate({ appConstruct: app, templatePaths: stacks.map((s) => s.templatePath), stackTemplates: stacks });
+  }
 }
 
 /** A report of these findings: failed when one is an error, as aws-cdk-lib's plugin decides. */
@@ -148,5 +171,7 @@ export function addCachedTemplateValidation(app: App, builtinValidation = true):
   if (!cache || !builtinValidation || process.env.CDK_VALIDATION === 'false') return false;
   if (!shared || shared.cache.dir !== cache.dir) shared = new CachedTemplateValidation(cache);
   Validations.of(app).addPlugins(shared);
+  const plugin = shared;
+  whileGuardRuns(app, () => plugin.prevalidate(app));
   return true;
 }

@@ -13,7 +13,10 @@ import {
   GuardRunPool,
   guardWorkers,
   planGuardRuns,
+  projectRun,
+  restoreTemplatePaths,
   TypeScopedCfnGuardValidator,
+  whileGuardRuns,
 } from '../../lib/compliance/cfn-guard';
 
 describe('controlTowerRuleIndex', () => {
@@ -53,6 +56,63 @@ describe('planGuardRuns', () => {
   });
 });
 
+describe('projectRun', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-projection-'));
+  const template = {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Resources: {
+      Queue: {
+        Type: 'AWS::SQS::Queue',
+        Properties: { RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] } } },
+        Metadata: { 'aws:cdk:path': 'S/Queue/Resource' },
+      },
+      Dlq: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1209600 } },
+      Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [] } }, DependsOn: ['Dlq'] },
+    },
+    Outputs: { QueueUrl: { Value: { Ref: 'Queue' } } },
+  };
+  const templatePath = path.join(dir, 'S.template.json');
+  fs.writeFileSync(templatePath, JSON.stringify(template));
+  const index = [
+    { file: 'sqs.guard', types: ['AWS::SQS::Queue'] },
+    { file: 'any.guard', types: [] },
+  ];
+
+  it('leaves out only the properties of resources whose type none of the rules names', () => {
+    const run = projectRun({ rules: ['sqs.guard'], templatePaths: [templatePath] }, index);
+    expect(run.templatePaths).toEqual([templatePath]);
+    expect(run.dataPaths).toHaveLength(1);
+    expect(path.dirname(run.dataPaths![0]!)).not.toBe(dir);
+    const { Role, ...sqs } = template.Resources;
+    const roleWithoutProperties: Partial<typeof Role> = { ...Role };
+    delete roleWithoutProperties.Properties;
+    expect(JSON.parse(fs.readFileSync(run.dataPaths![0]!, 'utf8'))).toEqual({
+      ...template,
+      Resources: { ...sqs, Role: roleWithoutProperties },
+    });
+  });
+
+  it('keeps the templates whole when a rule names no type or is not in the index', () => {
+    expect(projectRun({ rules: ['sqs.guard', 'any.guard'], templatePaths: [templatePath] }, index).dataPaths).toBe(
+      undefined,
+    );
+    expect(projectRun({ rules: ['other.guard'], templatePaths: [templatePath] }, index).dataPaths).toBe(undefined);
+  });
+
+  it('names the template, not the cut-down copy, in every finding', () => {
+    const run = projectRun({ rules: ['sqs.guard'], templatePaths: [templatePath] }, index);
+    const finding = (templatePath: string) => ({
+      ruleName: 'sqs_queue_encrypted_check',
+      description: 'encrypt the queue',
+      violatingResources: [{ resourceLogicalId: 'Dlq', templatePath, locations: ['/Resources/Dlq/Properties'] }],
+    });
+    expect(restoreTemplatePaths(run, { success: false, violations: [finding(run.dataPaths![0]!)] })).toEqual({
+      success: false,
+      violations: [finding(templatePath)],
+    });
+  });
+});
+
 describe('TypeScopedCfnGuardValidator', () => {
   // These tests count cfn-guard runs; a cached report would answer instead (test/compliance/guard-cache.test.ts).
   beforeAll(() => (process.env.CFN_GUARD_CACHE = 'off'));
@@ -64,6 +124,9 @@ describe('TypeScopedCfnGuardValidator', () => {
     const a = new Stack(app, 'A');
     new s3.Bucket(a, 'Unversioned');
     new sqs.Queue(a, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    // A rule that follows a reference (the dead-letter queue by Fn::GetAtt) into a resource of its own type.
+    const dlq = new sqs.Queue(a, 'Dlq');
+    new sqs.Queue(a, 'WithDlq', { deadLetterQueue: { queue: dlq, maxReceiveCount: 3 } });
     new logs.LogGroup(a, 'Forever', { retention: logs.RetentionDays.INFINITE });
     const b = new Stack(app, 'B');
     const vpc = new ec2.Vpc(b, 'Vpc', { maxAzs: 1, natGateways: 0 });
@@ -74,8 +137,13 @@ describe('TypeScopedCfnGuardValidator', () => {
       appConstruct: app,
       templatePaths: assembly.stacks.map((s) => path.join(assembly.directory, s.templateFile)),
     };
-    const key = (v: { ruleName: string; violatingResources: { resourceLogicalId: string; templatePath: string }[] }) =>
-      v.violatingResources.map((r) => `${v.ruleName} ${path.basename(r.templatePath)} ${r.resourceLogicalId}`);
+    const key = (v: {
+      ruleName: string;
+      violatingResources: { resourceLogicalId: string; templatePath: string; locations: string[] }[];
+    }) =>
+      v.violatingResources.map(
+        (r) => `${v.ruleName} ${r.templatePath} ${r.resourceLogicalId} ${[...r.locations].sort().join(',')}`,
+      );
     const full = new CfnGuardValidator().validate(context);
     const scoped = new TypeScopedCfnGuardValidator().validate(context);
     const fullFindings = full.violations.flatMap(key).sort();
@@ -85,17 +153,24 @@ describe('TypeScopedCfnGuardValidator', () => {
 
     // With CFN_GUARD_WORKERS=0 every run stays in this thread; with workers (the default when there is
     // more than one core) a stage's validator starts a pool, and the findings are the same.
+    // Work registered for the time the workers run is done once, when a pool starts, and never without one.
+    const background = jest.fn();
+    whileGuardRuns(app, background);
     const inThisThread = jest.spyOn(CfnGuardValidator.prototype, 'validate');
     try {
       process.env.CFN_GUARD_WORKERS = '0';
       const unpooled = new TypeScopedCfnGuardValidator(app).validate(context);
       expect(inThisThread).toHaveBeenCalled();
       expect(unpooled.violations.flatMap(key).sort()).toEqual(fullFindings);
+      expect(background).not.toHaveBeenCalled();
 
       process.env.CFN_GUARD_WORKERS = '2';
       const pooled = new TypeScopedCfnGuardValidator(app).validate(context);
       expect(pooled.violations.flatMap(key).sort()).toEqual(fullFindings);
       expect(pooled.success).toBe(full.success);
+      expect(background).toHaveBeenCalledTimes(1);
+      new TypeScopedCfnGuardValidator(app).validate(context);
+      expect(background).toHaveBeenCalledTimes(1);
     } finally {
       delete process.env.CFN_GUARD_WORKERS;
       inThisThread.mockRestore();
@@ -136,6 +211,11 @@ describe('TypeScopedCfnGuardValidator', () => {
     // Nothing evaluated twice, nothing lost: every run came from exactly one side.
     expect(new Set(inMain).size).toBe(inMain.length);
     expect(inMain.length + pool.evaluatedByWorkers).toBe(runs.length);
+    // Taking a run again never waits and never evaluates it twice: the pool answers from what it holds,
+    // or leaves a run this thread evaluated to the caller.
+    const evaluatedBefore = inMain.length;
+    runs.forEach((run) => pool.take(run, evaluate));
+    expect(inMain.length).toBe(evaluatedBefore);
     const direct = runs.map((run) => evaluate(run));
     expect(reports.map((r) => r!.violations.length)).toEqual(direct.map((r) => r.violations.length));
     expect(reports.some((r) => r!.violations.length > 0)).toBe(true);

@@ -99,6 +99,23 @@ describe('CachedTemplateValidation', () => {
     }
   });
 
+  it('validates the written assembly ahead, described as aws-cdk-lib describes it, so its own call evaluates nothing', () => {
+    // The engine answers with aws-cdk-lib's report of the whole app; what is tested is that the stacks
+    // prevalidate reads from the assembly get the keys of the stacks aws-cdk-lib hands the plugin.
+    const engine = jest.spyOn(CloudFormationValidatePlugin.prototype, 'validate').mockReturnValue(expected);
+    try {
+      const ahead = new CachedTemplateValidation(new TemplateValidationCache(tmp('tv-cache-ahead-')));
+      ahead.prevalidate(context.appConstruct as App);
+      expect(engine).toHaveBeenCalledTimes(1);
+      expect(engine.mock.calls[0]![0].stackTemplates).toEqual(context.stackTemplates);
+      engine.mockClear();
+      expect(ahead.validate(context)).toEqual(expected);
+      expect(engine).not.toHaveBeenCalled();
+    } finally {
+      engine.mockRestore();
+    }
+  });
+
   it('keys on account and region too (the validator resolves pseudo parameters with them)', () => {
     const [stack] = context.stackTemplates;
     expect(cache.key(stack!, 'v')).not.toBe(cache.key({ ...stack!, region: 'us-east-1' }, 'v'));
