@@ -15,7 +15,7 @@
  * the project's tsx runner, with empty cfn-guard and template-validation report caches (cold, the figure the targets are judged
  * on) and again, right after it in the same round, with the cache that run filled (warm); cold with
  * every cfn-guard run in the main thread (`CFN_GUARD_WORKERS=0`, as before the default worker pool);
- * the empty-app floor (bench/empty-app.ts) with the same CLI and runner;
+ * the empty-app floor (bench/empty-app.ts) with the same CLI and runner (cdk.json's app command);
  * the same full synth with the CDK default runner `ts-node --prefer-ts-exts`; and `jest` on the same
  * suites with the project's setup (jest.config.js) and with the CDK default setup
  * (bench/jest.cdk-default.config.js: ts-jest, every suite synthesizing its own stages, aws-cdk-lib's
@@ -104,6 +104,14 @@ function measure(v: Variant): Sample {
  * empty report caches, the empty-app floor, cfn-guard in the main thread only, ts-node, and the full synth again
  * with the cache the first one filled.
  */
+/** The app command of cdk.json (the project's runner: tsx, with V8's GC on one thread, see docs/testing.md). */
+const PROJECT_APP: string = (() => {
+  const app = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { app: string }).app;
+  if (!app.includes('bin/app.ts'))
+    throw new Error(`cdk.json app "${app}" does not run bin/app.ts; the floor cannot use the same runner`);
+  return app;
+})();
+
 function synthVariants(): Variant[] {
   const synthOut = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
   const cdk = (app?: string) => [
@@ -116,7 +124,7 @@ function synthVariants(): Variant[] {
   ];
   return [
     { name: 'synth: full, every check on (tsx), report caches cold', command: cdk(), guardCache: 'cold' },
-    { name: 'synth: empty-app floor (tsx)', command: cdk(`${BIN('tsx')} bench/empty-app.ts`) },
+    { name: 'synth: empty-app floor (tsx)', command: cdk(PROJECT_APP.replace('bin/app.ts', 'bench/empty-app.ts')) },
     {
       name: 'synth: full, cfn-guard only in the main thread (CFN_GUARD_WORKERS=0, tsx), cache cold',
       command: cdk(),
