@@ -58,21 +58,25 @@ export function buildApp(props: AppProps = {}): App {
   }
 
   const pipelineConfig = loadPipelineConfig(ctx);
-  const pipeline = new PipelineStack(app, 'Pipeline', {
+  new PipelineStack(app, 'Pipeline', {
     pipeline: pipelineConfig,
     environments: ENV_NAMES.map((name) => loadEnvironmentConfig(name, ctx)),
     env: pipelineConfig.account
       ? { account: pipelineConfig.account, region: pipelineConfig.region }
       : { region: pipelineConfig.region },
     description: 'Self-mutating delivery pipeline of the migration platform',
+    // Each stage is synthesized as the pipeline adds it, so its Control Tower runs start there, on
+    // another core while the next stage is built, rather than all at the end.
+    onStageAdded: guard
+      ? (stage) =>
+          addControlTowerGuard(
+            stage,
+            stage instanceof PaymentCutoverStage ? paymentGuardAcknowledgements(stage.config) : undefined,
+            { startRuns: true },
+          )
+      : undefined,
   });
   // The pipeline stack itself is checked at app level; each stage carries its own checks.
   Validations.of(app).addPlugins(new StageAwsSolutionsChecks(app));
-  if (guard) {
-    for (const stage of pipeline.stages) addControlTowerGuard(stage);
-    for (const stage of pipeline.paymentStages) {
-      addControlTowerGuard(stage, paymentGuardAcknowledgements(stage.config));
-    }
-  }
   return app;
 }

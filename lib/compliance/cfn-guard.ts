@@ -214,15 +214,22 @@ export const GUARD_ACKNOWLEDGEMENTS: readonly GuardAcknowledgement[] = [
  * Adds the Control Tower rules to a stage and acknowledges the entries above on the matching
  * resources of that stage: once now, for what exists, and again from an Aspect for resources that
  * aws-cdk-lib adds during synthesis (the IMDSv2 launch template of an instance, for one).
+ *
+ * @param options.startRuns the stage is already synthesized (CDK Pipelines synthesizes a stage as it is
+ *   added): its cfn-guard runs start now in the worker pool, beside the building of the next stage,
+ *   instead of when aws-cdk-lib validates at the end. Same findings either way. @default false
  */
 export function addControlTowerGuard(
   stage: Stage,
   acknowledgements: readonly GuardAcknowledgement[] = GUARD_ACKNOWLEDGEMENTS,
+  options: { startRuns?: boolean } = {},
 ): void {
-  Validations.of(stage).addPlugins(new TypeScopedCfnGuardValidator(stage));
+  const validator = new TypeScopedCfnGuardValidator(stage);
+  Validations.of(stage).addPlugins(validator);
   const acknowledger = new GuardAcknowledger(acknowledgements);
   for (const c of stage.node.findAll()) acknowledger.visit(c);
   Aspects.of(stage).add(acknowledger, { priority: AspectPriority.MUTATING });
+  if (options.startRuns) validator.startRuns();
 }
 
 class GuardAcknowledger implements IAspect {
@@ -384,20 +391,37 @@ function planFor(templatePaths: readonly string[], index: RuleIndex) {
 }
 
 /**
- * Runs in a worker thread: takes the next run from a shared counter, claims it (the main thread may
- * have claimed it first, see GuardRunPool.take), evaluates it with the package's own CfnGuardValidator
- * (so findings are parsed exactly as in the main thread) and posts the report.
+ * Runs in a worker thread: takes the next published run from a shared counter, claims it (the main
+ * thread may have claimed it first, see GuardRunPool.take), evaluates it with the package's own
+ * CfnGuardValidator (so findings are parsed exactly as in the main thread) and posts the report.
+ * Runs published after the worker started arrive as messages on its port, posted before they are
+ * counted as published. It stops when the pool is closed and nothing is left, or after IDLE_MS with
+ * nothing new (a pool whose app is never validated); a run it leaves is evaluated by the main thread.
  * Plain JavaScript, so it loads the same under tsx, compiled JS and jest.
  */
 const GUARD_WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { CfnGuardValidator } = require(workerData.plugin);
-const { runs, port } = workerData;
+const { port, idleMs } = workerData;
+const runs = workerData.runs.slice();
 const control = new Int32Array(workerData.control);
 const claims = new Int32Array(workerData.claims);
+const [NEXT, FINISHED, PUBLISHED, CLOSED, LIVE] = [0, 1, 2, 3, 4];
+let idleSince = Date.now();
 for (;;) {
-  const i = Atomics.add(control, 0, 1);
-  if (i >= runs.length) break;
+  const published = Atomics.load(control, PUBLISHED);
+  const i = Atomics.load(control, NEXT);
+  if (i >= published) {
+    if (Atomics.load(control, CLOSED) === 1 || Date.now() - idleSince > idleMs) break;
+    Atomics.wait(control, PUBLISHED, published, 250);
+    continue;
+  }
+  if (Atomics.compareExchange(control, NEXT, i, i + 1) !== i) continue;
+  while (runs.length <= i) {
+    const m = receiveMessageOnPort(port);
+    if (m) runs.push(...m.message);
+    else Atomics.wait(control, PUBLISHED, published, 5);
+  }
   if (Atomics.compareExchange(claims, i, 0, 1) !== 0) continue;
   let message;
   try {
@@ -407,56 +431,111 @@ for (;;) {
     message = { i, failed: String(e) };
   }
   port.postMessage(message);
-  Atomics.add(control, 1, 1);
-  Atomics.notify(control, 1);
+  Atomics.add(control, FINISHED, 1);
+  Atomics.notify(control, FINISHED);
+  idleSince = Date.now();
 }
+Atomics.sub(control, LIVE, 1);
 port.close();
 `;
 
 /** Who evaluates a run of the pool: nobody yet, a worker thread, or the main thread. */
 const Claim = { Free: 0, Worker: 1, Main: 2 } as const;
 
+/** Slots of the shared control array (the worker source names them the same). */
+const Slot = { Next: 0, Finished: 1, Published: 2, Closed: 3, Live: 4 } as const;
+
 /**
  * cfn-guard runs of a whole cloud assembly, evaluated by worker threads in the background and by the
- * main thread whenever it would otherwise wait. aws-cdk-lib calls the validation plugins one after the
- * other on its main thread (the first stage's cfn-guard before its own template validation, which takes
- * seconds), so the runs of every stage are started when the first stage is validated and run on another
- * core while the main thread does the rest (see TypeScopedCfnGuardValidator.validate). When the main
- * thread needs a run, it evaluates that run itself if no worker has started it, and otherwise evaluates
- * other runs nobody has started until the worker is done, so no core idles while runs are left.
- * A run the pool does not have, failed or stalled on is evaluated in the calling thread instead, so
- * the findings never depend on the pool.
+ * main thread whenever it would otherwise wait. CDK Pipelines synthesizes each stage as it is added,
+ * long before aws-cdk-lib calls the validation plugins (one after the other on its main thread, at the
+ * end), so a stage's runs can be added as soon as its templates are written and run on another core
+ * while the main thread builds the next stage (see addControlTowerGuard's `startRuns`); `close` says no
+ * more runs will come. When the main thread needs a run, it evaluates that run itself if no worker has
+ * started it, and otherwise evaluates other runs nobody has started until the worker is done, so no
+ * core idles while runs are left. A run the pool does not have, failed or stalled on is evaluated in
+ * the calling thread instead, so the findings never depend on the pool.
  */
 export class GuardRunPool {
   private static readonly STALL_MS = 120_000;
+  /** Runs a pool can hold; the claims live in shared memory of fixed size. Later runs are not pooled. */
+  static readonly CAPACITY = 4096;
   private readonly index = new Map<string, number>();
   private readonly reports = new Map<number, GuardReport | undefined>();
   private readonly ports: MessagePort[] = [];
-  /** [next run a worker takes, runs the workers finished] */
-  private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  private readonly runs: GuardRun[] = [];
+  private readonly plugin = require.resolve('@cdklabs/cdk-validator-cfnguard');
+  private readonly idleMs: number;
+  /** See Slot: next run a worker takes, runs the workers finished, runs published, closed, live workers. */
+  private readonly control = new Int32Array(new SharedArrayBuffer(4 * 5));
   /** One Claim per run. */
-  private readonly claims: Int32Array;
+  private readonly claims = new Int32Array(new SharedArrayBuffer(4 * GuardRunPool.CAPACITY));
   /** Runs a worker thread answered, with a report or a failure (for the test that each run is evaluated once). */
   evaluatedByWorkers = 0;
 
+  /**
+   * @param runs the runs to evaluate; with `open`, more may be added until `close`
+   * @param workers worker threads at most
+   * @param options.open whether `add` may give more runs (otherwise the pool is closed at once)
+   * @param options.idleMs how long a worker waits for a new run of an open pool before it stops
+   */
   constructor(
-    private readonly runs: readonly GuardRun[],
-    workers: number,
+    runs: readonly GuardRun[],
+    private readonly workers: number,
+    options: { open?: boolean; idleMs?: number } = {},
   ) {
-    runs.forEach((run, i) => this.index.set(runKey(run), i));
-    this.claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, runs.length)));
-    const plugin = require.resolve('@cdklabs/cdk-validator-cfnguard');
-    for (let w = 0; w < Math.min(workers, runs.length); w++) {
-      const { port1, port2 } = new MessageChannel();
-      // The port must not keep the process alive once its runs are taken (a stolen run leaves its worker idle).
-      port1.unref();
-      this.ports.push(port1);
-      new Worker(GUARD_WORKER_SOURCE, {
-        eval: true,
-        workerData: { plugin, runs, port: port2, control: this.control.buffer, claims: this.claims.buffer },
-        transferList: [port2],
-      }).unref();
-    }
+    this.idleMs = options.idleMs ?? 60_000;
+    this.add(runs);
+    if (!options.open) this.close();
+  }
+
+  /** Runs the worker threads have finished, whether or not anyone took their reports yet. */
+  get finishedByWorkers(): number {
+    return Atomics.load(this.control, Slot.Finished);
+  }
+
+  /** Whether `close` was called. */
+  get closed(): boolean {
+    return Atomics.load(this.control, Slot.Closed) === 1;
+  }
+
+  /** Gives the workers more runs (from the next stage synthesized). Runs beyond CAPACITY are not pooled. */
+  add(runs: readonly GuardRun[]): void {
+    if (this.closed) throw new Error('GuardRunPool: runs added after close()');
+    const batch = runs.slice(0, GuardRunPool.CAPACITY - this.runs.length).filter((run) => !this.index.has(runKey(run)));
+    if (batch.length === 0) return;
+    for (const run of batch) this.index.set(runKey(run), this.runs.push(run) - 1);
+    // Posted before they are published, so a worker that takes one has already been sent it.
+    for (const port of this.ports) port.postMessage(batch);
+    while (Atomics.load(this.control, Slot.Live) < Math.min(this.workers, this.runs.length)) this.startWorker();
+    Atomics.store(this.control, Slot.Published, this.runs.length);
+    Atomics.notify(this.control, Slot.Published);
+  }
+
+  /** No more runs will come: workers stop once the published runs are taken. */
+  close(): void {
+    Atomics.store(this.control, Slot.Closed, 1);
+    Atomics.notify(this.control, Slot.Published);
+  }
+
+  private startWorker(): void {
+    const { port1, port2 } = new MessageChannel();
+    // The port must not keep the process alive once its runs are taken (a stolen run leaves its worker idle).
+    port1.unref();
+    this.ports.push(port1);
+    Atomics.add(this.control, Slot.Live, 1);
+    new Worker(GUARD_WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        plugin: this.plugin,
+        runs: this.runs,
+        port: port2,
+        idleMs: this.idleMs,
+        control: this.control.buffer,
+        claims: this.claims.buffer,
+      },
+      transferList: [port2],
+    }).unref();
   }
 
   /**
@@ -468,7 +547,7 @@ export class GuardRunPool {
     if (i === undefined) return undefined;
     let progress = Date.now();
     for (;;) {
-      const seen = Atomics.load(this.control, 1);
+      const seen = Atomics.load(this.control, Slot.Finished);
       this.drain();
       if (this.reports.has(i)) return this.reports.get(i);
       const claim = Atomics.compareExchange(this.claims, i, Claim.Free, Claim.Main);
@@ -489,14 +568,14 @@ export class GuardRunPool {
         progress = Date.now();
         continue;
       }
-      if (Atomics.wait(this.control, 1, seen, 50) !== 'timed-out') progress = Date.now();
+      if (Atomics.wait(this.control, Slot.Finished, seen, 50) !== 'timed-out') progress = Date.now();
       else if (Date.now() - progress > GuardRunPool.STALL_MS) return undefined;
     }
   }
 
   /** Claims the first run no worker has taken yet, for the main thread. */
   private claimNext(): number | undefined {
-    for (let j = Atomics.load(this.control, 0); j < this.runs.length; j++) {
+    for (let j = Atomics.load(this.control, Slot.Next); j < this.runs.length; j++) {
       if (Atomics.compareExchange(this.claims, j, Claim.Free, Claim.Main) === Claim.Free) return j;
     }
     return undefined;
@@ -526,9 +605,11 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   /** Validators by app, so the first one validated can start the runs of all of them. */
   private static readonly byApp = new WeakMap<IConstruct, Set<TypeScopedCfnGuardValidator>>();
   private static readonly pools = new WeakMap<IConstruct, GuardRunPool>();
+  /** The stages whose runs a pool was given. */
+  private static readonly added = new WeakMap<GuardRunPool, WeakSet<Stage>>();
 
   /** @param stage the stage this validator is added to, whose runs it may start early @default none (no early start) */
-  constructor(private readonly stage?: Stage) {
+  constructor(readonly stage?: Stage) {
     super();
     if (stage) {
       const root = stage.node.root;
@@ -540,10 +621,8 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   override validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     const index = (TypeScopedCfnGuardValidator.index ??= controlTowerRuleIndex());
     const root = context.appConstruct.node.root;
-    const workers = guardWorkers();
-    const pooling = this.stage !== undefined && workers > 0;
     const pool =
-      TypeScopedCfnGuardValidator.pools.get(root) ?? (pooling ? this.startPool(root, index, workers) : undefined);
+      this.stage && guardWorkers() > 0 ? this.poolWithEveryStage() : TypeScopedCfnGuardValidator.pools.get(root);
     if (pool) runBackgroundTasks(root);
     const cache = GuardReportCache.fromEnvironment();
     const reports = planFor(context.templatePaths, index).map((run) => {
@@ -561,25 +640,54 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
     };
   }
 
-  /** Starts the runs of every stage of this app with a validator, this stage's first (its runs are wanted now). */
-  private startPool(
-    root: IConstruct,
-    index: readonly { file: string; types: readonly string[] }[],
-    workers: number,
-  ): GuardRunPool {
+  /**
+   * Starts this stage's runs in the app's worker pool now, before validation. Only for a stage whose
+   * templates are written and final: CDK Pipelines synthesizes a stage as it is added, and a stage is
+   * synthesized once. Does nothing when no worker runs (`CFN_GUARD_WORKERS=0`) or the pool is closed.
+   */
+  startRuns(): void {
+    if (!this.stage || guardWorkers() === 0) return;
+    const pool = this.pool();
+    if (!pool.closed) this.addStage(pool, this.stage);
+  }
+
+  /**
+   * The app's pool with the runs of every stage of this app with a validator, this stage's first (its
+   * runs are wanted now), closed: validation comes after every stage is built, so no runs will follow.
+   */
+  private poolWithEveryStage(): GuardRunPool {
+    const pool = this.pool();
+    if (pool.closed) return pool;
+    const root = this.stage!.node.root;
     const validators = [this, ...(TypeScopedCfnGuardValidator.byApp.get(root) ?? [])];
-    const stages = [...new Set(validators.flatMap((v) => (v.stage ? [v.stage] : [])))];
-    // Runs the cache already holds are not given to the workers.
+    for (const stage of new Set(validators.flatMap((v) => (v.stage ? [v.stage] : [])))) this.addStage(pool, stage);
+    pool.close();
+    return pool;
+  }
+
+  private pool(): GuardRunPool {
+    const root = this.stage!.node.root;
+    let pool = TypeScopedCfnGuardValidator.pools.get(root);
+    if (!pool) {
+      pool = new GuardRunPool([], guardWorkers(), { open: true });
+      TypeScopedCfnGuardValidator.pools.set(root, pool);
+    }
+    return pool;
+  }
+
+  /** Gives the pool a stage's runs once; runs the cache already holds are not given to the workers. */
+  private addStage(pool: GuardRunPool, stage: Stage): void {
+    const added = TypeScopedCfnGuardValidator.added.get(pool) ?? new WeakSet<Stage>();
+    TypeScopedCfnGuardValidator.added.set(pool, added);
+    if (added.has(stage)) return;
+    added.add(stage);
+    const index = (TypeScopedCfnGuardValidator.index ??= controlTowerRuleIndex());
     const cache = GuardReportCache.fromEnvironment();
-    const pool = new GuardRunPool(
-      stages
-        .flatMap((stage) => planFor(stageTemplatePaths(stage), index))
+    pool.add(
+      planFor(stageTemplatePaths(stage), index)
         .filter((run) => !cache?.get(cache.key(run.rules, run.templatePaths), run.templatePaths))
         .map((run) => projectRun(run, index)),
-      workers,
     );
-    TypeScopedCfnGuardValidator.pools.set(root, pool);
-    return pool;
   }
 }
 

@@ -46,6 +46,12 @@ export interface PipelineStackProps extends StackProps {
   readonly pipeline: PipelineConfig;
   /** Environments in promotion order: dev, staging, prod. */
   readonly environments: readonly EnvironmentConfig[];
+  /**
+   * Called with each stage right after the pipeline adds it, which synthesizes it (so its templates
+   * are written and final): the app adds its checks there and starts the slow ones early.
+   * @default none
+   */
+  readonly onStageAdded?: (stage: MigrationStage | PaymentCutoverStage) => void;
 }
 
 /**
@@ -183,6 +189,7 @@ export class PipelineStack extends Stack {
             : [new ManualApprovalStep(`Promote-to-${config.envName}`, { comment: `Deploy to ${config.envName}?` })],
       });
       wave.addStage(stage, { post: [smoke] });
+      props.onStageAdded?.(stage);
 
       const payment = new PaymentCutoverStage(this, PAYMENT_STAGE_IDS[config.envName], {
         config,
@@ -191,6 +198,7 @@ export class PipelineStack extends Stack {
       });
       paymentStages.push(payment);
       wave.addStage(payment, { post: [this.paymentSmokeStep(source, config, payment)] });
+      props.onStageAdded?.(payment);
     }
     this.paymentStages = paymentStages;
     this.stages = stages;

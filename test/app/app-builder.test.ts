@@ -1,6 +1,9 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/app-builder';
+import { TypeScopedCfnGuardValidator } from '../../lib/compliance/cfn-guard';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { MigrationStage } from '../../stages/migration-stage';
 import { CDK_JSON_CONTEXT, STACK_IDS } from '../support/stage-fixture';
@@ -11,11 +14,28 @@ const stagesOf = (scope: { node: { findAll(): unknown[] } }) =>
   scope.node.findAll().filter((c): c is Stage => Stage.isStage(c));
 
 describe('buildApp', () => {
-  it('builds the pipeline with dev, staging and prod by default', () => {
-    const a = app({});
-    const pipeline = a.node.findChild('Pipeline') as PipelineStack;
-    expect(pipeline).toBeInstanceOf(PipelineStack);
-    expect(pipeline.stages.map((s) => s.stageName)).toEqual(['Dev', 'Staging', 'Prod']);
+  it('builds the pipeline with dev, staging and prod by default, adding the Control Tower rules to each stage as the pipeline adds it, once its templates are final', () => {
+    // Stubbed: the runs themselves are tested in test/compliance; here only when they start.
+    const started: [string, boolean][] = [];
+    const startRuns = jest.spyOn(TypeScopedCfnGuardValidator.prototype, 'startRuns').mockImplementation(function (
+      this: TypeScopedCfnGuardValidator,
+    ) {
+      // CDK Pipelines has synthesized the stage: its manifest is written in the app's fresh outdir.
+      started.push([this.stage!.stageName, fs.existsSync(path.join(this.stage!.outdir, 'manifest.json'))]);
+    });
+    try {
+      const a = app({ cfnGuard: 'true' });
+      // startRuns is called only by addControlTowerGuard, after it added the validator to the stage.
+      expect(started).toEqual(
+        ['Dev', 'DevPayment', 'Staging', 'StagingPayment', 'Prod', 'ProdPayment'].map((n) => [n, true]),
+      );
+      expect(stagesOf(a).filter((s) => s !== a)).toHaveLength(6);
+      const pipeline = a.node.findChild('Pipeline') as PipelineStack;
+      expect(pipeline).toBeInstanceOf(PipelineStack);
+      expect(pipeline.stages.map((s) => s.stageName)).toEqual(['Dev', 'Staging', 'Prod']);
+    } finally {
+      startRuns.mockRestore();
+    }
   });
 
   it('builds one uniquely named sandbox stage with -c sandbox=<name>', () => {

@@ -178,24 +178,7 @@ describe('TypeScopedCfnGuardValidator', () => {
   });
 
   it('evaluates each run of a pool once, in a worker or in the waiting main thread', () => {
-    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'guard-pool-')) });
-    // Six templates with different resource types, so six runs with different rule sets.
-    new s3.Bucket(new Stack(app, 'Bucket'), 'B');
-    new sqs.Queue(new Stack(app, 'Queue'), 'Q');
-    new logs.LogGroup(new Stack(app, 'Logs'), 'L');
-    new ec2.Vpc(new Stack(app, 'Network'), 'V', { maxAzs: 1, natGateways: 0 });
-    new sqs.Queue(new s3.Bucket(new Stack(app, 'Both'), 'B'), 'Q');
-    new logs.LogGroup(new sqs.Queue(new Stack(app, 'Mixed'), 'Q'), 'L');
-    const assembly = app.synth();
-    const templatePaths = assembly.stacks.map((s) => path.join(assembly.directory, s.templateFile));
-    const runs = planGuardRuns(
-      templatePaths.map((p) => ({
-        path: p,
-        types: new Set(Object.values(JSON.parse(fs.readFileSync(p, 'utf8')).Resources as object).map((r) => r.Type)),
-      })),
-      controlTowerRuleIndex(),
-    );
-    expect(runs.length).toBe(6);
+    const runs = sixRuns('guard-pool-');
 
     const inMain: GuardRun[] = [];
     const evaluate = (run: GuardRun) => {
@@ -220,6 +203,36 @@ describe('TypeScopedCfnGuardValidator', () => {
     expect(reports.map((r) => r!.violations.length)).toEqual(direct.map((r) => r.violations.length));
     expect(reports.some((r) => r!.violations.length > 0)).toBe(true);
   });
+  it('evaluates runs added to an open pool in the background as they come, and each once', () => {
+    const runs = sixRuns('guard-open-pool-');
+    const inMain: GuardRun[] = [];
+    const evaluate = (run: GuardRun) => {
+      inMain.push(run);
+      return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: run.rules }).validate({
+        templatePaths: run.templatePaths,
+      } as never);
+    };
+    // A worker that waits 300 ms for a new run and then stops, so the second batch needs a new one.
+    const pool = new GuardRunPool([], 1, { open: true, idleMs: 300 });
+    pool.add(runs.slice(0, 2));
+    // Nobody asks for these: the worker evaluates them on its own, as it does while the next stage is built.
+    expect(waitUntil(() => pool.finishedByWorkers === 2)).toBe(true);
+    sleep(1500);
+    pool.add(runs.slice(2, 4));
+    expect(waitUntil(() => pool.finishedByWorkers === 4)).toBe(true);
+    pool.add([...runs.slice(4), runs[0]!]); // a run given twice is pooled once
+    pool.close();
+    expect(pool.closed).toBe(true);
+    expect(() => pool.add(runs)).toThrow(/runs added after close/);
+
+    const reports = runs.map((run) => pool.take(run, evaluate));
+    expect(reports.every((r) => r !== undefined)).toBe(true);
+    expect(new Set(inMain).size).toBe(inMain.length);
+    expect(inMain.length + pool.evaluatedByWorkers).toBe(runs.length);
+    expect(pool.evaluatedByWorkers).toBeGreaterThanOrEqual(4);
+    const direct = runs.map((run) => evaluate(run));
+    expect(reports.map((r) => r!.violations.length)).toEqual(direct.map((r) => r.violations.length));
+  });
 });
 
 describe('guardWorkers', () => {
@@ -236,3 +249,36 @@ describe('guardWorkers', () => {
     expect(() => guardWorkers({ CFN_GUARD_WORKERS: '-1' })).toThrow(/0 runs it in the main thread/);
   });
 });
+
+/** Six templates with different resource types, so six runs with different rule sets. */
+function sixRuns(prefix: string): GuardRun[] {
+  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), prefix)) });
+  new s3.Bucket(new Stack(app, 'Bucket'), 'B');
+  new sqs.Queue(new Stack(app, 'Queue'), 'Q');
+  new logs.LogGroup(new Stack(app, 'Logs'), 'L');
+  new ec2.Vpc(new Stack(app, 'Network'), 'V', { maxAzs: 1, natGateways: 0 });
+  new sqs.Queue(new s3.Bucket(new Stack(app, 'Both'), 'B'), 'Q');
+  new logs.LogGroup(new sqs.Queue(new Stack(app, 'Mixed'), 'Q'), 'L');
+  const assembly = app.synth();
+  const templatePaths = assembly.stacks.map((s) => path.join(assembly.directory, s.templateFile));
+  const runs = planGuardRuns(
+    templatePaths.map((p) => ({
+      path: p,
+      types: new Set(Object.values(JSON.parse(fs.readFileSync(p, 'utf8')).Resources as object).map((r) => r.Type)),
+    })),
+    controlTowerRuleIndex(),
+  );
+  expect(runs.length).toBe(6);
+  return runs;
+}
+
+/** Blocks this thread (the pool is synchronous, as synthesis is). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Whether the condition became true within a minute. */
+function waitUntil(condition: () => boolean): boolean {
+  for (const end = Date.now() + 60_000; Date.now() < end; sleep(20)) if (condition()) return true;
+  return condition();
+}

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { loadEnvironmentConfig } from '../../lib/config/load';
-import { addControlTowerGuard } from '../../lib/compliance/cfn-guard';
+import { addControlTowerGuard, GuardRunPool } from '../../lib/compliance/cfn-guard';
 import { ComplianceReport, validationViolations, writeComplianceReports } from '../../lib/compliance/report';
 import { MigrationStage } from '../../stages/migration-stage';
 import { newApp } from '../support/stage-fixture';
@@ -59,7 +59,12 @@ describe('compliance reports', () => {
 });
 
 describe('Control Tower rules reach the stacks inside the stage', () => {
-  it('reports a planted violation on the resource that has it, and only there', () => {
+  // As a sandbox adds them (before synthesis, runs evaluated at validation), and as the pipeline does:
+  // after CDK Pipelines synthesized the stage, with its runs started in the worker pool at once.
+  it.each([
+    ['added before synthesis', false],
+    ['started as the pipeline adds the stage', true],
+  ])('reports a planted violation on the resource that has it, and only there (%s)', (_, early) => {
     const app = newApp();
     const config = loadEnvironmentConfig('dev', () => undefined, {});
     const stage = new MigrationStage(app, 'Planted', { config, env: { region: config.region } });
@@ -69,9 +74,19 @@ describe('Control Tower rules reach the stacks inside the stage', () => {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     });
     Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: 'test: a planted bucket without access logs' });
-    addControlTowerGuard(stage);
+    const pooled = jest.spyOn(GuardRunPool.prototype, 'add');
     const exitCode = process.exitCode;
+    const saved = { CFN_GUARD_WORKERS: process.env.CFN_GUARD_WORKERS, CFN_GUARD_CACHE: process.env.CFN_GUARD_CACHE };
+    process.env.CFN_GUARD_WORKERS = '1';
+    // The first case would leave every run in the report cache, which answers before any pool.
+    process.env.CFN_GUARD_CACHE = 'off';
     try {
+      if (early) stage.synth();
+      addControlTowerGuard(stage, undefined, { startRuns: early });
+      // Started early, the stage's runs are in the pool before the app is synthesized.
+      const before = pooled.mock.calls.flatMap(([runs]) => runs).length;
+      if (early) expect(before).toBeGreaterThan(0);
+      else expect(before).toBe(0);
       // cfn-guard findings land in the validation report (which fails `cdk synth`) instead of throwing.
       app.synth();
       const validation = JSON.parse(fs.readFileSync(`${app.outdir}/validation-report.json`, 'utf8')) as {
@@ -84,6 +99,11 @@ describe('Control Tower rules reach the stacks inside the stage', () => {
       ]);
     } finally {
       process.exitCode = exitCode;
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      pooled.mockRestore();
     }
   });
 });
