@@ -1,4 +1,4 @@
-import { type IPolicyValidationContext, type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
+import { type IPolicyValidationContext, type PolicyValidationPluginReport, Stage, Validations } from 'aws-cdk-lib';
 import {
   AwsSolutionsChecks,
   IApplyRule,
@@ -67,9 +67,10 @@ function withPatternAcknowledgements(params: IApplyRule, packName: string): IApp
 }
 
 /**
- * A pack that also honours {@link REF} acknowledgements and checks only the construct it was created for: the
- * validation framework hands every plugin the whole app, and the payment packs must not judge the migration
- * stages deployed next to the payment stage.
+ * A pack that also honours {@link REF} acknowledgements and checks only the resources of the stage (or app)
+ * it was created for, not those of stages nested in it: the validation framework hands every plugin the
+ * whole app, the payment packs must not judge the migration stages deployed next to the payment stage, and
+ * every stage carries its own packs.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a class factory's base must take `any[]`
 function scopedStagePack<B extends new (...args: any[]) => NagPack>(Base: B) {
@@ -83,6 +84,10 @@ function scopedStagePack<B extends new (...args: any[]) => NagPack>(Base: B) {
     private readonly checked: IConstruct;
 
     protected override applyRule(params: IApplyRule): void {
+      // cdk-nag walks every construct below the scope, nested stages included; a nested stage carries
+      // its own packs, so the app's pack would check each of its resources a second time.
+      const home = Stage.isStage(this.checked) ? this.checked : Stage.of(this.checked);
+      if (Stage.of(params.node) !== home) return;
       super.applyRule(withPatternAcknowledgements(params, this.packName));
     }
 
@@ -94,9 +99,9 @@ function scopedStagePack<B extends new (...args: any[]) => NagPack>(Base: B) {
 }
 
 /**
- * AwsSolutions checks of the construct they are created for (a stage, or the app), honouring {@link REF}
- * acknowledgements; everything else (exact ids, the report, the failure on unacknowledged findings) is
- * cdk-nag's own. Scoped, so each stage's pack walks its own stage and not the whole app again.
+ * AwsSolutions checks of the stage they are created for (or of the app: its own stacks, such as the
+ * pipeline), honouring {@link REF} acknowledgements; everything else (exact ids, the report, the failure on
+ * unacknowledged findings) is cdk-nag's own. Scoped, so no resource is checked by two packs of the same kind.
  */
 export class StageAwsSolutionsChecks extends scopedStagePack(AwsSolutionsChecks) {}
 

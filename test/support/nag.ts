@@ -1,16 +1,25 @@
+import { Stage } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { StageAwsSolutionsChecks } from '../../lib/compliance/nag';
 
 /**
  * Every AwsSolutions finding (error or warning) in `scope` that no acknowledgement covers, checked
  * with the pack every Stage runs (so `…` acknowledgements of cross-stack references count), as
- * `rule (severity) on logical id or path`, so a failing test names what to fix.
+ * `rule (severity) on logical id or path`, so a failing test names what to fix. A pack checks the
+ * resources of its own stage only, so `scope` is checked with one pack per stage it holds.
  */
 export function unacknowledgedAwsSolutionsFindings(scope: IConstruct): string[] {
-  const report = new StageAwsSolutionsChecks(scope).validateScope(scope);
-  return report.violations.flatMap((v) =>
-    v.violatingResources.map(
-      (r) => `${v.ruleName} (${v.severity}) on ${r.resourceLogicalId ?? r.constructPath ?? '?'}`,
-    ),
+  const stages = new Set([
+    Stage.isStage(scope) ? scope : Stage.of(scope)!,
+    ...scope.node.findAll().filter(Stage.isStage),
+  ]);
+  return [...stages].flatMap((stage) =>
+    new StageAwsSolutionsChecks(stage)
+      .validateScope(scope)
+      .violations.flatMap((v) =>
+        v.violatingResources.map(
+          (r) => `${v.ruleName} (${v.severity}) on ${r.resourceLogicalId ?? r.constructPath ?? '?'}`,
+        ),
+      ),
   );
 }
