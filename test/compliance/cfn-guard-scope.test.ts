@@ -180,13 +180,7 @@ describe('TypeScopedCfnGuardValidator', () => {
   it('evaluates each run of a pool once, in a worker or in the waiting main thread', () => {
     const runs = sixRuns('guard-pool-');
 
-    const inMain: GuardRun[] = [];
-    const evaluate = (run: GuardRun) => {
-      inMain.push(run);
-      return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: run.rules }).validate({
-        templatePaths: run.templatePaths,
-      } as never);
-    };
+    const { inMain, evaluate } = evaluatedHere();
     const pool = new GuardRunPool(runs, 1);
     const reports = runs.map((run) => pool.take(run, evaluate));
 
@@ -203,21 +197,16 @@ describe('TypeScopedCfnGuardValidator', () => {
     expect(reports.map((r) => r!.violations.length)).toEqual(direct.map((r) => r.violations.length));
     expect(reports.some((r) => r!.violations.length > 0)).toBe(true);
   });
+
   it('evaluates runs added to an open pool in the background as they come, and each once', () => {
     const runs = sixRuns('guard-open-pool-');
-    const inMain: GuardRun[] = [];
-    const evaluate = (run: GuardRun) => {
-      inMain.push(run);
-      return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: run.rules }).validate({
-        templatePaths: run.templatePaths,
-      } as never);
-    };
-    // A worker that waits 300 ms for a new run and then stops, so the second batch needs a new one.
-    const pool = new GuardRunPool([], 1, { open: true, idleMs: 300 });
+    const { inMain, evaluate } = evaluatedHere();
+    // A worker that waits 200 ms for a new run and then stops, so the second batch needs a new one.
+    const pool = new GuardRunPool([], 1, { open: true, idleMs: 200 });
     pool.add(runs.slice(0, 2));
     // Nobody asks for these: the worker evaluates them on its own, as it does while the next stage is built.
     expect(waitUntil(() => pool.finishedByWorkers === 2)).toBe(true);
-    sleep(1500);
+    sleep(800);
     pool.add(runs.slice(2, 4));
     expect(waitUntil(() => pool.finishedByWorkers === 4)).toBe(true);
     pool.add([...runs.slice(4), runs[0]!]); // a run given twice is pooled once
@@ -270,6 +259,18 @@ function sixRuns(prefix: string): GuardRun[] {
   );
   expect(runs.length).toBe(6);
   return runs;
+}
+
+/** An evaluate function for GuardRunPool.take that records the runs it evaluated in this thread. */
+function evaluatedHere() {
+  const inMain: GuardRun[] = [];
+  const evaluate = (run: GuardRun) => {
+    inMain.push(run);
+    return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: run.rules }).validate({
+      templatePaths: run.templatePaths,
+    } as never);
+  };
+  return { inMain, evaluate };
 }
 
 /** Blocks this thread (the pool is synchronous, as synthesis is). */
