@@ -99,11 +99,6 @@ function measure(v: Variant): Sample {
   return { wall: wall!, cpu: user! + sys!, rssMiB: rssKiB! / 1024, ok: r.status === 0 };
 }
 
-/**
- * The synth variants, in this order (synthRatios reads them so): full synth with the project runner and an
- * empty report caches, the empty-app floor, cfn-guard in the main thread only, ts-node, and the full synth again
- * with the cache the first one filled.
- */
 /** The app command of cdk.json (the project's runner: tsx, with V8's GC on one thread, see docs/testing.md). */
 const PROJECT_APP: string = (() => {
   const app = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { app: string }).app;
@@ -112,6 +107,11 @@ const PROJECT_APP: string = (() => {
   return app;
 })();
 
+/**
+ * The synth variants, in this order (synthRatios reads them so): full synth with the project runner and empty
+ * report caches, the empty-app floor, cfn-guard in the main thread only, ts-node, and the full synth again
+ * with the cache the first one filled.
+ */
 function synthVariants(): Variant[] {
   const synthOut = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
   const cdk = (app?: string) => [
