@@ -304,7 +304,8 @@ export function planGuardRuns(
 export type GuardRun = { rules: string[]; templatePaths: string[]; dataPaths?: string[] };
 type GuardReport = PolicyValidationPluginReportBeta1;
 
-const runKey = (run: GuardRun) => JSON.stringify([run.rules, run.templatePaths.map((p) => path.resolve(p))]);
+// Template order differs between the construct tree (early start) and the cloud assembly (validation).
+const runKey = (run: GuardRun) => JSON.stringify([run.rules, run.templatePaths.map((p) => path.resolve(p)).sort()]);
 
 type RuleIndex = readonly { file: string; types: readonly string[] }[];
 
@@ -401,42 +402,47 @@ function planFor(templatePaths: readonly string[], index: RuleIndex) {
  */
 const GUARD_WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { CfnGuardValidator } = require(workerData.plugin);
 const { port, idleMs } = workerData;
-const runs = workerData.runs.slice();
 const control = new Int32Array(workerData.control);
 const claims = new Int32Array(workerData.claims);
 const [NEXT, FINISHED, PUBLISHED, CLOSED, LIVE] = [0, 1, 2, 3, 4];
-let idleSince = Date.now();
-for (;;) {
-  const published = Atomics.load(control, PUBLISHED);
-  const i = Atomics.load(control, NEXT);
-  if (i >= published) {
-    if (Atomics.load(control, CLOSED) === 1 || Date.now() - idleSince > idleMs) break;
-    Atomics.wait(control, PUBLISHED, published, 250);
-    continue;
+try {
+  const { CfnGuardValidator } = require(workerData.plugin);
+  const runs = workerData.runs.slice();
+  let idleSince = Date.now();
+  work: for (;;) {
+    const published = Atomics.load(control, PUBLISHED);
+    const i = Atomics.load(control, NEXT);
+    if (i >= published) {
+      if (Atomics.load(control, CLOSED) === 1 || Date.now() - idleSince > idleMs) break;
+      Atomics.wait(control, PUBLISHED, published, 250);
+      continue;
+    }
+    if (Atomics.compareExchange(control, NEXT, i, i + 1) !== i) continue;
+    // Posted before it was published, so it is there; were it not, the run is left unclaimed to the main thread.
+    for (const since = Date.now(); runs.length <= i; ) {
+      const m = receiveMessageOnPort(port);
+      if (m) runs.push(...m.message);
+      else if (Date.now() - since > 5000) break work;
+      else Atomics.wait(control, PUBLISHED, published, 5);
+    }
+    if (Atomics.compareExchange(claims, i, 0, 1) !== 0) continue;
+    let message;
+    try {
+      const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: runs[i].rules });
+      message = { i, report: validator.validate({ templatePaths: runs[i].dataPaths || runs[i].templatePaths }) };
+    } catch (e) {
+      message = { i, failed: String(e) };
+    }
+    port.postMessage(message);
+    Atomics.add(control, FINISHED, 1);
+    Atomics.notify(control, FINISHED);
+    idleSince = Date.now();
   }
-  if (Atomics.compareExchange(control, NEXT, i, i + 1) !== i) continue;
-  while (runs.length <= i) {
-    const m = receiveMessageOnPort(port);
-    if (m) runs.push(...m.message);
-    else Atomics.wait(control, PUBLISHED, published, 5);
-  }
-  if (Atomics.compareExchange(claims, i, 0, 1) !== 0) continue;
-  let message;
-  try {
-    const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: runs[i].rules });
-    message = { i, report: validator.validate({ templatePaths: runs[i].dataPaths || runs[i].templatePaths }) };
-  } catch (e) {
-    message = { i, failed: String(e) };
-  }
-  port.postMessage(message);
-  Atomics.add(control, FINISHED, 1);
-  Atomics.notify(control, FINISHED);
-  idleSince = Date.now();
+} finally {
+  Atomics.sub(control, LIVE, 1);
+  port.close();
 }
-Atomics.sub(control, LIVE, 1);
-port.close();
 `;
 
 /** Who evaluates a run of the pool: nobody yet, a worker thread, or the main thread. */
@@ -535,7 +541,11 @@ export class GuardRunPool {
         claims: this.claims.buffer,
       },
       transferList: [port2],
-    }).unref();
+    })
+      // A worker that fails outside a run has taken nothing, or stalls the run it took: the main thread
+      // evaluates those (see take). Its error must not end the synth.
+      .on('error', () => undefined)
+      .unref();
   }
 
   /**
@@ -567,6 +577,12 @@ export class GuardRunPool {
         this.reports.set(next, report);
         progress = Date.now();
         continue;
+      }
+      // Every worker has stopped: a run one took and did not answer for was lost with it (an error outside
+      // the run), so there is nothing to wait for.
+      if (Atomics.load(this.control, Slot.Live) === 0) {
+        this.drain();
+        return this.reports.get(i);
       }
       if (Atomics.wait(this.control, Slot.Finished, seen, 50) !== 'timed-out') progress = Date.now();
       else if (Date.now() - progress > GuardRunPool.STALL_MS) return undefined;

@@ -66,11 +66,15 @@ function withPatternAcknowledgements(params: IApplyRule, packName: string): IApp
   };
 }
 
+/** The pack names made for each stage: a stage's resources are left to its own pack of that name. */
+const stagePacks = new WeakMap<IConstruct, Set<string>>();
+
 /**
- * A pack that also honours {@link REF} acknowledgements and checks only the resources of the stage (or app)
- * it was created for, not those of stages nested in it: the validation framework hands every plugin the
- * whole app, the payment packs must not judge the migration stages deployed next to the payment stage, and
- * every stage carries its own packs.
+ * A pack that also honours {@link REF} acknowledgements and checks only the construct it was created for: the
+ * validation framework hands every plugin the whole app, and the payment packs must not judge the migration
+ * stages deployed next to the payment stage. Below its scope, it leaves out the resources of a nested stage
+ * that was given its own pack of the same name (every MigrationStage and PaymentCutoverStage): cdk-nag walks
+ * every construct, nested stages included, so the app's pack would check each of them a second time.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a class factory's base must take `any[]`
 function scopedStagePack<B extends new (...args: any[]) => NagPack>(Base: B) {
@@ -79,15 +83,23 @@ function scopedStagePack<B extends new (...args: any[]) => NagPack>(Base: B) {
     constructor(...args: any[]) {
       super(...args);
       this.checked = args[0] as IConstruct;
+      if (Stage.isStage(this.checked)) {
+        stagePacks.set(this.checked, (stagePacks.get(this.checked) ?? new Set()).add(this.packName));
+      }
     }
 
     private readonly checked: IConstruct;
 
     protected override applyRule(params: IApplyRule): void {
-      // cdk-nag walks every construct below the scope, nested stages included; a nested stage carries
-      // its own packs, so the app's pack would check each of its resources a second time.
-      const home = Stage.isStage(this.checked) ? this.checked : Stage.of(this.checked);
-      if (Stage.of(params.node) !== home) return;
+      const stage = Stage.of(params.node);
+      if (
+        stage &&
+        stage !== this.checked &&
+        stage !== Stage.of(this.checked) &&
+        stagePacks.get(stage)?.has(this.packName)
+      ) {
+        return;
+      }
       super.applyRule(withPatternAcknowledgements(params, this.packName));
     }
 
@@ -99,9 +111,10 @@ function scopedStagePack<B extends new (...args: any[]) => NagPack>(Base: B) {
 }
 
 /**
- * AwsSolutions checks of the stage they are created for (or of the app: its own stacks, such as the
- * pipeline), honouring {@link REF} acknowledgements; everything else (exact ids, the report, the failure on
- * unacknowledged findings) is cdk-nag's own. Scoped, so no resource is checked by two packs of the same kind.
+ * AwsSolutions checks of the construct they are created for (a stage, or the app: its own stacks, such as the
+ * pipeline, and any stage without a pack of its own), honouring {@link REF} acknowledgements; everything else
+ * (exact ids, the report, the failure on unacknowledged findings) is cdk-nag's own. Scoped, so no resource is
+ * checked by two AwsSolutions packs.
  */
 export class StageAwsSolutionsChecks extends scopedStagePack(AwsSolutionsChecks) {}
 

@@ -198,6 +198,27 @@ describe('TypeScopedCfnGuardValidator', () => {
     expect(reports.some((r) => r!.violations.length > 0)).toBe(true);
   });
 
+  it('gives runs added later to the worker already running', () => {
+    const runs = sixRuns('guard-live-pool-');
+    const started = jest.spyOn(GuardRunPool.prototype as unknown as { startWorker(): void }, 'startWorker');
+    try {
+      const pool = new GuardRunPool([], 1, { open: true });
+      pool.add(runs.slice(0, 1));
+      expect(waitUntil(() => pool.finishedByWorkers === 1)).toBe(true);
+      // The worker is waiting for more: these reach it as a message, no second worker starts.
+      pool.add(runs.slice(1, 3));
+      pool.add(runs.slice(3));
+      expect(waitUntil(() => pool.finishedByWorkers === runs.length)).toBe(true);
+      pool.close();
+      expect(started).toHaveBeenCalledTimes(1);
+      const { inMain, evaluate } = evaluatedHere();
+      expect(runs.map((run) => pool.take(run, evaluate)).every((r) => r !== undefined)).toBe(true);
+      expect(inMain).toEqual([]);
+    } finally {
+      started.mockRestore();
+    }
+  });
+
   it('evaluates runs added to an open pool in the background as they come, and each once', () => {
     const runs = sixRuns('guard-open-pool-');
     const { inMain, evaluate } = evaluatedHere();
