@@ -621,8 +621,8 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
   /** Validators by app, so the first one validated can start the runs of all of them. */
   private static readonly byApp = new WeakMap<IConstruct, Set<TypeScopedCfnGuardValidator>>();
   private static readonly pools = new WeakMap<IConstruct, GuardRunPool>();
-  /** The stages whose runs a pool was given. */
-  private static readonly added = new WeakMap<GuardRunPool, WeakSet<Stage>>();
+  /** The stages whose runs their app's pool was given (a stage belongs to one app, so to one pool). */
+  private static readonly pooled = new WeakSet<Stage>();
 
   /** @param stage the stage this validator is added to, whose runs it may start early @default none (no early start) */
   constructor(readonly stage?: Stage) {
@@ -693,10 +693,8 @@ export class TypeScopedCfnGuardValidator extends CfnGuardValidator {
 
   /** Gives the pool a stage's runs once; runs the cache already holds are not given to the workers. */
   private addStage(pool: GuardRunPool, stage: Stage): void {
-    const added = TypeScopedCfnGuardValidator.added.get(pool) ?? new WeakSet<Stage>();
-    TypeScopedCfnGuardValidator.added.set(pool, added);
-    if (added.has(stage)) return;
-    added.add(stage);
+    if (TypeScopedCfnGuardValidator.pooled.has(stage)) return;
+    TypeScopedCfnGuardValidator.pooled.add(stage);
     const index = (TypeScopedCfnGuardValidator.index ??= controlTowerRuleIndex());
     const cache = GuardReportCache.fromEnvironment();
     pool.add(

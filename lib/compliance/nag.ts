@@ -92,14 +92,8 @@ function scopedStagePack<B extends new (...args: any[]) => NagPack>(Base: B) {
 
     protected override applyRule(params: IApplyRule): void {
       const stage = Stage.of(params.node);
-      if (
-        stage &&
-        stage !== this.checked &&
-        stage !== Stage.of(this.checked) &&
-        stagePacks.get(stage)?.has(this.packName)
-      ) {
-        return;
-      }
+      const home = Stage.isStage(this.checked) ? this.checked : Stage.of(this.checked);
+      if (stage && stage !== home && stagePacks.get(stage)?.has(this.packName)) return;
       super.applyRule(withPatternAcknowledgements(params, this.packName));
     }
 

@@ -18,6 +18,7 @@ import {
   TypeScopedCfnGuardValidator,
   whileGuardRuns,
 } from '../../lib/compliance/cfn-guard';
+import { sleep } from '../support/shared-synth';
 
 describe('controlTowerRuleIndex', () => {
   const index = controlTowerRuleIndex();
@@ -292,11 +293,6 @@ function evaluatedHere() {
     } as never);
   };
   return { inMain, evaluate };
-}
-
-/** Blocks this thread (the pool is synchronous, as synthesis is). */
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Whether the condition became true within a minute. */

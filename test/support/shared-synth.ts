@@ -29,7 +29,8 @@ export function sharedSynthDir(): string | undefined {
   return dir && fs.existsSync(dir) ? dir : undefined;
 }
 
-function sleep(ms: number): void {
+/** Blocks this thread for `ms` milliseconds. */
+export function sleep(ms: number): void {
   // Synchronous: fixtures are called while jest collects tests (describe bodies), which cannot await.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
