@@ -16,6 +16,7 @@ import {
 import { IConstruct } from 'constructs';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { GuardReportCache } from './guard-cache';
+import { ruleFileReadsPropertiesByKeyOnly } from './guard-rule-reads';
 
 /**
  * AWS Control Tower proactive controls that do not fit this design on specific resources. Each entry
@@ -313,19 +314,29 @@ let projectionDir: string | undefined;
 let projections = 0;
 
 /**
- * The run with each template cut down to what its rules read: the `Properties` of a resource whose type
- * none of the run's rule files names are left out, everything else is kept byte for byte. A Control
- * Tower rule selects resources by a literal type and reads their properties; a reference it follows is
- * checked by the referenced resource's `Type`, which stays. cfn-guard copies the document it evaluates
- * over and over (most of its time is memory copies and mmap/munmap), so a smaller document is what makes
- * it faster: about a sixth less cfn-guard CPU on this app's templates, with the same findings
- * (the equivalence test in test/compliance/cfn-guard-scope.test.ts, and `npx tsx bench/cfn-guard-runs.ts --all`
- * over a whole synthesized app). The cut-down copies go to a temporary folder, removed when the process exits.
+ * The run with each template cut down to what its rules read, everything kept is kept byte for byte:
+ * - a resource whose type none of the run's rule files names keeps its `Type` and everything but its
+ *   `Properties`. A Control Tower rule selects resources by a literal type and reads their properties; a
+ *   reference it follows is checked by the referenced resource's `Type`, which stays.
+ * - a resource of a named type keeps the properties whose key appears in the text of one of the run's rule
+ *   files, when every rule file naming that type reads properties by key only (readsPropertiesByKeyOnly:
+ *   234 of the 237 Control Tower files). Otherwise, or if no key would be left, it keeps them all.
+ * cfn-guard copies the document it evaluates over and over (most of its time is memory copies and
+ * mmap/munmap), so a smaller document is what makes it faster, with the same findings (the equivalence
+ * tests in test/compliance/cfn-guard-scope.test.ts, and `npx tsx bench/cfn-guard-runs.ts --all` over a
+ * whole synthesized app). The cut-down copies go to a temporary folder, removed when the process exits.
  */
 export function projectRun(run: GuardRun, index: RuleIndex): GuardRun {
-  const named = new Set(run.rules.flatMap((file) => index.find((r) => r.file === file)?.types ?? []));
-  // A rule file the index does not know could read anything: keep every template whole.
-  if (run.rules.some((file) => !index.some((r) => r.file === file && r.types.length > 0))) return run;
+  const files = run.rules.map((file) => index.find((r) => r.file === file));
+  // A rule file the index does not know, or one naming no type, could read anything: keep every template whole.
+  if (files.some((r) => r === undefined || r.types.length === 0)) return run;
+  const rules = files as { file: string; types: readonly string[] }[];
+  const named = new Set(rules.flatMap((r) => r.types));
+  const wholeProperties = new Set(
+    rules.filter((r) => !ruleFileReadsPropertiesByKeyOnly(r.file)).flatMap((r) => r.types),
+  );
+  const texts = rules.map((r) => ruleFileText(r.file));
+  const keyRead = (key: string) => texts.some((text) => text.includes(key));
   if (projectionDir === undefined) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-guard-data-'));
     process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -334,11 +345,14 @@ export function projectRun(run: GuardRun, index: RuleIndex): GuardRun {
   const dir = path.join(projectionDir, String(projections++));
   fs.mkdirSync(dir);
   const dataPaths = run.templatePaths.map((p, i) => {
-    const template = JSON.parse(fs.readFileSync(p, 'utf8')) as { Resources?: Record<string, { Type?: string }> };
+    const template = JSON.parse(fs.readFileSync(p, 'utf8')) as {
+      Resources?: Record<string, { Type?: string; Properties?: unknown }>;
+    };
     const resources: Record<string, object> = {};
     for (const [id, r] of Object.entries(template.Resources ?? {})) {
       const kept: Record<string, unknown> = { ...r };
       if (!named.has(r.Type ?? '')) delete kept.Properties;
+      else if (!wholeProperties.has(r.Type ?? '')) kept.Properties = propertiesRead(r.Properties, keyRead);
       resources[id] = kept;
     }
     const out = path.join(dir, `${i}-${path.basename(p)}`);
@@ -346,6 +360,20 @@ export function projectRun(run: GuardRun, index: RuleIndex): GuardRun {
     return out;
   });
   return { ...run, dataPaths };
+}
+
+/** The properties whose key a rule reads; all of them when none is, so a map never becomes empty. */
+function propertiesRead(properties: unknown, keyRead: (key: string) => boolean): unknown {
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return properties;
+  const kept = Object.entries(properties).filter(([key]) => keyRead(key));
+  return kept.length === 0 ? properties : Object.fromEntries(kept);
+}
+
+const ruleTexts = new Map<string, string>();
+function ruleFileText(file: string): string {
+  let text = ruleTexts.get(file);
+  if (text === undefined) ruleTexts.set(file, (text = fs.readFileSync(file, 'utf8')));
+  return text;
 }
 
 /** cfn-guard's report of a run, with every finding naming the template (not the cut-down copy cfn-guard read). */

@@ -3,9 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import {
   controlTowerRuleIndex,
@@ -64,7 +66,10 @@ describe('projectRun', () => {
     Resources: {
       Queue: {
         Type: 'AWS::SQS::Queue',
-        Properties: { RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] } } },
+        Properties: {
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] } },
+          VisibilityTimeout: 300,
+        },
         Metadata: { 'aws:cdk:path': 'S/Queue/Resource' },
       },
       Dlq: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1209600 } },
@@ -74,34 +79,60 @@ describe('projectRun', () => {
   };
   const templatePath = path.join(dir, 'S.template.json');
   fs.writeFileSync(templatePath, JSON.stringify(template));
+  // Rule files in the Control Tower shape: one reads the queue's properties by key, one enumerates them.
+  const ruleFile = (name: string, check: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(
+      file,
+      `let queues = Resources.*[ Type == "AWS::SQS::Queue" ]
+rule queue_check when %queues not empty { check(%queues.Properties) }
+rule check(queue) { %queue { ${check} } }`,
+    );
+    return file;
+  };
+  const byKey = ruleFile('sqs.guard', 'RedrivePolicy exists');
+  const enumerating = ruleFile('sqs-all.guard', 'this.* exists');
   const index = [
-    { file: 'sqs.guard', types: ['AWS::SQS::Queue'] },
+    { file: byKey, types: ['AWS::SQS::Queue'] },
+    { file: enumerating, types: ['AWS::SQS::Queue'] },
     { file: 'any.guard', types: [] },
   ];
+  const dataOf = (run: GuardRun) => JSON.parse(fs.readFileSync(run.dataPaths![0]!, 'utf8')) as typeof template;
 
-  it('leaves out only the properties of resources whose type none of the rules names', () => {
-    const run = projectRun({ rules: ['sqs.guard'], templatePaths: [templatePath] }, index);
+  it('leaves out the properties no rule of the run reads, keeping a map that would be left empty', () => {
+    const run = projectRun({ rules: [byKey], templatePaths: [templatePath] }, index);
     expect(run.templatePaths).toEqual([templatePath]);
     expect(run.dataPaths).toHaveLength(1);
     expect(path.dirname(run.dataPaths![0]!)).not.toBe(dir);
-    const { Role, ...sqs } = template.Resources;
+    const { Role, Queue, Dlq } = template.Resources;
     const roleWithoutProperties: Partial<typeof Role> = { ...Role };
     delete roleWithoutProperties.Properties;
-    expect(JSON.parse(fs.readFileSync(run.dataPaths![0]!, 'utf8'))).toEqual({
+    expect(dataOf(run)).toEqual({
       ...template,
-      Resources: { ...sqs, Role: roleWithoutProperties },
+      Resources: {
+        // Only RedrivePolicy is named by the rule; the rest of the resource is kept.
+        Queue: { ...Queue, Properties: { RedrivePolicy: Queue.Properties.RedrivePolicy } },
+        // No key it has is named: left whole, since an empty map answers `empty` differently.
+        Dlq,
+        // No rule of the run selects roles.
+        Role: roleWithoutProperties,
+      },
     });
   });
 
+  it('keeps every property of a type that a rule of the run reads other than by key', () => {
+    const run = projectRun({ rules: [byKey, enumerating], templatePaths: [templatePath] }, index);
+    expect(dataOf(run).Resources.Queue).toEqual(template.Resources.Queue);
+    expect(dataOf(run).Resources.Role).not.toHaveProperty('Properties');
+  });
+
   it('keeps the templates whole when a rule names no type or is not in the index', () => {
-    expect(projectRun({ rules: ['sqs.guard', 'any.guard'], templatePaths: [templatePath] }, index).dataPaths).toBe(
-      undefined,
-    );
+    expect(projectRun({ rules: [byKey, 'any.guard'], templatePaths: [templatePath] }, index).dataPaths).toBe(undefined);
     expect(projectRun({ rules: ['other.guard'], templatePaths: [templatePath] }, index).dataPaths).toBe(undefined);
   });
 
   it('names the template, not the cut-down copy, in every finding', () => {
-    const run = projectRun({ rules: ['sqs.guard'], templatePaths: [templatePath] }, index);
+    const run = projectRun({ rules: [byKey], templatePaths: [templatePath] }, index);
     const finding = (templatePath: string) => ({
       ruleName: 'sqs_queue_encrypted_check',
       description: 'encrypt the queue',
@@ -129,6 +160,18 @@ describe('TypeScopedCfnGuardValidator', () => {
     const dlq = new sqs.Queue(a, 'Dlq');
     new sqs.Queue(a, 'WithDlq', { deadLetterQueue: { queue: dlq, maxReceiveCount: 3 } });
     new logs.LogGroup(a, 'Forever', { retention: logs.RetentionDays.INFINITE });
+    // Resources whose properties the rules read only in part (projectRun keeps just those keys): a state
+    // machine without logging, one logging to a log group by reference, a function outside a VPC.
+    new sfn.StateMachine(a, 'Unlogged', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(a, 'Wait')) });
+    new sfn.StateMachine(a, 'Logged', {
+      definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(a, 'Pass')),
+      logs: { destination: new logs.LogGroup(a, 'MachineLogs'), level: sfn.LogLevel.ALL },
+    });
+    new lambda.Function(a, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    });
     const b = new Stack(app, 'B');
     const vpc = new ec2.Vpc(b, 'Vpc', { maxAzs: 1, natGateways: 0 });
     const sg = new ec2.SecurityGroup(b, 'Open', { vpc });
@@ -149,6 +192,9 @@ describe('TypeScopedCfnGuardValidator', () => {
     const scoped = new TypeScopedCfnGuardValidator().validate(context);
     const fullFindings = full.violations.flatMap(key).sort();
     expect(fullFindings.length).toBeGreaterThan(5);
+    // The logging rule follows the log group reference; only the machine without logging fails it.
+    const logging = fullFindings.filter((f) => f.startsWith('step_functions_state_machine_logging_enabled_check '));
+    expect(logging).toEqual([expect.stringMatching(/ Unlogged[0-9A-F]{8} /)]);
     expect(scoped.violations.flatMap(key).sort()).toEqual(fullFindings);
     expect(scoped.success).toBe(full.success);
 
