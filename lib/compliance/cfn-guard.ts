@@ -16,7 +16,7 @@ import {
 import { IConstruct } from 'constructs';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { GuardReportCache } from './guard-cache';
-import { ruleFileReadsPropertiesByKeyOnly } from './guard-rule-reads';
+import { ruleFileReads } from './guard-rule-reads';
 
 /**
  * AWS Control Tower proactive controls that do not fit this design on specific resources. Each entry
@@ -314,29 +314,30 @@ let projectionDir: string | undefined;
 let projections = 0;
 
 /**
- * The run with each template cut down to what its rules read, everything kept is kept byte for byte:
- * - a resource whose type none of the run's rule files names keeps its `Type` and everything but its
- *   `Properties`. A Control Tower rule selects resources by a literal type and reads their properties; a
- *   reference it follows is checked by the referenced resource's `Type`, which stays.
+ * The run with each template cut down to what its rules read (ruleFileReads in guard-rule-reads.ts decides
+ * that from each rule file alone):
+ * - a resource whose type none of the run's rule files names loses its `Properties`; everything else
+ *   (its `Type`, `Metadata`, `DependsOn`, the template's other sections) stays.
  * - a resource of a named type keeps the properties whose key appears in the text of one of the run's rule
- *   files, when every rule file naming that type reads properties by key only (readsPropertiesByKeyOnly:
- *   234 of the 237 Control Tower files). Otherwise, or if no key would be left, it keeps them all.
- * cfn-guard copies the document it evaluates over and over (most of its time is memory copies and
- * mmap/munmap), so a smaller document is what makes it faster, with the same findings (the equivalence
- * tests in test/compliance/cfn-guard-scope.test.ts, and `npx tsx bench/cfn-guard-runs.ts --all` over a
- * whole synthesized app). The cut-down copies go to a temporary folder, removed when the process exits.
+ *   files, when every rule file naming that type reads its properties by key (`keys`: 234 of the 237
+ *   Control Tower files). Otherwise, or if no key would be left, it keeps them all. A key that is not a
+ *   plain word (never the case in CloudFormation) is always kept.
+ * - when a rule file reads the template in a way the analysis does not follow (`unknown`: no Control Tower
+ *   file), names no type, or is not in the index, every template of the run stays whole.
+ * The copy is re-serialised JSON of the same values. cfn-guard copies the document it evaluates over and
+ * over (most of its time is memory copies and mmap/munmap), so a smaller document is what makes it faster,
+ * with the same findings (the equivalence tests in test/compliance/cfn-guard-scope.test.ts and report.test.ts,
+ * `npx tsx bench/cfn-guard-runs.ts --all` over a whole synthesized app, and bench/cfn-guard-projection-fuzz.ts
+ * over every rule file). The copies go to a temporary folder, removed when the process exits.
  */
 export function projectRun(run: GuardRun, index: RuleIndex): GuardRun {
   const files = run.rules.map((file) => index.find((r) => r.file === file));
-  // A rule file the index does not know, or one naming no type, could read anything: keep every template whole.
-  if (files.some((r) => r === undefined || r.types.length === 0)) return run;
+  if (files.some((r) => r === undefined || r.types.length === 0 || ruleFileReads(r.file) === 'unknown')) return run;
   const rules = files as { file: string; types: readonly string[] }[];
   const named = new Set(rules.flatMap((r) => r.types));
-  const wholeProperties = new Set(
-    rules.filter((r) => !ruleFileReadsPropertiesByKeyOnly(r.file)).flatMap((r) => r.types),
-  );
+  const wholeProperties = new Set(rules.filter((r) => ruleFileReads(r.file) !== 'keys').flatMap((r) => r.types));
   const texts = rules.map((r) => ruleFileText(r.file));
-  const keyRead = (key: string) => texts.some((text) => text.includes(key));
+  const keyRead = (key: string) => !/^[A-Za-z0-9_]+$/.test(key) || texts.some((text) => text.includes(key));
   if (projectionDir === undefined) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-guard-data-'));
     process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -345,14 +346,17 @@ export function projectRun(run: GuardRun, index: RuleIndex): GuardRun {
   const dir = path.join(projectionDir, String(projections++));
   fs.mkdirSync(dir);
   const dataPaths = run.templatePaths.map((p, i) => {
-    const template = JSON.parse(fs.readFileSync(p, 'utf8')) as {
-      Resources?: Record<string, { Type?: string; Properties?: unknown }>;
-    };
-    const resources: Record<string, object> = {};
+    const template = JSON.parse(fs.readFileSync(p, 'utf8')) as { Resources?: Record<string, unknown> };
+    const resources: Record<string, unknown> = {};
     for (const [id, r] of Object.entries(template.Resources ?? {})) {
+      if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+        resources[id] = r; // not a resource CloudFormation would take: left as it is
+        continue;
+      }
       const kept: Record<string, unknown> = { ...r };
-      if (!named.has(r.Type ?? '')) delete kept.Properties;
-      else if (!wholeProperties.has(r.Type ?? '')) kept.Properties = propertiesRead(r.Properties, keyRead);
+      const type = typeof kept.Type === 'string' ? kept.Type : '';
+      if (!named.has(type)) delete kept.Properties;
+      else if (!wholeProperties.has(type)) kept.Properties = propertiesRead(kept.Properties, keyRead);
       resources[id] = kept;
     }
     const out = path.join(dir, `${i}-${path.basename(p)}`);

@@ -91,10 +91,15 @@ rule check(queue) { %queue { ${check} } }`,
     return file;
   };
   const byKey = ruleFile('sqs.guard', 'RedrivePolicy exists');
-  const enumerating = ruleFile('sqs-all.guard', 'this.* exists');
+  // Counts the map's keys (a built-in function over it): any key may matter.
+  const counting = ruleFile('sqs-all.guard', 'count(this) > 1');
+  // Reads every resource, whatever its type: nothing may be left out.
+  const everything = path.join(dir, 'any-resource.guard');
+  fs.writeFileSync(everything, 'let all = Resources.*\nrule r when %all not empty { %all.Properties exists }');
   const index = [
     { file: byKey, types: ['AWS::SQS::Queue'] },
-    { file: enumerating, types: ['AWS::SQS::Queue'] },
+    { file: counting, types: ['AWS::SQS::Queue'] },
+    { file: everything, types: ['AWS::SQS::Queue'] },
     { file: 'any.guard', types: [] },
   ];
   const dataOf = (run: GuardRun) => JSON.parse(fs.readFileSync(run.dataPaths![0]!, 'utf8')) as typeof template;
@@ -121,9 +126,30 @@ rule check(queue) { %queue { ${check} } }`,
   });
 
   it('keeps every property of a type that a rule of the run reads other than by key', () => {
-    const run = projectRun({ rules: [byKey, enumerating], templatePaths: [templatePath] }, index);
+    const run = projectRun({ rules: [byKey, counting], templatePaths: [templatePath] }, index);
     expect(dataOf(run).Resources.Queue).toEqual(template.Resources.Queue);
     expect(dataOf(run).Resources.Role).not.toHaveProperty('Properties');
+  });
+
+  it('keeps the templates whole when a rule reads resources in a way not followed', () => {
+    expect(projectRun({ rules: [byKey, everything], templatePaths: [templatePath] }, index).dataPaths).toBe(undefined);
+  });
+
+  it('keeps a key that is not a plain word, and leaves a value that is no resource as it is', () => {
+    const odd = path.join(dir, 'odd.template.json');
+    fs.writeFileSync(
+      odd,
+      JSON.stringify({
+        Resources: {
+          Queue: { Type: 'AWS::SQS::Queue', Properties: { "Zz'z": 1, VisibilityTimeout: 3, RedrivePolicy: {} } },
+          Null: null,
+        },
+      }),
+    );
+    const run = projectRun({ rules: [byKey], templatePaths: [odd] }, index);
+    expect(JSON.parse(fs.readFileSync(run.dataPaths![0]!, 'utf8'))).toEqual({
+      Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: { "Zz'z": 1, RedrivePolicy: {} } }, Null: null },
+    });
   });
 
   it('keeps the templates whole when a rule names no type or is not in the index', () => {
