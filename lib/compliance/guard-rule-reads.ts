@@ -461,6 +461,18 @@ function callsOf(file: File, name: string): { args: string[][]; starts: number[]
  * level of a rule (`rootArgs`), or such a parameter.
  */
 function rootParameters(file: File, rootArgs: ReadonlySet<number>): Set<string> {
+  return passedOn(file, file.roots, (arg, start) => arg[0] === 'this' && rootArgs.has(start));
+}
+
+/**
+ * `rule:param` of every parameter given, whole, one of these top-level names, an argument `also` accepts,
+ * or such a parameter (over-approximated: a parameter of any rule with that name and role).
+ */
+function passedOn(
+  file: File,
+  names: ReadonlySet<string>,
+  also: (arg: string[], start: number) => boolean = () => false,
+): Set<string> {
   const found = new Set<string>();
   let changed = true;
   while (changed) {
@@ -470,38 +482,12 @@ function rootParameters(file: File, rootArgs: ReadonlySet<number>): Set<string> 
         args.forEach((arg, n) => {
           const key = `${rule.name}:${rule.params[n]}`;
           if (found.has(key) || arg.length !== 1) return;
-          if (arg[0] === 'this' && rootArgs.has(starts[n]!)) {
-            found.add(key);
-            changed = true;
-            return;
-          }
-          if (!isVar(arg[0])) return;
-          const v = arg[0]!.slice(1);
-          const caller = file.rules.find((r) => r.params.includes(v) && found.has(`${r.name}:${v}`));
-          if (file.roots.has(v) || caller) {
-            found.add(key);
-            changed = true;
-          }
-        });
-      }
-    }
-  }
-  return found;
-}
-
-/** `rule:param` of every parameter given, whole, one of these top-level names or such a parameter. */
-function passedOn(file: File, names: ReadonlySet<string>): Set<string> {
-  const found = new Set<string>();
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const rule of file.rules) {
-      for (const { args } of callsOf(file, rule.name)) {
-        args.forEach((arg, n) => {
-          const key = `${rule.name}:${rule.params[n]}`;
-          if (found.has(key) || arg.length !== 1 || !isVar(arg[0])) return;
-          const v = arg[0]!.slice(1);
-          if (names.has(v) || file.rules.some((r) => r.params.includes(v) && found.has(`${r.name}:${v}`))) {
+          const v = isVar(arg[0]) ? arg[0]!.slice(1) : undefined;
+          const passed =
+            also(arg, starts[n]!) ||
+            (v !== undefined &&
+              (names.has(v) || file.rules.some((r) => r.params.includes(v) && found.has(`${r.name}:${v}`))));
+          if (passed) {
             found.add(key);
             changed = true;
           }
