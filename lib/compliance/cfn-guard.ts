@@ -346,21 +346,36 @@ export function projectRun(run: GuardRun, index: RuleIndex): GuardRun {
   const dir = path.join(projectionDir, String(projections++));
   fs.mkdirSync(dir);
   const dataPaths = run.templatePaths.map((p, i) => {
-    const template = JSON.parse(fs.readFileSync(p, 'utf8')) as { Resources?: Record<string, unknown> };
-    const resources: Record<string, unknown> = {};
-    for (const [id, r] of Object.entries(template.Resources ?? {})) {
-      if (typeof r !== 'object' || r === null || Array.isArray(r)) {
-        resources[id] = r; // not a resource CloudFormation would take: left as it is
-        continue;
-      }
-      const kept: Record<string, unknown> = { ...r };
-      const type = typeof kept.Type === 'string' ? kept.Type : '';
+    const raw = fs.readFileSync(p, 'utf8');
+    const template = JSON.parse(raw) as Record<string, unknown>;
+    const resources = template.Resources;
+    const out = path.join(dir, `${i}-${path.basename(p)}`);
+    // Only a template that reads back as written (every template CDK writes), with a map of resources each
+    // of which has a string Type, is cut down: numbers like 1.0 or 1e400 would not survive re-serialising,
+    // and cfn-guard matches `Type ==` against a list too.
+    const plain = (x: unknown): x is Record<string, unknown> =>
+      typeof x === 'object' && x !== null && !Array.isArray(x);
+    const readsBack = [undefined, 1, 2].some((indent) => JSON.stringify(template, undefined, indent) === raw);
+    const cuttable =
+      readsBack &&
+      (resources === undefined ||
+        (plain(resources) && Object.values(resources).every((r) => plain(r) && typeof r.Type === 'string')));
+    if (!cuttable) {
+      fs.copyFileSync(p, out);
+      return out;
+    }
+    const cut = Object.entries((resources ?? {}) as Record<string, Record<string, unknown>>).map(([id, r]) => {
+      const kept = { ...r };
+      const type = r.Type as string;
       if (!named.has(type)) delete kept.Properties;
       else if (!wholeProperties.has(type)) kept.Properties = propertiesRead(kept.Properties, keyRead);
-      resources[id] = kept;
-    }
-    const out = path.join(dir, `${i}-${path.basename(p)}`);
-    fs.writeFileSync(out, JSON.stringify(template.Resources ? { ...template, Resources: resources } : template));
+      return [id, kept] as const;
+    });
+    // Object.fromEntries keeps a logical id such as `__proto__` as a key, where an assignment would not.
+    fs.writeFileSync(
+      out,
+      JSON.stringify(resources === undefined ? template : { ...template, Resources: Object.fromEntries(cut) }),
+    );
     return out;
   });
   return { ...run, dataPaths };

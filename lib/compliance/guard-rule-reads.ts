@@ -68,6 +68,7 @@ class ReadsMap extends Error {}
 type Tokens = { text: string[]; line: number[] };
 
 const REGEX = '//';
+const KEYWORDS = new Set(['this', 'keys', 'when', 'some', 'not', 'in', 'or', 'and', 'exists', 'empty', 'rule', 'let']);
 const isString = (tok: string | undefined) => tok !== undefined && tok.length >= 2 && tok.startsWith('"');
 const isIdent = (tok: string | undefined) => tok !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(tok);
 const isVar = (tok: string | undefined) => tok !== undefined && /^%[A-Za-z_][A-Za-z0-9_]*$/.test(tok);
@@ -110,9 +111,15 @@ function lex(text: string): Tokens {
       if (j >= text.length) throw new Unknown('unterminated literal');
       push(c === '/' ? REGEX : `"${body}"`);
       i = j + 1;
+    } else if (text.startsWith('|OR|', i)) {
+      push('or');
+      i += 4;
     } else {
       const m = /^(%?[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?|==|!=|<=|>=|\S)/.exec(text.slice(i, i + 200))!;
-      push(m[0]);
+      // A range literal (`r[1, 5]`, `r(",~]`) holds quotes that are not strings: not followed.
+      if (m[0] === 'r' && (text[i + 1] === '[' || text[i + 1] === '(')) throw new Unknown('range literal');
+      // cfn-guard takes its keywords in capitals too (THIS, KEYS, WHEN, SOME, NOT, IN, OR, ...).
+      push(KEYWORDS.has(m[0].toLowerCase()) && m[0] === m[0].toUpperCase() ? m[0].toLowerCase() : m[0]);
       i += m[0].length;
     }
   }
@@ -179,6 +186,8 @@ function parse(tok: Tokens): File {
     }
     const headerStart = j;
     while (j < t.length && t[j] !== '{') j = OPEN[t[j]!] ? closing(t, j) + 1 : j + 1;
+    // A struct literal in the condition (`when %x == { … }`) would be taken for the body: not followed.
+    if (LITERAL_CONTEXT.has(t[j - 1] ?? '')) throw new Unknown(`rule ${name}: a struct literal in its condition`);
     if (j >= t.length) throw new Unknown(`rule ${name} has no body`);
     const end = closing(t, j);
     rules.push({ name, params, header: [headerStart, j], body: [j + 1, end] });
@@ -203,14 +212,14 @@ function parse(tok: Tokens): File {
       const value = t.slice(rhs, end);
       if (value.length === 1 && (isString(value[0]) || value[0] === REGEX || /^[0-9]/.test(value[0]!))) {
         literals.add(name);
-        if (value[0]!.startsWith('"AWS::')) typeNames.add(name);
+        if (TYPE_NAME.test(value[0]!)) typeNames.add(name);
       } else if (
         value[0] === '[' &&
         value.slice(1, -1).every((x) => isString(x) || x === REGEX || x === ',' || /^[0-9]/.test(x))
       )
         literals.add(name);
       else if (value.length === 1 && value[0] === 'this') roots.add(name);
-      else if (isTypeSelection(value, literals)) selections.add(name);
+      else if (isTypeSelection(value, typeNames)) selections.add(name);
       else if (value[0] === 'Resources')
         throw new Unknown(`let ${name} selects resources other than by a literal type`);
       i = end - 1;
@@ -241,14 +250,21 @@ function statementEnd(tok: Tokens, i: number, limit: number): number {
   return j;
 }
 
-/** `Resources.*[ Type == LIT or … ]` or `Resources[ … ]`, LIT a string, a literal `let` or a list of strings. */
-function isTypeSelection(value: readonly string[], literals: ReadonlySet<string>): boolean {
+/** A resource type name as controlTowerRuleIndex finds it in a rule file (`"AWS::SQS::Queue"`). */
+const TYPE_NAME = /^"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+"$/;
+
+/**
+ * `Resources.*[ Type == LIT or … ]` or `Resources[ … ]`, LIT a type name, a `let` bound to one, or a list of
+ * type names: the types the rule index (controlTowerRuleIndex) finds in the file.
+ */
+function isTypeSelection(value: readonly string[], typeNames: ReadonlySet<string>): boolean {
   let i = 0;
   if (value[i++] !== 'Resources') return false;
   if (value[i] === '.' && value[i + 1] === '*') i += 2;
   if (value[i] !== '[' || value[value.length - 1] !== ']') return false;
   const cond = value.slice(i + 1, -1);
-  const literal = (x: string | undefined) => isString(x) || (isVar(x) && literals.has(x!.slice(1)));
+  const literal = (x: string | undefined) =>
+    (x !== undefined && TYPE_NAME.test(x)) || (isVar(x) && typeNames.has(x!.slice(1)));
   for (let j = 0; j < cond.length;) {
     if (cond[j] !== 'Type' || (cond[j + 1] !== '==' && cond[j + 1] !== 'in')) return false;
     j += 2;
@@ -256,7 +272,7 @@ function isTypeSelection(value: readonly string[], literals: ReadonlySet<string>
     else if (cond[j] === '[') {
       j++;
       while (cond[j] !== ']') {
-        if (!isString(cond[j]) && cond[j] !== ',') return false;
+        if (!TYPE_NAME.test(cond[j] ?? '') && cond[j] !== ',') return false;
         j++;
       }
       j++;
@@ -304,8 +320,12 @@ function checkResourcesAndRoot(file: File): void {
         i = end;
       } else if (t[i] === '{' || t[i] === '[') {
         const end = closing(t, i);
-        if (t[i] === '{' && pendingWhen) rootLevel(i + 1, end);
-        if (t[i] === '{') pendingWhen = false;
+        if (t[i] === '{' && LITERAL_CONTEXT.has(t[i - 1] ?? '')) {
+          if (pendingWhen) throw new Unknown('a struct literal in a when condition');
+        } else if (t[i] === '{') {
+          if (pendingWhen) rootLevel(i + 1, end);
+          pendingWhen = false;
+        }
         i = end;
       } else if (t[i] === 'this') {
         if (t[i - 1] === '=' && t[i - 3] === 'let' && inTopLevel(file.topLevel, i)) continue;
@@ -381,6 +401,7 @@ function checkResourcesAndRoot(file: File): void {
           !afterResources(t, i - 2));
       if (!ok) throw new Unknown(`wildcard over ${owner}`);
     }
+    if (tokI === ':' && !isString(t[i - 1])) throw new Unknown('a type block or `:` outside a struct literal');
     if (tokI === '[' && isIdent(t[i + 1]) && (t[i + 2] === ']' || t[i + 2] === '|') && t[i + 1] !== 'this')
       throw new Unknown(`named capture [ ${t[i + 1]} ]`);
     if (tokI === 'Resources' && t[i - 1] === '.') {
@@ -610,6 +631,7 @@ function followPropertiesMaps(file: File): void {
             const end = closing(t, i);
             const prev = i > from ? t[i - 1]! : '';
             if (LITERAL_CONTEXT.has(prev) || prev === '') {
+              if (tokI === '{' && pendingWhen) throw new Unknown('a struct literal in a when condition');
               i = end;
               continue;
             }

@@ -135,21 +135,29 @@ rule check(queue) { %queue { ${check} } }`,
     expect(projectRun({ rules: [byKey, everything], templatePaths: [templatePath] }, index).dataPaths).toBe(undefined);
   });
 
-  it('keeps a key that is not a plain word, and leaves a value that is no resource as it is', () => {
+  it("keeps a key that is not a plain word, and a logical id that is one of JavaScript's", () => {
     const odd = path.join(dir, 'odd.template.json');
-    fs.writeFileSync(
-      odd,
-      JSON.stringify({
-        Resources: {
-          Queue: { Type: 'AWS::SQS::Queue', Properties: { "Zz'z": 1, VisibilityTimeout: 3, RedrivePolicy: {} } },
-          Null: null,
-        },
-      }),
-    );
+    const queue = { Type: 'AWS::SQS::Queue', Properties: { "Zz'z": 1, VisibilityTimeout: 3, RedrivePolicy: {} } };
+    fs.writeFileSync(odd, `{"Resources":{"__proto__":${JSON.stringify(queue)}}}`);
     const run = projectRun({ rules: [byKey], templatePaths: [odd] }, index);
-    expect(JSON.parse(fs.readFileSync(run.dataPaths![0]!, 'utf8'))).toEqual({
-      Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: { "Zz'z": 1, RedrivePolicy: {} } }, Null: null },
-    });
+    expect(fs.readFileSync(run.dataPaths![0]!, 'utf8')).toBe(
+      `{"Resources":{"__proto__":{"Type":"AWS::SQS::Queue","Properties":{"Zz'z":1,"RedrivePolicy":{}}}}}`,
+    );
+  });
+
+  it.each([
+    [
+      'a number that does not read back as written',
+      '{"Resources":{"Q":{"Type":"AWS::SQS::Queue","Properties":{"DelaySeconds":1.0}}}}',
+    ],
+    ['a Type that is a list', '{"Resources":{"Q":{"Type":["AWS::SQS::Queue"],"Properties":{"DelaySeconds":1}}}}'],
+    ['a resource that is no object', '{"Resources":{"Q":{"Type":"AWS::SQS::Queue","Properties":{"A":1}},"N":null}}'],
+    ['Resources that is no map', '{"Resources":"none"}'],
+  ])('hands cfn-guard the template as it is when it has %s', (_, text) => {
+    const file = path.join(dir, 'unusual.template.json');
+    fs.writeFileSync(file, text);
+    const run = projectRun({ rules: [byKey], templatePaths: [file] }, index);
+    expect(fs.readFileSync(run.dataPaths![0]!, 'utf8')).toBe(text);
   });
 
   it('keeps the templates whole when a rule names no type or is not in the index', () => {

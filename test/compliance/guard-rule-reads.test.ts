@@ -104,6 +104,7 @@ rule check_string(value) {
     ['a filtered map compared whole', '    %queue[ KmsMasterKeyId exists ] == { "KmsMasterKeyId": "k" }'],
     ['a filtered map given to a rule', '    inner(%queue[ KmsMasterKeyId exists ])', 'rule inner(m) { %m.* != "a" }'],
     ['a filtered map given a new name', '    let v = %queue[ KmsMasterKeyId exists ]\n    %v.* != "a"'],
+    ['a KEYS filter over the map', '    %queue[ KEYS == /^Zo/ ] { this is_int }'],
   ])('says `types` for %s', (_, check, extra = '') => {
     expect(guardReads(ruleFile(check, extra))).toBe('types');
   });
@@ -131,6 +132,26 @@ rule check_string(value) {
       'rule other { %queues.Properties.* exists }',
     ],
     ['a broken file', '    %queue exists', 'rule broken { %queues {'],
+    // Found by a second review: cfn-guard's keywords in capitals, range literals, struct literals in a
+    // rule's condition, type blocks.
+    ['a wildcard over THIS', '    %queue { THIS.* != "zzz" }'],
+    ['a range literal', '    %queue { KmsMasterKeyId in r[",~] }'],
+    [
+      'a struct literal in a rule condition',
+      '    %queue exists',
+      'let L = 1\nrule sneaky when %L != { "a": 1 } or %L == 1 { Resources.T[ keys == /^Prop/ ] { TopicName != "t" } }',
+    ],
+    [
+      'a WHEN block at the top of a rule',
+      '    %queue exists',
+      'let L = 1\nrule sneaky { WHEN %L == 1 { Resources.T[ keys == /^Prop/ ] { TopicName != "t" } } }',
+    ],
+    [
+      'THIS at the top of a rule',
+      '    %queue exists',
+      'rule sneaky { THIS.Resources.T[ keys == /^Prop/ ] { TopicName != "t" } }',
+    ],
+    ['a type block', '    %queue exists', 'AWS::SNS::Topic { this[ keys == /^Prop/ ] { TopicName != "t" } }'],
   ])('says `unknown` for %s', (_, check, extra = '') => {
     expect(guardReads(ruleFile(check, extra))).toBe('unknown');
   });
@@ -142,6 +163,9 @@ rule check_string(value) {
     expect(selecting('Resources.*[ Type != %QUEUE_TYPE ]')).toBe('unknown');
     expect(selecting('Resources.*[ Type == /SQS/ ]')).toBe('unknown');
     expect(selecting('Resources.*')).toBe('unknown');
+    // Only the type names the rule index finds in the file: a resource of another type would lose its properties.
+    expect(selecting('Resources.*[ Type == %QUEUE_TYPE or Type == "Custom::Queue" ]')).toBe('unknown');
+    expect(guardReads(ruleFile('    %queue { Foo exists }').replace('"AWS::SQS::Queue"', '/.*/'))).toBe('unknown');
   });
 
   it('follows the map into the rules it is given to, and the default rule', () => {
