@@ -330,9 +330,11 @@ let projections = 0;
  * `npx tsx bench/cfn-guard-runs.ts --all` over a whole synthesized app, and bench/cfn-guard-projection-fuzz.ts
  * over every rule file). The copies go to a temporary folder, removed when the process exits.
  */
-export function projectRun(run: GuardRun, index: RuleIndex): GuardRun {
+export function projectRun(run: GuardRun, index: RuleIndex, reviewed = reviewedRuleFile): GuardRun {
   const files = run.rules.map((file) => index.find((r) => r.file === file));
-  if (files.some((r) => r === undefined || r.types.length === 0 || ruleFileReads(r.file) === 'unknown')) return run;
+  const followed = (r: RuleIndex[number] | undefined) =>
+    r !== undefined && r.types.length > 0 && reviewed(r.file) && ruleFileReads(r.file) !== 'unknown';
+  if (!files.every(followed)) return run;
   const rules = files as { file: string; types: readonly string[] }[];
   const named = new Set(rules.flatMap((r) => r.types));
   const wholeProperties = new Set(rules.filter((r) => ruleFileReads(r.file) !== 'keys').flatMap((r) => r.types));
@@ -379,6 +381,27 @@ export function projectRun(run: GuardRun, index: RuleIndex): GuardRun {
     return out;
   });
   return { ...run, dataPaths };
+}
+
+/**
+ * The plugin release whose Control Tower rule files the analysis was checked against: three independent
+ * reviews that built rule files to defeat it (every one is a test) and bench/cfn-guard-projection-fuzz.ts.
+ * A token-level reading of Guard cannot be shown right for every file Guard's grammar allows, so only
+ * these files are cut down for; any other (an upgrade, a rule file of one's own) gets whole templates
+ * until it is checked the same way and this version moves (test/compliance/guard-rule-reads.test.ts says so).
+ */
+export const REVIEWED_GUARD_PLUGIN_VERSION = '0.0.62';
+
+const GUARD_PLUGIN_VERSION: string = (
+  JSON.parse(fs.readFileSync(path.join(GUARD_PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/** Whether a rule file is one of the reviewed release's Control Tower files. */
+export function reviewedRuleFile(file: string): boolean {
+  return (
+    GUARD_PLUGIN_VERSION === REVIEWED_GUARD_PLUGIN_VERSION &&
+    path.resolve(file).startsWith(CONTROL_TOWER_RULES_DIR + path.sep)
+  );
 }
 
 /** The properties whose key a rule reads; all of them when none is, so a map never becomes empty. */

@@ -68,7 +68,7 @@ class ReadsMap extends Error {}
 type Tokens = { text: string[]; line: number[] };
 
 const REGEX = '//';
-const KEYWORDS = new Set(['this', 'keys', 'when', 'some', 'not', 'in', 'or', 'and', 'exists', 'empty', 'rule', 'let']);
+const KEYWORDS = new Set(['this', 'keys', 'when', 'some', 'not', 'in', 'or', 'exists', 'empty']);
 const isString = (tok: string | undefined) => tok !== undefined && tok.length >= 2 && tok.startsWith('"');
 const isIdent = (tok: string | undefined) => tok !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(tok);
 const isVar = (tok: string | undefined) => tok !== undefined && /^%[A-Za-z_][A-Za-z0-9_]*$/.test(tok);
@@ -191,6 +191,8 @@ function parse(tok: Tokens): File {
     if (j >= t.length) throw new Unknown(`rule ${name} has no body`);
     const end = closing(t, j);
     rules.push({ name, params, header: [headerStart, j], body: [j + 1, end] });
+    if (!RULE_BODIES.has(tok)) RULE_BODIES.set(tok, new Set());
+    RULE_BODIES.get(tok)!.add(j);
     i = end;
     from = end + 1;
   }
@@ -219,6 +221,7 @@ function parse(tok: Tokens): File {
       )
         literals.add(name);
       else if (value.length === 1 && value[0] === 'this') roots.add(name);
+      else if (value[0] === 'this') throw new Unknown(`let ${name} reads the root`);
       else if (isTypeSelection(value, typeNames)) selections.add(name);
       else if (value[0] === 'Resources')
         throw new Unknown(`let ${name} selects resources other than by a literal type`);
@@ -243,8 +246,9 @@ function statementEnd(tok: Tokens, i: number, limit: number): number {
     else j++;
     if (j < limit && tok.line[j] !== tok.line[j - 1] && !OPEN[t[j - 1]!]) {
       // A statement continues on the next line only inside brackets or after an operator.
+      // cfn-guard also carries a query on across a line break before `.` or `[`.
       const prev = t[j - 1]!;
-      if (!['or', 'and', '==', '!=', 'in', ',', '|'].includes(prev) && !['or', 'and', '|'].includes(t[j]!)) break;
+      if (!['or', '==', '!=', 'in', ',', '|'].includes(prev) && !['or', '|', '.', '['].includes(t[j]!)) break;
     }
   }
   return j;
@@ -267,9 +271,11 @@ function isTypeSelection(value: readonly string[], typeNames: ReadonlySet<string
     (x !== undefined && TYPE_NAME.test(x)) || (isVar(x) && typeNames.has(x!.slice(1)));
   for (let j = 0; j < cond.length;) {
     if (cond[j] !== 'Type' || (cond[j + 1] !== '==' && cond[j + 1] !== 'in')) return false;
+    // `Type in "…"` tests for a substring (AWS::SQS::Queue is in "AWS::SQS::QueuePolicy"): only lists.
+    const isIn = cond[j + 1] === 'in';
     j += 2;
-    if (literal(cond[j])) j++;
-    else if (cond[j] === '[') {
+    if (!isIn && literal(cond[j])) j++;
+    else if (isIn && cond[j] === '[') {
       j++;
       while (cond[j] !== ']') {
         if (!TYPE_NAME.test(cond[j] ?? '') && cond[j] !== ',') return false;
@@ -291,9 +297,28 @@ function shapeCheckAfter(tok: Tokens, i: number): boolean {
   const check = t[j];
   if (check === undefined || tok.line[j] !== tok.line[i]) return false;
   if (!(SHAPE.has(check) || /^is_[a-z_]+$/.test(check))) return false;
-  // The statement ends there.
+  // The statement ends there. A block may follow only as a rule's body or a `when` block: after
+  // `X not empty`, cfn-guard would read a block over X, which nothing here follows.
   const after = t[j + 1];
-  return after === undefined || tok.line[j + 1] !== tok.line[j] || ['or', 'and', '}', ')', '{', ']'].includes(after);
+  if (after === '{') return RULE_BODIES.get(tok)?.has(j + 1) === true || whenOnLine(tok, i);
+  return after === undefined || tok.line[j + 1] !== tok.line[j] || ['or', '}', ')', ']'].includes(after);
+}
+
+/** The `{` of every rule body, per token list (set by parse). */
+const RULE_BODIES = new WeakMap<Tokens, Set<number>>();
+
+/** Whether a `when` comes before token i on its line, inside no bracket opened on that line. */
+function whenOnLine(tok: Tokens, i: number): boolean {
+  let depth = 0;
+  for (let j = i - 1; j >= 0 && tok.line[j] === tok.line[i]; j--) {
+    const x = tok.text[j]!;
+    if (x === ')' || x === ']' || x === '}') depth++;
+    else if (x === '(' || x === '[' || x === '{') {
+      if (depth === 0) return false;
+      depth--;
+    } else if (x === 'when' && depth === 0) return true;
+  }
+  return false;
 }
 
 /**
@@ -328,7 +353,8 @@ function checkResourcesAndRoot(file: File): void {
         }
         i = end;
       } else if (t[i] === 'this') {
-        if (t[i - 1] === '=' && t[i - 3] === 'let' && inTopLevel(file.topLevel, i)) continue;
+        if (t[i - 1] === '=' && t[i - 3] === 'let' && inTopLevel(file.topLevel, i) && file.roots.has(t[i - 2]!))
+          continue;
         if ((t[i - 1] === '(' || t[i - 1] === ',') && (t[i + 1] === ')' || t[i + 1] === ',')) rootArgs.add(i);
         else if (!(
           t[i + 1] === '.' &&
@@ -416,7 +442,8 @@ function checkResourcesAndRoot(file: File): void {
         isVar(t[i + 4]) &&
         t[i + 5] === ']' &&
         t[i - 3] === '=' &&
-        t[i - 5] === 'let';
+        t[i - 5] === 'let' &&
+        ruleOf(i) !== undefined;
       if ((root || owner === 'this') && !lookup) throw new Unknown("the root's Resources read in a shape not followed");
     }
     if (isVar(tokI) && t[i - 1] !== '.' && selection(i, tokI.slice(1))) {
@@ -530,7 +557,7 @@ function lookupVars(file: File, rule: Rule): Set<string> {
 
 /** The root is given whole to a rule, tested for `Resources`, or read at a hook's `%doc.%TYPE.resourceProperties`. */
 function checkRootUse(file: File, i: number, rule: Rule | undefined): void {
-  const { t, tok } = file;
+  const { t } = file;
   const next = t[i + 1];
   if ((t[i - 1] === '(' || t[i - 1] === ',') && (next === ')' || next === ',')) return;
   // A hook's input (`%doc.%TYPE…`): a template has no top-level key named like a resource type.
@@ -541,8 +568,6 @@ function checkRootUse(file: File, i: number, rule: Rule | undefined): void {
     const body = t.slice(i + 2, end);
     if (body.every((x) => ['AWSTemplateFormatVersion', 'Resources', 'exists', 'or', 'not', '!'].includes(x))) return;
   }
-  if (t[i - 2] === 'let' && t[i - 1] === '=' && rule === undefined) return;
-  void tok;
   throw new Unknown(`the root used as \`${t[i]} ${next}\``);
 }
 

@@ -17,6 +17,7 @@ import {
   planGuardRuns,
   projectRun,
   restoreTemplatePaths,
+  reviewedRuleFile,
   TypeScopedCfnGuardValidator,
   whileGuardRuns,
 } from '../../lib/compliance/cfn-guard';
@@ -102,10 +103,12 @@ rule check(queue) { %queue { ${check} } }`,
     { file: everything, types: ['AWS::SQS::Queue'] },
     { file: 'any.guard', types: [] },
   ];
+  // These rule files are the test's own, not the reviewed Control Tower release's: let them be followed.
+  const anyFile = () => true;
   const dataOf = (run: GuardRun) => JSON.parse(fs.readFileSync(run.dataPaths![0]!, 'utf8')) as typeof template;
 
   it('leaves out the properties no rule of the run reads, keeping a map that would be left empty', () => {
-    const run = projectRun({ rules: [byKey], templatePaths: [templatePath] }, index);
+    const run = projectRun({ rules: [byKey], templatePaths: [templatePath] }, index, anyFile);
     expect(run.templatePaths).toEqual([templatePath]);
     expect(run.dataPaths).toHaveLength(1);
     expect(path.dirname(run.dataPaths![0]!)).not.toBe(dir);
@@ -126,20 +129,22 @@ rule check(queue) { %queue { ${check} } }`,
   });
 
   it('keeps every property of a type that a rule of the run reads other than by key', () => {
-    const run = projectRun({ rules: [byKey, counting], templatePaths: [templatePath] }, index);
+    const run = projectRun({ rules: [byKey, counting], templatePaths: [templatePath] }, index, anyFile);
     expect(dataOf(run).Resources.Queue).toEqual(template.Resources.Queue);
     expect(dataOf(run).Resources.Role).not.toHaveProperty('Properties');
   });
 
   it('keeps the templates whole when a rule reads resources in a way not followed', () => {
-    expect(projectRun({ rules: [byKey, everything], templatePaths: [templatePath] }, index).dataPaths).toBe(undefined);
+    expect(projectRun({ rules: [byKey, everything], templatePaths: [templatePath] }, index, anyFile).dataPaths).toBe(
+      undefined,
+    );
   });
 
   it("keeps a key that is not a plain word, and a logical id that is one of JavaScript's", () => {
     const odd = path.join(dir, 'odd.template.json');
     const queue = { Type: 'AWS::SQS::Queue', Properties: { "Zz'z": 1, VisibilityTimeout: 3, RedrivePolicy: {} } };
     fs.writeFileSync(odd, `{"Resources":{"__proto__":${JSON.stringify(queue)}}}`);
-    const run = projectRun({ rules: [byKey], templatePaths: [odd] }, index);
+    const run = projectRun({ rules: [byKey], templatePaths: [odd] }, index, anyFile);
     expect(fs.readFileSync(run.dataPaths![0]!, 'utf8')).toBe(
       `{"Resources":{"__proto__":{"Type":"AWS::SQS::Queue","Properties":{"Zz'z":1,"RedrivePolicy":{}}}}}`,
     );
@@ -156,17 +161,28 @@ rule check(queue) { %queue { ${check} } }`,
   ])('hands cfn-guard the template as it is when it has %s', (_, text) => {
     const file = path.join(dir, 'unusual.template.json');
     fs.writeFileSync(file, text);
-    const run = projectRun({ rules: [byKey], templatePaths: [file] }, index);
+    const run = projectRun({ rules: [byKey], templatePaths: [file] }, index, anyFile);
     expect(fs.readFileSync(run.dataPaths![0]!, 'utf8')).toBe(text);
   });
 
+  it('cuts down only for the reviewed release of the Control Tower rule files', () => {
+    expect(projectRun({ rules: [byKey], templatePaths: [templatePath] }, index).dataPaths).toBe(undefined);
+    const shipped = controlTowerRuleIndex().find((r) => r.types.includes('AWS::SQS::Queue'))!;
+    expect(reviewedRuleFile(shipped.file)).toBe(true);
+    expect(projectRun({ rules: [shipped.file], templatePaths: [templatePath] }, [shipped]).dataPaths).toHaveLength(1);
+  });
+
   it('keeps the templates whole when a rule names no type or is not in the index', () => {
-    expect(projectRun({ rules: [byKey, 'any.guard'], templatePaths: [templatePath] }, index).dataPaths).toBe(undefined);
-    expect(projectRun({ rules: ['other.guard'], templatePaths: [templatePath] }, index).dataPaths).toBe(undefined);
+    expect(projectRun({ rules: [byKey, 'any.guard'], templatePaths: [templatePath] }, index, anyFile).dataPaths).toBe(
+      undefined,
+    );
+    expect(projectRun({ rules: ['other.guard'], templatePaths: [templatePath] }, index, anyFile).dataPaths).toBe(
+      undefined,
+    );
   });
 
   it('names the template, not the cut-down copy, in every finding', () => {
-    const run = projectRun({ rules: [byKey], templatePaths: [templatePath] }, index);
+    const run = projectRun({ rules: [byKey], templatePaths: [templatePath] }, index, anyFile);
     const finding = (templatePath: string) => ({
       ruleName: 'sqs_queue_encrypted_check',
       description: 'encrypt the queue',

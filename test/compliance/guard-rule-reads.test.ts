@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { controlTowerRuleIndex } from '../../lib/compliance/cfn-guard';
+import { controlTowerRuleIndex, REVIEWED_GUARD_PLUGIN_VERSION } from '../../lib/compliance/cfn-guard';
 import { guardReads, tokenize } from '../../lib/compliance/guard-rule-reads';
 
 /** A rule file in the Control Tower shape: queues selected by type, their properties given to `check`. */
@@ -105,6 +105,7 @@ rule check_string(value) {
     ['a filtered map given to a rule', '    inner(%queue[ KmsMasterKeyId exists ])', 'rule inner(m) { %m.* != "a" }'],
     ['a filtered map given a new name', '    let v = %queue[ KmsMasterKeyId exists ]\n    %v.* != "a"'],
     ['a KEYS filter over the map', '    %queue[ KEYS == /^Zo/ ] { this is_int }'],
+    ['a block after `not empty` over the map', '    %queue not empty { this != { "KmsMasterKeyId": "k" } }'],
   ])('says `types` for %s', (_, check, extra = '') => {
     expect(guardReads(ruleFile(check, extra))).toBe('types');
   });
@@ -152,6 +153,28 @@ rule check_string(value) {
       'rule sneaky { THIS.Resources.T[ keys == /^Prop/ ] { TopicName != "t" } }',
     ],
     ['a type block', '    %queue exists', 'AWS::SNS::Topic { this[ keys == /^Prop/ ] { TopicName != "t" } }'],
+    // Found by a third review: a block after a shape check, a root filter named at the top level, a query
+    // carried on to the next line, a lookup outside a rule.
+    [
+      'a block after `not empty` over resources',
+      '    %queue exists',
+      'rule zoo { %queues not empty { this[ keys == /^Prop/ ] empty } }',
+    ],
+    [
+      "a block after `!empty` over the root's Resources",
+      '    %queue exists',
+      'rule other { Resources !empty { T[ keys == /^Prop/ ] { TopicName != "h" } } }',
+    ],
+    [
+      'the root filtered at the top level',
+      '    %queue exists',
+      'let x = this[ keys == /^Resources$/ ]\nrule other { %x.T exists }',
+    ],
+    [
+      'a lookup outside a rule',
+      '    %queue exists',
+      'let ANY = /.*/\nlet x = %INPUT_DOCUMENT.Resources[ keys == %ANY ]\nrule other { %x.*.TopicName != "h" }',
+    ],
   ])('says `unknown` for %s', (_, check, extra = '') => {
     expect(guardReads(ruleFile(check, extra))).toBe('unknown');
   });
@@ -165,6 +188,11 @@ rule check_string(value) {
     expect(selecting('Resources.*')).toBe('unknown');
     // Only the type names the rule index finds in the file: a resource of another type would lose its properties.
     expect(selecting('Resources.*[ Type == %QUEUE_TYPE or Type == "Custom::Queue" ]')).toBe('unknown');
+    // `in` a string tests for a substring: AWS::SQS::Queue is in "AWS::SQS::QueuePolicy".
+    expect(selecting('Resources.*[ Type in "AWS::SQS::QueuePolicy" ]')).toBe('unknown');
+    expect(selecting('Resources.*[ Type in ["AWS::SQS::Queue", "AWS::SNS::Topic"] ]')).toBe('keys');
+    // cfn-guard carries a query on across a line break before `[`.
+    expect(selecting('Resources.*[ Type == %QUEUE_TYPE ]\n[ keys == /^Prop/ ]')).toBe('unknown');
     expect(guardReads(ruleFile('    %queue { Foo exists }').replace('"AWS::SQS::Queue"', '/.*/'))).toBe('unknown');
   });
 
@@ -216,6 +244,16 @@ rule check_string(value) {
         ruleFile(`    %queue.KmsMasterKeyId != 'a\\\\' or %queue.KmsMasterKeyId != '\n    %queue.* != "a"   # '`),
       ),
     ).toBe('types');
+  });
+
+  it('was checked against the installed release of the rule files', () => {
+    // After an upgrade of the plugin, templates are cut down for no rule file until someone runs
+    // `npx tsx bench/cfn-guard-projection-fuzz.ts`, has the analysis reviewed against the new files, updates the
+    // classification below and moves REVIEWED_GUARD_PLUGIN_VERSION (lib/compliance/cfn-guard.ts).
+    const installed = JSON.parse(
+      fs.readFileSync(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'), 'utf8'),
+    ) as { version: string };
+    expect(installed.version).toBe(REVIEWED_GUARD_PLUGIN_VERSION);
   });
 
   it('classifies the shipped Control Tower rules', () => {
