@@ -360,6 +360,7 @@ export function projectRun(run: GuardRun, index: RuleIndex, reviewed = reviewedR
     const readsBack = [undefined, 1, 2].some((indent) => JSON.stringify(template, undefined, indent) === raw);
     const cuttable =
       readsBack &&
+      !PLUGIN_REVIVER_KEYS.test(raw) &&
       (resources === undefined ||
         (plain(resources) && Object.values(resources).every((r) => plain(r) && typeof r.Type === 'string')));
     if (!cuttable) {
@@ -403,6 +404,14 @@ export function reviewedRuleFile(file: string): boolean {
     path.resolve(file).startsWith(CONTROL_TOWER_RULES_DIR + path.sep)
   );
 }
+
+/**
+ * Keys (any case, at any depth) that the plugin's parser of cfn-guard's output acts on wherever they appear,
+ * template data that cfn-guard reports included (`reviver` in the plugin's plugin.js): a property holding one
+ * can crash that parser or move a finding to another resource over the whole template, so a template with
+ * one is handed over whole, and its findings stay exactly what the plugin makes of it.
+ */
+const PLUGIN_REVIVER_KEYS = /\\?"(traversed_to|traversed|unresolved|resolved|inresolved|not_compliant|checks)\\?"\s*:/i;
 
 /** The properties whose key a rule reads; all of them when none is, so a map never becomes empty. */
 function propertiesRead(properties: unknown, keyRead: (key: string) => boolean): unknown {

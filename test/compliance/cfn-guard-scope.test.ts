@@ -158,6 +158,11 @@ rule check(queue) { %queue { ${check} } }`,
     ['a Type that is a list', '{"Resources":{"Q":{"Type":["AWS::SQS::Queue"],"Properties":{"DelaySeconds":1}}}}'],
     ['a resource that is no object', '{"Resources":{"Q":{"Type":"AWS::SQS::Queue","Properties":{"A":1}},"N":null}}'],
     ['Resources that is no map', '{"Resources":"none"}'],
+    // The plugin's parser of cfn-guard's output acts on such keys inside reported values too.
+    [
+      'a key the plugin parses cfn-guard output by',
+      '{"Resources":{"Q":{"Type":"AWS::SQS::Queue","Properties":{"RedrivePolicy":{},"Definition":{"States":{"Unresolved":{}}}}}}}',
+    ],
   ])('hands cfn-guard the template as it is when it has %s', (_, text) => {
     const file = path.join(dir, 'unusual.template.json');
     fs.writeFileSync(file, text);
