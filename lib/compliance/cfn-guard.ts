@@ -16,7 +16,7 @@ import {
 import { IConstruct } from 'constructs';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { GuardReportCache } from './guard-cache';
-import { ruleFileReads } from './guard-rule-reads';
+import { ruleFileReads, ruleFileText } from './guard-rule-reads';
 
 /**
  * AWS Control Tower proactive controls that do not fit this design on specific resources. Each entry
@@ -273,7 +273,7 @@ export function controlTowerRuleIndex(dir = CONTROL_TOWER_RULES_DIR): { file: st
     .sort();
   return files.map((file) => ({
     file,
-    types: [...new Set([...fs.readFileSync(file, 'utf8').matchAll(RESOURCE_TYPE_LITERAL)].map((m) => m[1]!))],
+    types: [...new Set([...ruleFileText(file).matchAll(RESOURCE_TYPE_LITERAL)].map((m) => m[1]!))],
   }));
 }
 
@@ -351,22 +351,17 @@ export function projectRun(run: GuardRun, index: RuleIndex, reviewed = reviewedR
     const raw = fs.readFileSync(p, 'utf8');
     const template = JSON.parse(raw) as Record<string, unknown>;
     const resources = template.Resources;
-    const out = path.join(dir, `${i}-${path.basename(p)}`);
-    // Only a template that reads back as written (every template CDK writes), with a map of resources each
-    // of which has a string Type, is cut down: numbers like 1.0 or 1e400 would not survive re-serialising,
-    // and cfn-guard matches `Type ==` against a list too.
-    const plain = (x: unknown): x is Record<string, unknown> =>
-      typeof x === 'object' && x !== null && !Array.isArray(x);
-    const readsBack = [undefined, 1, 2].some((indent) => JSON.stringify(template, undefined, indent) === raw);
+    // Only a template that reads back as written (every template CDK writes, with an indent of 1), with a
+    // map of resources each of which has a string Type, is cut down: numbers like 1.0 or 1e400 would not
+    // survive re-serialising, and cfn-guard matches `Type ==` against a list too. Others are read as they are.
+    const readsBack = [1, undefined, 2].some((indent) => JSON.stringify(template, undefined, indent) === raw);
     const cuttable =
       readsBack &&
       !PLUGIN_REVIVER_KEYS.test(raw) &&
       (resources === undefined ||
         (plain(resources) && Object.values(resources).every((r) => plain(r) && typeof r.Type === 'string')));
-    if (!cuttable) {
-      fs.copyFileSync(p, out);
-      return out;
-    }
+    if (!cuttable) return p;
+    const out = path.join(dir, `${i}-${path.basename(p)}`);
     const cut = Object.entries((resources ?? {}) as Record<string, Record<string, unknown>>).map(([id, r]) => {
       const kept = { ...r };
       const type = r.Type as string;
@@ -385,8 +380,9 @@ export function projectRun(run: GuardRun, index: RuleIndex, reviewed = reviewedR
 }
 
 /**
- * The plugin release whose Control Tower rule files the analysis was checked against: three independent
- * reviews that built rule files to defeat it (every one is a test) and bench/cfn-guard-projection-fuzz.ts.
+ * The plugin release whose Control Tower rule files the analysis was checked against: four independent
+ * reviews that built rule files and templates to defeat it (every case is a test) and
+ * bench/cfn-guard-projection-fuzz.ts.
  * A token-level reading of Guard cannot be shown right for every file Guard's grammar allows, so only
  * these files are cut down for; any other (an upgrade, a rule file of one's own) gets whole templates
  * until it is checked the same way and this version moves (test/compliance/guard-rule-reads.test.ts says so).
@@ -413,18 +409,13 @@ export function reviewedRuleFile(file: string): boolean {
  */
 const PLUGIN_REVIVER_KEYS = /\\?"(traversed_to|traversed|unresolved|resolved|inresolved|not_compliant|checks)\\?"\s*:/i;
 
+const plain = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
 /** The properties whose key a rule reads; all of them when none is, so a map never becomes empty. */
 function propertiesRead(properties: unknown, keyRead: (key: string) => boolean): unknown {
-  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return properties;
+  if (!plain(properties)) return properties;
   const kept = Object.entries(properties).filter(([key]) => keyRead(key));
   return kept.length === 0 ? properties : Object.fromEntries(kept);
-}
-
-const ruleTexts = new Map<string, string>();
-function ruleFileText(file: string): string {
-  let text = ruleTexts.get(file);
-  if (text === undefined) ruleTexts.set(file, (text = fs.readFileSync(file, 'utf8')));
-  return text;
 }
 
 /** cfn-guard's report of a run, with every finding naming the template (not the cut-down copy cfn-guard read). */

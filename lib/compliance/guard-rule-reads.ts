@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
  * function, a new name, `Properties` spelt as a string or reached by interpolation) lowers the answer, so a
  * file it does not follow is read whole. The test lists how each shipped file is classified, and the
  * shapes refused; `npx tsx bench/cfn-guard-projection-fuzz.ts` compares findings over whole and cut-down
- * templates for every accepted file. Three reviews found Guard shapes earlier versions missed, so
+ * templates for every accepted file. Four reviews found shapes earlier versions missed, so
  * projectRun trusts this only for the reviewed release of the Control Tower files
  * (REVIEWED_GUARD_PLUGIN_VERSION in cfn-guard.ts).
  */
@@ -50,15 +50,20 @@ function debug(e: Error, answer: GuardReads): GuardReads {
   return answer;
 }
 
-const cache = new Map<string, GuardReads>();
+const texts = new Map<string, string>();
+const answers = new Map<string, GuardReads>();
 
-/** guardReads of a rule file, read and analysed once per process. */
+/** A rule file's text, read once per process (the rule index, the analysis and projectRun all need it). */
+export function ruleFileText(file: string): string {
+  let text = texts.get(file);
+  if (text === undefined) texts.set(file, (text = fs.readFileSync(file, 'utf8')));
+  return text;
+}
+
+/** guardReads of a rule file, analysed once per process. */
 export function ruleFileReads(file: string): GuardReads {
-  let reads = cache.get(file);
-  if (reads === undefined) {
-    reads = guardReads(fs.readFileSync(file, 'utf8'));
-    cache.set(file, reads);
-  }
+  let reads = answers.get(file);
+  if (reads === undefined) answers.set(file, (reads = guardReads(ruleFileText(file))));
   return reads;
 }
 
@@ -374,6 +379,7 @@ function checkResourcesAndRoot(file: File): void {
   };
   for (const [a, b] of [...file.topLevel, ...file.rules.flatMap((r) => [r.header, r.body])]) rootLevel(a, b);
   const rootParams = rootParameters(file, rootArgs);
+  const lookups = new Map(file.rules.map((r) => [r, lookupVars(file, r)]));
   const selectionParams = passedOn(file, selections);
   // Resources selected by a literal type: a top-level selection, or a parameter given one whole.
   const selection = (i: number, v: string) =>
@@ -418,7 +424,7 @@ function checkResourcesAndRoot(file: File): void {
         t[i - 3] !== '.' &&
         !topLevelVar(file.roots, i, v) &&
         !selection(i, v) &&
-        !(rule && (rootParams.has(`${rule.name}:${v}`) || lookupVars(file, rule).has(v)));
+        !(rule && (rootParams.has(`${rule.name}:${v}`) || lookups.get(rule)!.has(v)));
       const ok =
         (owner === 'Resources' && t[i - 3] !== '.' && t[i + 1] === '[') ||
         plainVar ||
@@ -461,7 +467,7 @@ function checkResourcesAndRoot(file: File): void {
       const rule = ruleOf(i);
       const v = tokI.slice(1);
       if (topLevelVar(file.roots, i, v) || (rule && rootParams.has(`${rule.name}:${v}`))) checkRootUse(file, i, rule);
-      if (rule && lookupVars(file, rule).has(v)) checkLookupUse(file, i);
+      if (rule && lookups.get(rule)!.has(v)) checkLookupUse(file, i);
     }
     if (tokI === 'let' && !inTopLevel(file.topLevel, i)) {
       // A let inside a rule may name a lookup of a resource by logical id, never the root or a selection.
